@@ -19,38 +19,67 @@ function requantCode(acc: number, S: number, B: number, div: number, half: numbe
   return q < lo ? lo : q > INT8_MAX ? INT8_MAX : q;
 }
 
+/**
+ * Two int4/int8 weights packed in one float64, w0 * 2^24 + w1: one multiply-add then accumulates
+ * two dot products exactly (|each| < 2^23 is proven by the loader, so the sum stays below 2^47 and
+ * the low field never borrows across). The software twin of packing two products into one DSP.
+ */
+const PACK = 2 ** 24;
+
+/** Packs weights per call (cout*cin work, nothing beside the pixels*cout*cin MACs): no stale cache. */
+function packedPairs(w: Int8Array, cout: number, cin: number): Float64Array {
+  const wp = new Float64Array((cout >> 1) * cin);
+  for (let co = 0; co + 1 < cout; co += 2)
+    for (let ci = 0; ci < cin; ci++) wp[(co >> 1) * cin + ci] = w[co * cin + ci] * PACK + w[(co + 1) * cin + ci];
+  return wp;
+}
+
 /** 1x1 convolution, stride 1: y[p][co] = rq(sum_ci x[p][ci] * w[co][ci]). */
 export function conv1x1(x: Int8Array, pixels: number, cin: number, w: Int8Array, cout: number, rq: Requant, y: Int8Array, acc?: Int32Array): void {
-  const div = 2 ** rq.n, half = 2 ** (rq.n - 1), lo = rq.lo, S = rq.S, B = rq.B;
-  // Four output channels per pass reuse each input load four times.
-  const cout4 = cout & ~3;
-  for (let p = 0; p < pixels; p++) {
-    const xb = p * cin, yb = p * cout;
+  // Blocking of two pixels by four output channels (two packed pairs): each load feeds two
+  // multiply-adds, each multiply-add does two MACs.
+  const wp = packedPairs(w, cout, cin);
+  const pix2 = pixels & ~1, cout4 = cout & ~3;
+  let p = 0;
+  for (; p < pix2; p += 2) {
+    const xa = p * cin, xb = xa + cin;
     let co = 0;
     for (; co < cout4; co += 4) {
-      const w0 = co * cin, w1 = w0 + cin, w2 = w1 + cin, w3 = w2 + cin;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      const w01 = (co >> 1) * cin, w23 = w01 + cin;
+      let a01 = 0, a23 = 0, b01 = 0, b23 = 0;
       for (let ci = 0; ci < cin; ci++) {
-        const v = x[xb + ci];
-        a0 += v * w[w0 + ci];
-        a1 += v * w[w1 + ci];
-        a2 += v * w[w2 + ci];
-        a3 += v * w[w3 + ci];
+        const u = x[xa + ci], v = x[xb + ci];
+        const k01 = wp[w01 + ci], k23 = wp[w23 + ci];
+        a01 += u * k01; a23 += u * k23;
+        b01 += v * k01; b23 += v * k23;
       }
-      if (acc) { acc[yb + co] = a0; acc[yb + co + 1] = a1; acc[yb + co + 2] = a2; acc[yb + co + 3] = a3; }
-      y[yb + co] = requantCode(a0, S[co], B[co], div, half, lo);
-      y[yb + co + 1] = requantCode(a1, S[co + 1], B[co + 1], div, half, lo);
-      y[yb + co + 2] = requantCode(a2, S[co + 2], B[co + 2], div, half, lo);
-      y[yb + co + 3] = requantCode(a3, S[co + 3], B[co + 3], div, half, lo);
+      const a0 = Math.round(a01 / PACK), a2 = Math.round(a23 / PACK), b0 = Math.round(b01 / PACK), b2 = Math.round(b23 / PACK);
+      store4(y, acc, p * cout + co, co, a0, a01 - a0 * PACK, a2, a23 - a2 * PACK, rq);
+      store4(y, acc, (p + 1) * cout + co, co, b0, b01 - b0 * PACK, b2, b23 - b2 * PACK, rq);
     }
     for (; co < cout; co++) {
-      const wb = co * cin;
-      let a = 0;
-      for (let ci = 0; ci < cin; ci++) a += x[xb + ci] * w[wb + ci];
-      if (acc) acc[yb + co] = a;
-      y[yb + co] = requantCode(a, S[co], B[co], div, half, lo);
+      conv1x1Single(x, xa, cin, w, co, rq, y, acc, p * cout + co);
+      conv1x1Single(x, xb, cin, w, co, rq, y, acc, (p + 1) * cout + co);
     }
   }
+  for (; p < pixels; p++) for (let co = 0; co < cout; co++) conv1x1Single(x, p * cin, cin, w, co, rq, y, acc, p * cout + co);
+}
+
+function conv1x1Single(x: Int8Array, xb: number, cin: number, w: Int8Array, co: number, rq: Requant, y: Int8Array, acc: Int32Array | undefined, o: number): void {
+  const wb = co * cin;
+  let a = 0;
+  for (let ci = 0; ci < cin; ci++) a += x[xb + ci] * w[wb + ci];
+  if (acc) acc[o] = a;
+  y[o] = requantCode(a, rq.S[co], rq.B[co], 2 ** rq.n, 2 ** (rq.n - 1), rq.lo);
+}
+
+function store4(y: Int8Array, acc: Int32Array | undefined, o: number, co: number, a0: number, a1: number, a2: number, a3: number, rq: Requant): void {
+  if (acc) { acc[o] = a0; acc[o + 1] = a1; acc[o + 2] = a2; acc[o + 3] = a3; }
+  const div = 2 ** rq.n, half = 2 ** (rq.n - 1), S = rq.S, B = rq.B, lo = rq.lo;
+  y[o] = requantCode(a0, S[co], B[co], div, half, lo);
+  y[o + 1] = requantCode(a1, S[co + 1], B[co + 1], div, half, lo);
+  y[o + 2] = requantCode(a2, S[co + 2], B[co + 2], div, half, lo);
+  y[o + 3] = requantCode(a3, S[co + 3], B[co + 3], div, half, lo);
 }
 
 /**
@@ -82,29 +111,37 @@ export function depthwise3x3(x: Int8Array, h: number, w: number, c: number, stri
   const div = 2 ** rq.n, half = 2 ** (rq.n - 1), lo = rq.lo, S = rq.S, B = rq.B;
   const wt = new Int32Array(9 * c); // tap-major so the channel loop walks memory in order
   for (let ch = 0; ch < c; ch++) for (let t = 0; t < 9; t++) wt[t * c + ch] = wts[ch * 9 + t];
-  const a = new Int32Array(c);
+  const off = new Int32Array(9); // element offset of each tap's pixel, -1 when outside the image
+  const c2 = 2 * c, c3 = 3 * c, c4 = 4 * c, c5 = 5 * c, c6 = 6 * c, c7 = 7 * c, c8 = 8 * c;
   for (let oy = 0; oy < ho; oy++)
     for (let ox = 0; ox < wo; ox++) {
       const o = oy * wo + ox;
       const d = dmap ? dmap[o] : dconst;
-      a.fill(0);
-      for (let i = -1; i <= 1; i++) {
-        const iy = oy * stride + i * d;
-        for (let j = -1; j <= 1; j++) {
-          const ix = ox * stride + j * d;
-          const tb = ((i + 1) * 3 + (j + 1)) * c;
-          if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-            for (let ch = 0; ch < c; ch++) a[ch] += pad[ch] * wt[tb + ch];
-          } else {
-            const xb = (iy * w + ix) * c;
-            for (let ch = 0; ch < c; ch++) a[ch] += x[xb + ch] * wt[tb + ch];
-          }
-        }
+      let inside = true;
+      for (let t = 0; t < 9; t++) {
+        const iy = oy * stride + (((t / 3) | 0) - 1) * d, ix = ox * stride + ((t % 3) - 1) * d;
+        const ok = iy >= 0 && iy < h && ix >= 0 && ix < w;
+        off[t] = ok ? (iy * w + ix) * c : -1;
+        inside = inside && ok;
       }
       const yb = o * c;
-      for (let ch = 0; ch < c; ch++) {
-        if (acc) acc[yb + ch] = a[ch];
-        y[yb + ch] = requantCode(a[ch], S[ch], B[ch], div, half, lo);
+      if (inside) {
+        // Common case: nine taps in the image, accumulated in a register per channel.
+        const o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4], o5 = off[5], o6 = off[6], o7 = off[7], o8 = off[8];
+        for (let ch = 0; ch < c; ch++) {
+          const a = x[o0 + ch] * wt[ch] + x[o1 + ch] * wt[c + ch] + x[o2 + ch] * wt[c2 + ch] +
+            x[o3 + ch] * wt[c3 + ch] + x[o4 + ch] * wt[c4 + ch] + x[o5 + ch] * wt[c5 + ch] +
+            x[o6 + ch] * wt[c6 + ch] + x[o7 + ch] * wt[c7 + ch] + x[o8 + ch] * wt[c8 + ch];
+          if (acc) acc[yb + ch] = a;
+          y[yb + ch] = requantCode(a, S[ch], B[ch], div, half, lo);
+        }
+      } else {
+        for (let ch = 0; ch < c; ch++) {
+          let a = 0;
+          for (let t = 0; t < 9; t++) a += (off[t] < 0 ? pad[ch] : x[off[t] + ch]) * wt[t * c + ch];
+          if (acc) acc[yb + ch] = a;
+          y[yb + ch] = requantCode(a, S[ch], B[ch], div, half, lo);
+        }
       }
     }
 }

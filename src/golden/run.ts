@@ -38,7 +38,7 @@ export function runGolden(model: Model, inputs: Map<string, Int8Array>, opts: Ru
   return values;
 }
 
-function runLayer(m: Model, l: Layer, values: Map<string, TensorData>, accs?: Map<string, Int32Array>): TensorData[] {
+export function runLayer(m: Model, l: Layer, values: Map<string, TensorData>, accs?: Map<string, Int32Array>): TensorData[] {
   const t = (n: string): Tensor => m.tensors.get(n)!;
   const xT = t(l.inputs[0]);
   const yT = t(l.outputs[0]);

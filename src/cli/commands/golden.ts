@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import type { Model } from '../../ir/model.ts';
+import { tensorSize } from '../../ir/model.ts';
+import { runGolden } from '../../golden/run.ts';
+import { encodeNpy, readNpy, formatShape } from '../../io/npy.ts';
+import { writeFilesAtomically } from '../../io/atomic.ts';
+import { imageCodes, randomImage } from '../../zoo/image.ts';
+import { resolveModel, intOption } from '../model-arg.ts';
+import { fail } from '../../util/errors.ts';
+import { Rng } from '../../util/rng.ts';
+
+/**
+ * The graph input as int8 codes. A uint8 file is an image (code = pixel - 128, docs/numerics.md);
+ * an int8 file holds codes. The shape is [H, W, C] or [1, H, W, C].
+ */
+export function loadInputCodes(model: Model, path: string | undefined, seed: number): Int8Array {
+  const t = model.tensors.get(model.inputs[0])!;
+  if (!path) {
+    if (t.shape[2] === 3) return imageCodes(randomImage(seed, t.shape[0], t.shape[1]));
+    const rng = new Rng(seed);
+    return Int8Array.from({ length: tensorSize(t) }, () => rng.int(-128, 127));
+  }
+  const a = readNpy(path);
+  const shape = a.shape.length === 4 && a.shape[0] === 1 ? a.shape.slice(1) : a.shape;
+  if (shape.length !== 3 || shape.some((d, i) => d !== t.shape[i]))
+    fail(`input ${path} has shape ${formatShape(a.shape)}, model input "${t.name}" needs (${t.shape.join(', ')}) or (1, ${t.shape.join(', ')})`);
+  if (a.dtype === 'uint8') return imageCodes(a.data as Uint8Array);
+  if (a.dtype === 'int8') return a.data as Int8Array;
+  fail(`input ${path} has dtype ${a.dtype}; give uint8 pixels (code = pixel - 128) or int8 codes`);
+}
+
+/** File name of a tensor: its name with anything but [A-Za-z0-9._-] replaced. */
+export function tensorFileName(name: string): string {
+  return `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.npy`;
+}
+
+export function registerGolden(program: Command): void {
+  program
+    .command('golden <model>')
+    .description('run the integer golden model; write each graph output (and with --dump-layers every tensor) as .npy')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--input <file>', 'input .npy: uint8 image [H,W,3] or int8 codes (default: a seeded random image)')
+    .option('--seed <n>', 'seed of the random input image (and of a zoo model\'s weights)', intOption('--seed', 0, 2 ** 31 - 1), 0)
+    .option('--dump-layers', 'write every tensor, named after the layer that writes it')
+    .action((modelArg: string, opts: { out: string; input?: string; seed: number; dumpLayers?: boolean }) => {
+      const model = resolveModel(modelArg, { seed: opts.seed });
+      const input = loadInputCodes(model, opts.input, opts.seed);
+      const t0 = performance.now();
+      const values = runGolden(model, new Map([[model.inputs[0], input]]), { keepAll: opts.dumpLayers });
+      const ms = performance.now() - t0;
+      const names = opts.dumpLayers ? model.layers.flatMap((l) => l.outputs) : model.outputs;
+      writeFilesAtomically(opts.out, names.map((n) => {
+        const t = model.tensors.get(n)!;
+        const data = values.get(n)!;
+        return { name: tensorFileName(n), data: encodeNpy({ dtype: t.kind === 'dilation' ? 'uint8' : 'int8', shape: [...t.shape], data }) };
+      }));
+      console.log(`golden ${model.name}: ${model.layers.length} layers in ${ms.toFixed(0)} ms; wrote ${names.length} tensor(s) to ${opts.out}`);
+    });
+}

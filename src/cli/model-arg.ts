@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import type { Model } from '../ir/model.ts';
+import { loadModelFile } from '../ir/load.ts';
+import { exportZooModel } from '../zoo/export.ts';
+import { ZOO, findZooSpec } from '../zoo/specs.ts';
+import { fail } from '../util/errors.ts';
+
+export interface ModelArgOptions {
+  seed?: number;
+  classes?: number;
+}
+
+/** A `<model>` argument: a zoo name (built with the given seed) or a model file. */
+export function resolveModel(arg: string, opts: ModelArgOptions = {}): Model {
+  if (findZooSpec(arg)) return exportZooModel(arg, opts);
+  if (existsSync(arg)) return loadModelFile(arg);
+  fail(`model "${arg}" is neither a zoo model (${ZOO.map((z) => z.name).join(', ')}) nor an existing file`);
+}
+
+/** Parses an integer option, naming the flag in the error. */
+export function intOption(flag: string, min: number, max: number): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) fail(`${flag} must be an integer in ${min}..${max}, got "${v}"`);
+    return n;
+  };
+}
