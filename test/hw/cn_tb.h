@@ -1,0 +1,105 @@
+// Shared helpers of the compute-datapath Verilator testbenches (test/hw/tb_cn_*.cpp).
+// Stimulus: a text file, one clock cycle per line of whitespace-separated signed integers.
+// Output: a text file the TypeScript test parses. Fields of packed multi-lane ports are read and
+// written bit by bit so the same code serves narrow (CData..QData) and wide (VlWide) ports.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+#include "verilated.h"
+
+namespace cntb {
+
+template <typename T>
+inline void put(T& port, int lsb, int width, int64_t v) {
+  for (int i = 0; i < width; i++) {
+    const T bit = static_cast<T>(1) << (lsb + i);
+    if ((v >> i) & 1) port = static_cast<T>(port | bit);
+    else port = static_cast<T>(port & ~bit);
+  }
+}
+template <std::size_t N>
+inline void put(VlWide<N>& port, int lsb, int width, int64_t v) {
+  for (int i = 0; i < width; i++) {
+    const int b = lsb + i;
+    const uint32_t bit = 1u << (b & 31);
+    if ((v >> i) & 1) port.at(b >> 5) |= bit;
+    else port.at(b >> 5) &= ~bit;
+  }
+}
+template <typename T>
+inline uint64_t get(const T& port, int lsb, int width) {
+  uint64_t r = 0;
+  for (int i = 0; i < width; i++) r |= static_cast<uint64_t>((static_cast<uint64_t>(port) >> (lsb + i)) & 1u) << i;
+  return r;
+}
+template <std::size_t N>
+inline uint64_t get(const VlWide<N>& port, int lsb, int width) {
+  uint64_t r = 0;
+  for (int i = 0; i < width; i++) {
+    const int b = lsb + i;
+    r |= static_cast<uint64_t>((port.at(b >> 5) >> (b & 31)) & 1u) << i;
+  }
+  return r;
+}
+/** Sign-extends the low `width` bits of v. */
+inline int64_t sext(uint64_t v, int width) {
+  const uint64_t m = 1ull << (width - 1);
+  v &= (width == 64) ? ~0ull : ((1ull << width) - 1);
+  return static_cast<int64_t>(v ^ m) - static_cast<int64_t>(m);
+}
+
+/** Reads every line of integers; aborts on a malformed file. */
+inline std::vector<std::vector<int64_t>> readStimulus(const char* path, std::size_t fields) {
+  std::ifstream in(path);
+  if (!in) { std::fprintf(stderr, "cannot open %s\n", path); std::exit(2); }
+  std::vector<std::vector<int64_t>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::istringstream ss(line);
+    std::vector<int64_t> row;
+    row.reserve(fields);
+    int64_t v;
+    while (ss >> v) row.push_back(v);
+    if (row.size() != fields) {
+      std::fprintf(stderr, "%s: line %zu has %zu fields, expected %zu\n", path, rows.size() + 1, row.size(), fields);
+      std::exit(2);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+inline int argInt(int argc, char** argv, int i) {
+  if (i >= argc) { std::fprintf(stderr, "missing argument %d\n", i); std::exit(2); }
+  return std::atoi(argv[i]);
+}
+
+/** One rising edge and the following falling edge. */
+template <typename M>
+inline void tick(M* m) {
+  m->clk = 1;
+  m->eval();
+  m->clk = 0;
+  m->eval();
+}
+
+/** Synchronous reset: rst = 1 for a few enabled cycles with everything else idle. */
+template <typename M>
+inline void reset(M* m) {
+  m->clk = 0;
+  m->rst = 1;
+  m->en = 1;
+  m->in_valid = 0;
+  m->eval();
+  for (int i = 0; i < 4; i++) tick(m);
+  m->rst = 0;
+  m->eval();
+}
+
+}  // namespace cntb
