@@ -129,6 +129,10 @@ describe('user errors: one message naming file and field, exit code 2, no output
     ['input with wrong dtype', () => { const p = join(dir, 'in2.npy'); writeFileSync(p, encodeNpy({ dtype: 'float32', shape: [64, 64, 3], data: new Float32Array(64 * 64 * 3) })); return ['golden', modelPath, '--input', p]; }, /in2\.npy.*float32/],
     ['malformed npy', () => { const p = join(dir, 'in3.npy'); writeFileSync(p, 'not numpy'); return ['golden', modelPath, '--input', p]; }, /in3\.npy/],
     ['bad --seed', () => ['golden', modelPath, '--seed', 'x1'], /--seed must be an integer/],
+    ['graph output listed twice', () => ['golden', variant('dupout', (d) => { d.outputs.push('hm'); })], /dupout\.json.*graph outputs lists "hm" twice/],
+    ['dilation map as dwdeform data input', () => ['info', variant('defin', (d) => { const l = d.layers.find((x: any) => x.op === 'dwdeform'); l.inputs = [l.inputs[1], l.inputs[1]]; })], /defin\.json.*must be an activation tensor/],
+    ['metadata.inputSize mismatch', () => ['info', variant('insize', (d) => { d.metadata.inputSize = [32, 32]; })], /insize\.json.*metadata\.inputSize \[32,32\]/],
+    ['version as a string', () => ['info', variant('verstr', (d) => { d.version = '1'; })], /verstr\.json.*version "1" is not supported/],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {

@@ -13,7 +13,8 @@ export interface Requant {
   lo: number;
 }
 
-// Inlined numerics.requantT + outputCode; test/numerics.test.ts checks every kernel against them.
+// Inlined numerics.requantT + outputCode; test/numerics.property.test.ts and test/kernels.test.ts
+// check the kernels against references written from the spec.
 function requantCode(acc: number, S: number, B: number, div: number, half: number, lo: number): number {
   const q = Math.floor((acc * S + half) / div) + B - 128;
   return q < lo ? lo : q > INT8_MAX ? INT8_MAX : q;

@@ -27,7 +27,8 @@ export function loadModelFile(path: string): Model {
 export function validateModel(json: unknown, where: string): Model {
   if (json && typeof json === 'object' && 'format' in json && (json as { format: unknown }).format === 'codenet-ir' &&
       'version' in json && (json as { version: unknown }).version !== 1) {
-    fail(`model file ${where}: format version ${String((json as { version: unknown }).version)} is not supported (this codenet reads version 1)`);
+    const v = (json as { version: unknown }).version;
+    fail(`model file ${where}: format version ${JSON.stringify(v)} is not supported (this codenet reads version 1, a number)`);
   }
   const parsed = ModelSchema.safeParse(json);
   if (!parsed.success) throw new UserError(describeZodIssues(`model file ${where}`, parsed.error.issues));
@@ -41,10 +42,17 @@ function buildModel(def: ModelDef, where: string): Model {
 
   // Graph connectivity: each tensor has one producer (a layer or a graph input), every input exists.
   const producer = new Map<string, string>();
+  for (const [list, what] of [[def.inputs, 'inputs'], [def.outputs, 'outputs']] as const)
+    list.forEach((n, i) => { if (list.indexOf(n) !== i) err(`graph ${what} lists "${n}" twice`); });
   for (const n of def.inputs) {
     if (!tensors.has(n)) err(`graph input "${n}" is not a declared tensor`);
+    if (tensors.get(n)!.kind !== 'act') err(`graph input "${n}" must be an activation tensor (dilation maps are made by offset layers)`);
     producer.set(n, '(graph input)');
   }
+  const size = def.metadata.inputSize;
+  const first = tensors.get(def.inputs[0]);
+  if (size && first && (first.shape[0] !== size[0] || first.shape[1] !== size[1]))
+    err(`metadata.inputSize [${size}] does not match graph input "${first.name}" of shape [${first.shape}]`);
   const names = new Set<string>();
   for (const l of def.layers) {
     if (names.has(l.name)) err(`layer name "${l.name}" is used twice`);
@@ -57,7 +65,7 @@ function buildModel(def: ModelDef, where: string): Model {
   }
   for (const l of def.layers)
     for (const i of l.inputs) if (!producer.has(i)) err(`layer "${l.name}" reads tensor "${i}", which no layer or graph input produces (dangling input)`);
-  for (const o of def.outputs) if (!producer.has(o)) err(`graph output "${o}" is not produced by any layer`);
+  for (const o of def.outputs) if (!producer.has(o)) err(`graph output "${o}" is not produced by any layer or graph input`);
 
   const layers = topoSort(def.layers, def.inputs, err).map((l) => makeLayer(l, tensors, err));
   const model: Model = { name: def.metadata.name ?? 'model', metadata: def.metadata, tensors, layers, inputs: def.inputs, outputs: def.outputs };
@@ -149,7 +157,8 @@ function checkLayer(l: Layer, m: Model, err: (msg: string) => never): void {
     if (a.scale !== b.scale || a.zero !== b.zero)
       err(`${at}: tensors "${a.name}" (s=${a.scale}, z=${a.zero}) and "${b.name}" (s=${b.scale}, z=${b.zero}) must share scale and zero code`);
   };
-  if (l.op !== 'dwdeform') for (const t of ins) if (t.kind !== 'act') err(`${at}: input "${t.name}" must be an activation tensor`);
+  // Every data input is an activation; dwdeform's second input is its dilation map (checked below).
+  for (const t of l.op === 'dwdeform' ? ins.slice(0, 1) : ins) if (t.kind !== 'act') err(`${at}: input "${t.name}" must be an activation tensor`);
   const down = (s: number) => [Math.floor((h - 1) / s) + 1, Math.floor((w - 1) / s) + 1];
   switch (l.op) {
     case 'stem':
@@ -202,6 +211,5 @@ function checkLayer(l: Layer, m: Model, err: (msg: string) => never): void {
     const bound = accumulatorBound(fanIn(l, m), maxAbs);
     if (bound >= ACC_LIMIT)
       err(`${at}: accumulator bound fan_in*128*max|w| = ${fanIn(l, m)}*128*${maxAbs} = ${bound} is not below 2^23 = ${ACC_LIMIT}; the 24-bit accumulator could overflow`);
-    if (l.op === 'dw3x3' && l.dilation > 15) err(`${at}: dilation ${l.dilation} exceeds 15`);
   }
 }

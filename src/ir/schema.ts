@@ -58,7 +58,7 @@ export const OP_NAMES: readonly OpName[] = ['stem', 'conv1x1', 'offset', 'dw3x3'
 export const ModelSchema = z.strictObject({
   format: z.literal(IR_FORMAT),
   version: z.literal(IR_VERSION),
-  /** Free metadata; codenet reads name, classes and inputSize when present. */
+  /** Free metadata; codenet reads name, and checks inputSize against the first graph input. */
   metadata: z.looseObject({
     name: z.string().optional(),
     classes: int.min(1).optional(),

@@ -97,8 +97,8 @@ function calibrateLayer(m: Model, l: Layer, values: Array<Map<string, TensorData
 /** The largest n whose S = round(mult * 2^n) fits int16 for every channel: the most precision. */
 function largestShift(mult: number[]): number {
   const peak = Math.max(...mult.map(Math.abs));
-  for (let n = SHIFT_MAX; n > SHIFT_MIN; n--) if (Math.round(peak * 2 ** n) <= INT16_MAX) return n;
-  return SHIFT_MIN;
+  for (let n = SHIFT_MAX; n >= SHIFT_MIN; n--) if (Math.round(peak * 2 ** n) <= INT16_MAX) return n;
+  throw new Error(`multiplier ${peak} does not fit int16 S at any shift`); // targets keep it below 40
 }
 
 function channelStats(accs: Int32Array[], c: number): { mean: number[]; std: number[] } {

@@ -14,6 +14,7 @@ import { Rng } from '../../util/rng.ts';
  * an int8 file holds codes. The shape is [H, W, C] or [1, H, W, C].
  */
 export function loadInputCodes(model: Model, path: string | undefined, seed: number): Int8Array {
+  if (model.inputs.length !== 1) fail(`model ${model.name} has ${model.inputs.length} graph inputs (${model.inputs.join(', ')}); codenet golden feeds exactly one`);
   const t = model.tensors.get(model.inputs[0])!;
   if (!path) {
     if (t.shape[2] === 3) return imageCodes(randomImage(seed, t.shape[0], t.shape[1]));
@@ -24,9 +25,9 @@ export function loadInputCodes(model: Model, path: string | undefined, seed: num
   const shape = a.shape.length === 4 && a.shape[0] === 1 ? a.shape.slice(1) : a.shape;
   if (shape.length !== 3 || shape.some((d, i) => d !== t.shape[i]))
     fail(`input ${path} has shape ${formatShape(a.shape)}, model input "${t.name}" needs (${t.shape.join(', ')}) or (1, ${t.shape.join(', ')})`);
-  if (a.dtype === 'uint8') return imageCodes(a.data as Uint8Array);
+  if (a.dtype === 'uint8' && t.shape[2] === 3) return imageCodes(a.data as Uint8Array);
   if (a.dtype === 'int8') return a.data as Int8Array;
-  fail(`input ${path} has dtype ${a.dtype}; give uint8 pixels (code = pixel - 128) or int8 codes`);
+  fail(`input ${path} has dtype ${a.dtype}; give ${t.shape[2] === 3 ? 'uint8 pixels (code = pixel - 128) or ' : ''}int8 codes`);
 }
 
 /** File name of a tensor: its name with anything but [A-Za-z0-9._-] replaced. */
@@ -49,6 +50,12 @@ export function registerGolden(program: Command): void {
       const values = runGolden(model, new Map([[model.inputs[0], input]]), { keepAll: opts.dumpLayers });
       const ms = performance.now() - t0;
       const names = opts.dumpLayers ? model.layers.flatMap((l) => l.outputs) : model.outputs;
+      const byFile = new Map<string, string>();
+      for (const n of names) {
+        const f = tensorFileName(n);
+        if (byFile.has(f) && byFile.get(f) !== n) fail(`tensors "${byFile.get(f)}" and "${n}" would both be written as ${f}; rename one in the model`);
+        byFile.set(f, n);
+      }
       writeFilesAtomically(opts.out, names.map((n) => {
         const t = model.tensors.get(n)!;
         const data = values.get(n)!;
