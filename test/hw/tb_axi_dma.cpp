@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
 
   const uint64_t span = t1 > t0 ? t1 - t0 : 1;
   const double bw = double(st.bytes_read + st.bytes_written) / double(span);
-  std::printf("config: bus %" PRIu64 " B, %zu commands, %" PRIu64 " beats, %" PRIu64 " 4KiB crossings, latency %u/%u, stall %u%%, throttle %u%%, strb %d\n",
+  std::printf("config: bus %" PRIu64 " B, %zu commands, %" PRIu64 " beats, %" PRIu64 " src/dst ranges crossing 4 KiB, latency %u/%u, stall %u%%, throttle %u%%, strb %d\n",
               bus, cmds.size(), total_beats, crossings, lat, wlat, stall, throttle, strb);
   std::printf("bandwidth: configured %.3f B/cycle, achieved %.3f B/cycle (%.1f%%) over %" PRIu64 " cycles; model busy %" PRIu64 " cycles\n", bpc, bw,
               bpc > 0 ? 100.0 * bw / bpc : 0.0, span, st.busy_cycles);
