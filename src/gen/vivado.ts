@@ -1,0 +1,67 @@
+import { renderTemplate } from '../util/templates.ts';
+
+/**
+ * vivado/create_project.tcl: the processing system and its wiring differ between Zynq UltraScale+
+ * (zynq_ultra_ps_e: HPM0_FPD control master, HP0 data slave, pl_clk0) and Zynq-7000
+ * (processing_system7: M_AXI_GP0, S_AXI_HP0, FCLK_CLK0); everything else is shared.
+ */
+export interface VivadoTarget {
+  board: string;
+  part: string;
+  /** Vivado board part, used for the PS preset when its board files are installed. */
+  boardPart: string;
+  family: 'xcup' | 'xc7';
+  clockMHz: number;
+  axiDataBits: number;
+}
+
+export interface AccelPorts {
+  top: string;
+  clk: string;
+  resetn: string;
+  /** AXI4-Lite slave interface name (bus prefix). */
+  ctrl: string;
+  /** AXI4 master interface name (bus prefix). */
+  mem: string;
+  irq: string;
+}
+
+/** Where the control registers sit in the PS address map; the driver header uses the same value. */
+export function controlBase(family: VivadoTarget['family']): { base: number; range: string } {
+  return family === 'xcup' ? { base: 0xa000_0000, range: '64K' } : { base: 0x4000_0000, range: '64K' };
+}
+
+function psConfig(t: VivadoTarget) {
+  if (t.family === 'xcup') {
+    return {
+      ip: 'zynq_ultra_ps_e', name: 'zynq_ps', clkPin: 'pl_clk0', resetPin: 'pl_resetn0', irqPin: 'pl_ps_irq0',
+      gpMaster: 'M_AXI_HPM0_FPD', hpSlave: 'S_AXI_HP0_FPD', dataSpace: 'Data',
+      clockedPorts: ['maxihpm0_fpd_aclk', 'saxihp0_fpd_aclk'],
+      properties: [
+        'CONFIG.PSU__USE__M_AXI_GP0 {1}', 'CONFIG.PSU__MAXIGP0__DATA_WIDTH {32}', 'CONFIG.PSU__USE__M_AXI_GP1 {0}',
+        'CONFIG.PSU__USE__S_AXI_GP2 {1}', `CONFIG.PSU__SAXIGP2__DATA_WIDTH {${t.axiDataBits}}`,
+        'CONFIG.PSU__FPGA_PL0_ENABLE {1}', `CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {${t.clockMHz}}`,
+        'CONFIG.PSU__USE__IRQ0 {1}',
+      ],
+    };
+  }
+  return {
+    ip: 'processing_system7', name: 'zynq_ps', clkPin: 'FCLK_CLK0', resetPin: 'FCLK_RESET0_N', irqPin: 'IRQ_F2P',
+    gpMaster: 'M_AXI_GP0', hpSlave: 'S_AXI_HP0', dataSpace: 'Data',
+    clockedPorts: ['M_AXI_GP0_ACLK', 'S_AXI_HP0_ACLK'],
+    properties: [
+      'CONFIG.PCW_USE_M_AXI_GP0 {1}', 'CONFIG.PCW_USE_S_AXI_HP0 {1}', `CONFIG.PCW_S_AXI_HP0_DATA_WIDTH {${t.axiDataBits}}`,
+      'CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ {' + t.clockMHz + '}', 'CONFIG.PCW_USE_FABRIC_INTERRUPT {1}', 'CONFIG.PCW_IRQ_F2P_INTR {1}',
+    ],
+  };
+}
+
+export function renderVivadoProject(t: VivadoTarget, ports: AccelPorts, rtlFiles: string[], codenetVersion: string): string {
+  const ctrl = controlBase(t.family);
+  const project = `codenet_${t.board.replace(/[^A-Za-z0-9]/g, '_')}`;
+  return renderTemplate('vivado/create_project.tcl.hbs', {
+    codenetVersion, board: t.board, part: t.part, boardPart: t.boardPart, clockMHz: t.clockMHz, axiDataBits: t.axiDataBits,
+    project, design: 'codenet_bd', xsaName: `${project}.xsa`, top: ports.top, ports, rtlFiles: [...rtlFiles].sort(),
+    ps: psConfig(t), ctrlBaseHex: `0x${ctrl.base.toString(16).toUpperCase().padStart(8, '0')}`, ctrlRange: ctrl.range,
+  });
+}
