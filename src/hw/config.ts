@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { BOARDS, findBoard, type Board } from './boards.ts';
+import { describeZodIssues, fail } from '../util/errors.ts';
+import { DMAX_LIMIT } from '../numerics/requant.ts';
+
+/**
+ * The one hardware config: generation-time parameters of the accelerator. The RTL generator, the
+ * HLS backend, the drivers, the compiler and the performance model all read this object, so a
+ * parameter changes everywhere at once (docs/architecture.md explains each).
+ */
+const pow2 = (max: number) => z.number().int().min(1).max(max).refine((v) => (v & (v - 1)) === 0, 'must be a power of two');
+
+export const HwConfigSchema = z.strictObject({
+  board: z.enum(BOARDS.map((b) => b.name) as [string, ...string[]]),
+  clockMHz: z.number().positive(),
+  /** AXI4 data width of the DDR master (the HP port width). */
+  axiDataBits: z.union([z.literal(64), z.literal(128)]),
+  /** Channel lanes: activations and channels are stored and processed in groups of this many. */
+  lanes: pow2(64),
+  /** Pointwise (1x1) MAC array: input lanes x output channels per cycle; two output channels share one DSP. */
+  pwOutputs: z.number().int().min(2).max(512).refine((v) => v % 2 === 0, 'must be even (two outputs per DSP)'),
+  /** Largest tensor width and channel count the on-chip buffers hold. */
+  maxWidth: z.number().int().min(8).max(4096),
+  maxChannels: z.number().int().min(8).max(8192),
+  /** Largest dilation of the deformable depthwise conv (line buffer of 2*dmax+2 rows). */
+  dmax: z.number().int().min(1).max(DMAX_LIMIT),
+  /** Weight buffer bytes (int4, two per byte) for one output-channel tile. */
+  weightBufferBytes: z.number().int().min(1024).max(8 << 20),
+  /** Read bursts in flight per DMA engine. */
+  outstandingReads: pow2(64),
+});
+export type HwConfig = z.infer<typeof HwConfigSchema>;
+
+/** Defaults sized for each board's DSP budget with two MACs per DSP (see docs/architecture.md). */
+export function presetConfig(boardName: string, clockMHz?: number): HwConfig {
+  const b = findBoard(boardName) ?? fail(`unknown board "${boardName}"; known: ${BOARDS.map((x) => x.name).join(', ')}`);
+  const lanes = 16;
+  // The 1x1 array takes lanes * pwOutputs / 2 DSPs (two MACs per DSP); about a tenth of the DSPs
+  // stay free for the requantizers (one per lane) and the stem. Multiples of 4, at most 64.
+  const pwOutputs = Math.min(64, 4 * Math.floor((2 * 0.9 * b.budget.dsp) / lanes / 4));
+  return validateHwConfig({
+    board: b.name, clockMHz: clockMHz ?? b.defaultClockMHz, axiDataBits: b.hpPortBits, lanes, pwOutputs,
+    maxWidth: 512, maxChannels: 4096, dmax: 7, weightBufferBytes: 256 << 10, outstandingReads: 8,
+  }, `preset ${b.name}`);
+}
+
+export function boardOf(c: HwConfig): Board {
+  return findBoard(c.board)!;
+}
+
+/** Validates a config object; `where` names its source in errors. Checks the clock against the device. */
+export function validateHwConfig(json: unknown, where: string): HwConfig {
+  const r = HwConfigSchema.safeParse(json);
+  if (!r.success) fail(describeZodIssues(`hardware config ${where}`, r.error.issues));
+  const c = r.data;
+  const b = boardOf(c);
+  if (c.clockMHz > b.maxClockMHz)
+    fail(`hardware config ${where}: clockMHz ${c.clockMHz} exceeds ${b.maxClockMHz} MHz, the DSP48 limit of ${b.part}`);
+  if (c.axiDataBits > b.hpPortBits) fail(`hardware config ${where}: axiDataBits ${c.axiDataBits} is wider than the ${b.hpPortBits}-bit HP port of ${b.name}`);
+  const dsps = (c.lanes * c.pwOutputs) / 2;
+  if (dsps > b.budget.dsp) fail(`hardware config ${where}: the 1x1 array needs ${dsps} DSPs (lanes ${c.lanes} x pwOutputs ${c.pwOutputs} / 2), ${b.name} has ${b.budget.dsp}`);
+  return c;
+}
+
+/** Reads a JSON config file; fields missing from it come from the board preset it names. */
+export function loadHwConfig(path: string): HwConfig {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    fail(`cannot read hardware config ${path}: ${err.code ?? err.message}`);
+  }
+  if (typeof json !== 'object' || json === null || typeof json.board !== 'string') fail(`hardware config ${path}: field "board" (one of ${BOARDS.map((b) => b.name).join(', ')}) is required`);
+  const base = presetConfig(json.board as string);
+  return validateHwConfig({ ...base, ...json }, path);
+}
+
+/** Peak MACs per cycle of the 1x1 array (the depthwise engine adds lanes*9 in LUTs). */
+export function peakMacsPerCycle(c: HwConfig): number {
+  return c.lanes * c.pwOutputs + 9 * c.lanes;
+}

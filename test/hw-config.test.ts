@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadHwConfig, peakMacsPerCycle, presetConfig } from '../src/hw/config.ts';
+import { BOARDS } from '../src/hw/boards.ts';
+import { UserError } from '../src/util/errors.ts';
+
+describe('hardware config', () => {
+  it('presets fit each board with two MACs per DSP', () => {
+    const dsps = Object.fromEntries(BOARDS.map((b) => { const c = presetConfig(b.name); return [b.name, (c.lanes * c.pwOutputs) / 2]; }));
+    expect(dsps).toEqual({ ultra96v2: 320, zcu104: 512, kv260: 512, 'pynq-z2': 192 });
+    expect(presetConfig('ultra96v2')).toMatchObject({ clockMHz: 250, axiDataBits: 128, lanes: 16, pwOutputs: 40, dmax: 7 });
+    expect(peakMacsPerCycle(presetConfig('ultra96v2'))).toBe(16 * 40 + 144);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'codenet-hw-'));
+  const file = (name: string, json: unknown) => { const p = join(dir, name); writeFileSync(p, typeof json === 'string' ? json : JSON.stringify(json)); return p; };
+
+  it('a file overrides the preset of its board', () => {
+    expect(loadHwConfig(file('ok.json', { board: 'pynq-z2', clockMHz: 125, pwOutputs: 16 }))).toMatchObject({ board: 'pynq-z2', clockMHz: 125, pwOutputs: 16, axiDataBits: 64 });
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['unknown board', { board: 'zedboard' }, /unknown board "zedboard"; known: ultra96v2/],
+    ['clock beyond the DSP limit', { board: 'ultra96v2', clockMHz: 700 }, /bad-1\.json: clockMHz 700 exceeds 645 MHz, the DSP48 limit of xczu3eg/],
+    ['array larger than the device', { board: 'pynq-z2', pwOutputs: 64 }, /needs 512 DSPs.*pynq-z2 has 220/],
+    ['field out of range', { board: 'kv260', dmax: 16 }, /bad-3\.json: invalid dmax/],
+    ['unknown field', { board: 'kv260', lanez: 8 }, /bad-4\.json: invalid .*lanez/],
+    ['not JSON', '{"board": ', /cannot read hardware config .*bad-5\.json/],
+  ];
+  bad.forEach(([name, json, msg], i) => it(`rejects: ${name}`, () => {
+    const p = file(`bad-${i}.json`, json);
+    expect(() => loadHwConfig(p)).toThrow(UserError);
+    expect(() => loadHwConfig(p)).toThrow(msg);
+  }));
+});
