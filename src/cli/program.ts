@@ -5,6 +5,7 @@ import { registerZoo } from './commands/zoo.ts';
 import { registerExport } from './commands/export.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerGolden } from './commands/golden.ts';
+import { registerPerf } from './commands/perf.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   registerExport(program);
   registerInfo(program);
   registerGolden(program);
+  registerPerf(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTopology } from '../src/zoo/graph.ts';
+import { findZooSpec } from '../src/zoo/specs.ts';
+import { presetConfig, peakMacsPerCycle } from '../src/hw/config.ts';
+import { modelPerf } from '../src/perf/model.ts';
+import { ReportSchema } from '../src/report/schema.ts';
+import { runCli } from './helpers/cli.ts';
+
+const model = (name: string) => buildTopology(findZooSpec(name)!, 20);
+
+describe('analytic performance model', () => {
+  const hw = presetConfig('ultra96v2');
+  it('layer costs follow the planned engines', () => {
+    const p = modelPerf(model('codenet-a'), hw, peakMacsPerCycle(hw));
+    const byName = new Map(p.layers.map((l) => [l.name, l]));
+    // conv5: 8x8 pixels, 464 input channels in 29 lane groups, 1024 outputs in 26 tiles of 40
+    expect(byName.get('conv5')!.computeCycles).toBe(64 * 29 * 26 + 8 * 26 * 8);
+    // split, concat, shuffle and upsample cost nothing: they are addressing
+    for (const op of ['split', 'concat', 'shuffle', 'upsample']) expect(p.layers.filter((l) => l.op === op).every((l) => l.cycles === 0)).toBe(true);
+    expect(p.layers.reduce((a, l) => a + l.cycles, 0)).toBe(p.cycles);
+  });
+
+  it('a bigger model or a smaller board is slower', () => {
+    const a = modelPerf(model('codenet-a'), hw, peakMacsPerCycle(hw)).cycles;
+    const d = modelPerf(model('codenet-d'), hw, peakMacsPerCycle(hw)).cycles;
+    const z7 = presetConfig('pynq-z2');
+    expect(d).toBeGreaterThan(5 * a);
+    expect(modelPerf(model('codenet-a'), z7, peakMacsPerCycle(z7)).cycles).toBeGreaterThan(a);
+  });
+
+  it('codenet perf prints totals and writes a valid report', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'codenet-perf-')), 'rep');
+    const r = await runCli('perf', 'codenet-tiny', '--report', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/codenet-tiny on ultra96v2 at 250 MHz \(analytic model\): \d+ cycles/);
+    for (const f of ['report.json', 'report.md', 'report.html']) expect(existsSync(join(dir, f))).toBe(true);
+    expect(ReportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).layers).toHaveLength(122);
+    const bad = await runCli('perf', 'codenet-tiny', '--board', 'pynq-z2', '--clock', '700');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/clockMHz 700 exceeds 464 MHz/);
+  });
+});
