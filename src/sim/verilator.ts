@@ -18,6 +18,8 @@ export interface VerilatorBuild {
   includeDirs?: string[];
   /** -G parameter overrides, e.g. { LANES: 16 }. */
   params?: Record<string, number>;
+  /** C++ preprocessor defines for the testbench, e.g. { LANES: 16 }. */
+  defines?: Record<string, number | string>;
   /** Enable FST tracing support (--trace-fst). */
   trace?: boolean;
   /** Cache root; default .cache/verilator under the project. */
@@ -44,8 +46,9 @@ export function buildVerilated(b: VerilatorBuild): string {
   const cpp = b.cppSources.map(abs);
   const includes = [join(PROJECT_ROOT, 'sim'), ...(b.includeDirs ?? []).map(abs)];
   const params = Object.entries(b.params ?? {}).sort(([a], [c]) => a.localeCompare(c)).map(([k, v]) => `-G${k}=${v}`);
+  const defines = Object.entries(b.defines ?? {}).sort(([a], [c]) => a.localeCompare(c)).map(([k, v]) => `-D${k}=${v}`);
   const flags = ['--cc', '--exe', '--build', '-O3', '--x-assign', 'fast', '--x-initial', 'fast', '-Wno-fatal', '--top-module', b.top,
-    ...(b.trace ? ['--trace-fst'] : []), ...params, '-CFLAGS', `-O2 ${includes.map((i) => `-I${i}`).join(' ')}`];
+    ...(b.trace ? ['--trace-fst'] : []), ...params, '-CFLAGS', `-O2 ${[...includes.map((i) => `-I${i}`), ...defines].join(' ')}`];
   const h = createHash('sha256');
   h.update(verilatorVersion());
   h.update(JSON.stringify(flags));

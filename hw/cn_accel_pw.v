@@ -1,0 +1,133 @@
+// cn_accel_pw -- the 1x1-convolution engine: LANES input channels x OUTS output channels per cycle.
+//
+// It computes one output-channel tile (up to OUTS channels) of a 1x1 conv, or of the offset conv
+// (mode 1: dilation output), for a stream of pixels. Each pixel arrives as G beats of LANES int8
+// activations (channel group g = 0..G-1, channels g*LANES .. g*LANES+LANES-1, zero-padded); after
+// the G-th beat the engine emits one beat of OUTS output codes. Two output channels share each
+// multiplier (cn_dot2 / cn_mul2: one int8 activation times two int4 weights per DSP), so the array
+// holds LANES*OUTS MACs on LANES*OUTS/2 DSPs; OUTS requantizers (cn_requant) finish each pixel.
+//
+// Configuration (before a tile; not while pixels are in flight):
+//   weights: wcfg_we writes wcfg_data to pair p = wcfg_pair (output channels 2p, 2p+1), group
+//     g = wcfg_group; lane k of wcfg_data is bits [k*8 +: 8] = {w(2p+1)[4 bits], w(2p)[4 bits]}
+//     for input channel g*LANES + k.
+//   per-channel S and B: pcfg_we writes pcfg_s / pcfg_b of output channel pcfg_ch.
+//   per-tile: groups (G, 1..GMAX), n, lo, mode, dmax (held stable while the tile runs).
+// Streams: valid/ready. All pipeline registers advance together under one clock enable
+// en = !(out_valid && !out_ready), so backpressure on the output stalls the whole engine and
+// in_ready = en. Latency: 1 (weight RAM) + cn_dot2 LATENCY + cn_requant LATENCY cycles from the
+// last beat of a pixel to its output, with no bubbles between pixels.
+// Reset: synchronous, active high (the leaf modules' convention), on every control register.
+`default_nettype none
+
+module cn_accel_pw #(
+  parameter integer LANES = 16,
+  parameter integer OUTS  = 40,   // even
+  parameter integer GMAX  = 64    // largest input channel count is LANES * GMAX
+) (
+  input  wire                         clk,
+  input  wire                         rst,
+  // configuration
+  input  wire                         wcfg_we,
+  input  wire [$clog2(OUTS/2)-1:0]    wcfg_pair,
+  input  wire [$clog2(GMAX)-1:0]      wcfg_group,
+  input  wire [LANES*8-1:0]           wcfg_data,
+  input  wire                         pcfg_we,
+  input  wire [$clog2(OUTS)-1:0]      pcfg_ch,
+  input  wire [15:0]                  pcfg_s,
+  input  wire [15:0]                  pcfg_b,
+  input  wire [$clog2(GMAX):0]        groups,
+  input  wire [4:0]                   n,
+  input  wire [7:0]                   lo,
+  input  wire                         mode,
+  input  wire [3:0]                   dmax,
+  // activations: one channel group of one pixel per beat
+  input  wire                         in_valid,
+  output wire                         in_ready,
+  input  wire [LANES*8-1:0]           in_data,
+  // outputs: OUTS codes of one pixel per beat (channel c at bits [c*8 +: 8])
+  output wire                         out_valid,
+  input  wire                         out_ready,
+  output wire [OUTS*8-1:0]            out_data
+);
+  localparam integer PAIRS = OUTS / 2;
+  localparam integer GW = $clog2(GMAX);
+
+  wire en = !(out_valid && !out_ready);
+  assign in_ready = en;
+
+  // Channel-group counter of the incoming pixel.
+  reg [GW-1:0] g;
+  wire take = in_valid && en;
+  wire at_last = ({1'b0, g} == groups - 1'b1);
+  always @(posedge clk) begin
+    if (rst) g <= {GW{1'b0}};
+    else if (take) g <= at_last ? {GW{1'b0}} : g + 1'b1;
+  end
+
+  // Stage 0: register the beat while the weight RAMs read the same group.
+  reg               s0_valid, s0_first, s0_last;
+  reg [LANES*8-1:0] s0_a;
+  always @(posedge clk) begin
+    if (rst) begin
+      s0_valid <= 1'b0; s0_first <= 1'b0; s0_last <= 1'b0;
+    end else if (en) begin
+      s0_valid <= in_valid;
+      s0_first <= (g == {GW{1'b0}});
+      s0_last  <= at_last;
+    end
+  end
+  always @(posedge clk) if (en) s0_a <= in_data;
+
+  // Per-channel requantization parameters.
+  reg [15:0] s_reg [0:OUTS-1];
+  reg [15:0] b_reg [0:OUTS-1];
+  always @(posedge clk) if (pcfg_we) begin
+    s_reg[pcfg_ch] <= pcfg_s;
+    b_reg[pcfg_ch] <= pcfg_b;
+  end
+
+  wire [PAIRS-1:0]    acc_valid;
+  wire [OUTS*24-1:0]  acc;
+  wire [OUTS*16-1:0]  s_bus;
+  wire [OUTS*16-1:0]  b_bus;
+
+  genvar p, k;
+  generate
+    for (p = 0; p < PAIRS; p = p + 1) begin : pair
+      // Weights of output channels 2p and 2p+1 for every channel group (inferred block/LUT RAM).
+      reg [LANES*8-1:0] wmem [0:GMAX-1];
+      reg [LANES*8-1:0] wq;
+      always @(posedge clk) begin
+        if (wcfg_we && wcfg_pair == p[$clog2(PAIRS > 1 ? PAIRS : 2)-1:0]) wmem[wcfg_group] <= wcfg_data;
+        if (en) wq <= wmem[g];
+      end
+      wire [LANES*4-1:0] w0, w1;
+      for (k = 0; k < LANES; k = k + 1) begin : lane
+        assign w0[k*4 +: 4] = wq[k*8 +: 4];
+        assign w1[k*4 +: 4] = wq[k*8+4 +: 4];
+      end
+      /* verilator lint_off PINCONNECTEMPTY */
+      cn_dot2 #(.K(LANES)) dot (
+        .clk(clk), .rst(rst), .en(en), .in_valid(s0_valid), .in_first(s0_first), .in_last(s0_last),
+        .in_a(s0_a), .in_w0(w0), .in_w1(w1),
+        .sum_valid(), .sum0(), .sum1(),
+        .acc_valid(acc_valid[p]), .acc0(acc[(2*p)*24 +: 24]), .acc1(acc[(2*p+1)*24 +: 24]));
+      /* verilator lint_on PINCONNECTEMPTY */
+      assign s_bus[(2*p)*16 +: 16]   = s_reg[2*p];
+      assign s_bus[(2*p+1)*16 +: 16] = s_reg[2*p+1];
+      assign b_bus[(2*p)*16 +: 16]   = b_reg[2*p];
+      assign b_bus[(2*p+1)*16 +: 16] = b_reg[2*p+1];
+    end
+  endgenerate
+
+  cn_requant #(.LANES(OUTS)) rq (
+    .clk(clk), .rst(rst), .en(en), .in_valid(acc_valid[0]), .in_acc(acc), .in_s(s_bus), .in_b(b_bus),
+    .in_n(n), .in_lo(lo), .in_mode(mode), .in_dmax(dmax), .out_valid(out_valid), .out_q(out_data));
+
+  // All pairs share one pipeline, so their acc_valid are identical; only pair 0's is used.
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire unused_valid = ^acc_valid;
+  /* verilator lint_on UNUSEDSIGNAL */
+endmodule
+`default_nettype wire

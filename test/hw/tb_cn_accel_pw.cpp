@@ -1,0 +1,82 @@
+// Testbench of hw/cn_accel_pw.v: runs a sequence of output-channel tiles with random input
+// bubbles and output backpressure, and writes every output beat.
+// Stimulus (whitespace-separated integers): T, then per tile:
+//   G n lo mode dmax P NW NP
+//   NW lines "pair group b0 .. b(LANES-1)"   (b = {w1, w0} byte of each lane)
+//   NP lines "ch S B"
+//   P*G lines of LANES activations (pixel-major, channel group inner)
+// Output: per tile, P lines of OUTS raw output bytes (0..255).
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <vector>
+#include "Vcn_accel_pw.h"
+#include "verilated.h"
+#include "cn_tb.h"
+
+#ifndef LANES
+#error "compile with -DLANES and -DOUTS"
+#endif
+
+int main(int argc, char** argv) {
+  if (argc < 4) { std::fprintf(stderr, "usage: %s stimulus output seed\n", argv[0]); return 2; }
+  std::ifstream in(argv[1]);
+  std::FILE* out = std::fopen(argv[2], "w");
+  std::mt19937 rng(std::atoi(argv[3]));
+  Verilated::commandArgs(argc, argv);
+  auto* top = new Vcn_accel_pw;
+  auto tick = [&]() { top->clk = 0; top->eval(); top->clk = 1; top->eval(); };
+  top->rst = 1;
+  for (int i = 0; i < 4; i++) tick();
+  top->rst = 0;
+  long long T;
+  in >> T;
+  long long cycles = 0;
+  for (long long t = 0; t < T; t++) {
+    long long G, n, lo, mode, dmax, P, NW, NP;
+    in >> G >> n >> lo >> mode >> dmax >> P >> NW >> NP;
+    top->groups = G; top->n = n; top->lo = static_cast<uint8_t>(lo); top->mode = mode; top->dmax = dmax;
+    top->in_valid = 0; top->out_ready = 0;
+    for (long long i = 0; i < NW; i++) {
+      long long pair, group;
+      in >> pair >> group;
+      top->wcfg_we = 1; top->wcfg_pair = pair; top->wcfg_group = group;
+      for (int k = 0; k < LANES; k++) { long long b; in >> b; cntb::put(top->wcfg_data, k * 8, 8, b); }
+      tick();
+    }
+    top->wcfg_we = 0;
+    for (long long i = 0; i < NP; i++) {
+      long long ch, s, b;
+      in >> ch >> s >> b;
+      top->pcfg_we = 1; top->pcfg_ch = ch; top->pcfg_s = static_cast<uint16_t>(s); top->pcfg_b = static_cast<uint16_t>(b);
+      tick();
+    }
+    top->pcfg_we = 0;
+    std::vector<std::vector<long long>> beats(P * G, std::vector<long long>(LANES));
+    for (auto& b : beats) for (auto& v : b) in >> v;
+    size_t next = 0;
+    long long got = 0, guard = 0;
+    while (got < P) {
+      if (++guard > 100000 + 50 * P * G) { std::fprintf(stderr, "timeout in tile %lld: %lld of %lld outputs\n", t, got, P); return 1; }
+      top->clk = 0;
+      const bool offer = next < beats.size() && (rng() % 4 != 0);
+      top->in_valid = offer;
+      if (offer) for (int k = 0; k < LANES; k++) cntb::put(top->in_data, k * 8, 8, beats[next][k]);
+      top->out_ready = (rng() % 3 != 0);
+      top->eval();
+      const bool took = offer && top->in_ready;
+      if (top->out_valid && top->out_ready) {
+        for (int c = 0; c < OUTS; c++) std::fprintf(out, "%llu%c", (unsigned long long)cntb::get(top->out_data, c * 8, 8), c + 1 < OUTS ? ' ' : '\n');
+        got++;
+      }
+      top->clk = 1;
+      top->eval();
+      cycles++;
+      if (took) next++;
+    }
+  }
+  std::fclose(out);
+  std::printf("cycles %lld\n", cycles);
+  delete top;
+  return 0;
+}
