@@ -1,0 +1,206 @@
+// cn_accel_dw -- the depthwise engine: plain (dw3x3, constant dilation) and square deformable
+// (dwdeform, one dilation per output pixel from an on-chip dilation map) 3x3 depthwise conv.
+//
+// Input rows stream in (row-major; each pixel as G beats of LANES int8 channels) into a line
+// buffer of R = 2^ceil(log2(2*DMAX+2)) rows: output row y reads rows y*s - d .. y*s + d, so R
+// covers every dilation up to DMAX (the CoDeNet authors' 15-row buffer reads wrong rows at d = 7)
+// and loading runs ahead while older rows are still read. Output (y,x), tap (i,j) reads input
+// (y*s + i*d, x*s + j*d); out-of-image taps read the channel's pad code (docs/numerics.md).
+// v1 gathers the nine taps of one lane group in nine cycles (one line-buffer read port), then
+// cn_dw3x3_pe and cn_requant finish them: LANES channels per 9 cycles. Banking the buffer into
+// 3x3 read ports gives one group per cycle (docs/architecture.md).
+//
+// Configuration (between layers): pad codes, weights (9 taps x LANES int4 per group; tap t =
+// (i+1)*3 + (j+1), lane k at [(t*LANES + k)*4 +: 4]), S and B per group (lane k at [k*16 +: 16]),
+// the dilation map (one entry per output pixel, row-major) when use_map = 1, and the per-layer
+// fields; then a `start` pulse. Output: one beat of LANES codes per (output pixel, group), in the
+// order y, x, g. out_valid/out_ready backpressure stalls the compute pipeline (global enable).
+// Reset: synchronous, active high, on every control register.
+`default_nettype none
+
+module cn_accel_dw #(
+  parameter integer LANES    = 16,
+  parameter integer GMAX     = 64,     // channel groups
+  parameter integer DMAX     = 7,
+  parameter integer LB_DEPTH = 4096,   // line-buffer entries (LANES bytes each): R * W * G must fit
+  parameter integer MAP_MAX  = 4096    // dilation-map entries (output pixels)
+) (
+  input  wire                        clk,
+  input  wire                        rst,
+  // configuration
+  input  wire                        pad_we,
+  input  wire                        w_we,
+  input  wire                        sb_we,
+  input  wire [$clog2(GMAX)-1:0]     cfg_group,
+  input  wire [LANES*8-1:0]          cfg_pad,
+  input  wire [9*LANES*4-1:0]        cfg_w,
+  input  wire [LANES*16-1:0]         cfg_s,
+  input  wire [LANES*16-1:0]         cfg_b,
+  input  wire                        map_we,
+  input  wire [$clog2(MAP_MAX)-1:0]  map_addr,
+  input  wire [3:0]                  map_d,
+  input  wire [15:0]                 height,   // input
+  input  wire [15:0]                 width,
+  input  wire [15:0]                 out_height,
+  input  wire [15:0]                 out_width,
+  input  wire [$clog2(GMAX):0]       groups,
+  input  wire [1:0]                  stride,   // 1 or 2
+  input  wire                        use_map,
+  input  wire [3:0]                  dconst,   // dilation when use_map = 0
+  input  wire [3:0]                  dmax_map, // largest value in the map
+  input  wire [4:0]                  n,
+  input  wire [7:0]                  lo,
+  input  wire                        start,
+  // input rows
+  input  wire                        in_valid,
+  output wire                        in_ready,
+  input  wire [LANES*8-1:0]          in_data,
+  // outputs
+  output wire                        out_valid,
+  input  wire                        out_ready,
+  output wire [LANES*8-1:0]          out_data,
+  output wire                        busy
+);
+  localparam integer R  = 1 << $clog2(2 * DMAX + 2);
+  localparam integer RW = $clog2(R);
+  localparam integer AW = $clog2(LB_DEPTH);
+  localparam integer GW = $clog2(GMAX);
+  localparam integer MW = $clog2(MAP_MAX);
+
+  wire en = !(out_valid && !out_ready);
+
+  // Configuration memories.
+  reg [LANES*8-1:0]   pad_mem [0:GMAX-1];
+  reg [9*LANES*4-1:0] w_mem   [0:GMAX-1];
+  reg [LANES*16-1:0]  s_mem   [0:GMAX-1];
+  reg [LANES*16-1:0]  b_mem   [0:GMAX-1];
+  reg [3:0]           d_map   [0:MAP_MAX-1];
+  always @(posedge clk) begin
+    if (pad_we) pad_mem[cfg_group] <= cfg_pad;
+    if (w_we)   w_mem[cfg_group]   <= cfg_w;
+    if (sb_we) begin s_mem[cfg_group] <= cfg_s; b_mem[cfg_group] <= cfg_b; end
+    if (map_we) d_map[map_addr] <= map_d;
+  end
+
+  // Layer geometry derived once per layer.
+  wire [3:0]  dm         = use_map ? dmax_map : dconst;
+  wire [23:0] g24        = {{(24-GW-1){1'b0}}, groups};
+  wire [23:0] row_stride = {8'd0, width} * g24;  // entries per buffered row
+
+  // ---------------- loader: input beats into the line buffer ----------------
+  reg [LANES*8-1:0] lb [0:LB_DEPTH-1];
+  reg [15:0] lr, lc;            // row and column being loaded
+  reg [GW:0] lg;                // group being loaded
+  reg        active;
+  reg [15:0] ys;                // y * stride of the output row being computed
+  wire       rows_left = (lr < height);
+  // Row lr may overwrite the slot of row lr - R once no output row needs it: lr - R < ys - dm.
+  wire       slot_free = ({16'd0, lr} + {28'd0, dm} < {16'd0, ys} + R);
+  assign in_ready = active && rows_left && slot_free;
+  wire [AW-1:0] wr_addr = AW'({{(24-RW){1'b0}}, lr[RW-1:0]} * row_stride + {8'd0, lc} * g24 + {{(24-GW-1){1'b0}}, lg});
+  always @(posedge clk) if (in_valid && in_ready) lb[wr_addr] <= in_data;
+  always @(posedge clk) begin
+    if (rst || start) begin
+      lr <= 16'd0; lc <= 16'd0; lg <= '0;
+    end else if (in_valid && in_ready) begin
+      if (lg == groups - 1'b1) begin
+        lg <= '0;
+        if (lc == width - 1'b1) begin lc <= 16'd0; lr <= lr + 1'b1; end
+        else lc <= lc + 1'b1;
+      end else lg <= lg + 1'b1;
+    end
+  end
+
+  // ---------------- tap issue: one tap of one (pixel, group) per cycle ----------------
+  reg [15:0] oy, ox, xs;
+  reg [GW:0] og;
+  reg [3:0]  t;                 // tap 0..8
+  reg [MW-1:0] pix;             // output pixel index into the dilation map
+  wire [3:0] d = use_map ? d_map[pix] : dconst;
+  // Rows needed by this output row: up to ys + dm (clipped to the image).
+  wire [16:0] need = ({1'b0, ys} + {13'd0, dm} + 17'd1 > {1'b0, height}) ? {1'b0, height} : {1'b0, ys} + {13'd0, dm} + 17'd1;
+  wire       can_issue = active && ({1'b0, lr} >= need);
+  wire [1:0] ti = t >= 4'd6 ? 2'd2 : t >= 4'd3 ? 2'd1 : 2'd0;
+  wire [1:0] tj = 2'(t - {ti, 1'b0} - {2'b0, ti});
+  wire signed [17:0] iy = $signed({2'b0, ys}) + $signed({14'd0, d}) * ($signed({16'd0, ti}) - 18'sd1);
+  wire signed [17:0] ix = $signed({2'b0, xs}) + $signed({14'd0, d}) * ($signed({16'd0, tj}) - 18'sd1);
+  wire in_img = (iy >= 0) && (iy < $signed({2'b0, height})) && (ix >= 0) && (ix < $signed({2'b0, width}));
+  wire [AW-1:0] rd_addr = AW'({{(24-RW){1'b0}}, iy[RW-1:0]} * row_stride + {8'd0, ix[15:0]} * g24 + {{(24-GW-1){1'b0}}, og});
+  wire last_tap = (t == 4'd8);
+  wire last_g = (og == groups - 1'b1);
+  wire last_x = (ox == out_width - 1'b1);
+  wire last_y = (oy == out_height - 1'b1);
+  wire issue = en && can_issue;
+
+  always @(posedge clk) begin
+    if (rst) active <= 1'b0;
+    else if (start) active <= 1'b1;
+    else if (issue && last_tap && last_g && last_x && last_y) active <= 1'b0;
+  end
+  always @(posedge clk) begin
+    if (rst || start) begin
+      oy <= 16'd0; ox <= 16'd0; xs <= 16'd0; ys <= 16'd0; og <= '0; t <= 4'd0; pix <= '0;
+    end else if (issue) begin
+      if (!last_tap) t <= t + 1'b1;
+      else begin
+        t <= 4'd0;
+        if (!last_g) og <= og + 1'b1;
+        else begin
+          og <= '0;
+          pix <= pix + 1'b1;
+          if (!last_x) begin ox <= ox + 1'b1; xs <= xs + {14'd0, stride}; end
+          else begin ox <= 16'd0; xs <= 16'd0; oy <= oy + 1'b1; ys <= ys + {14'd0, stride}; end
+        end
+      end
+    end
+  end
+
+  // Stage 1: line-buffer read (registered), tap bookkeeping.
+  reg [LANES*8-1:0] lb_q;
+  reg               s1_valid, s1_inside, s1_last;
+  reg [2:0]         s1_t;  // taps 0..7 are stored; tap 8 goes straight to the PE
+  reg [GW-1:0]      s1_g;
+  always @(posedge clk) if (en) lb_q <= lb[rd_addr];
+  always @(posedge clk) begin
+    if (rst) begin s1_valid <= 1'b0; end
+    else if (en) begin
+      s1_valid <= issue;
+      s1_inside <= in_img; s1_t <= t[2:0]; s1_g <= og[GW-1:0]; s1_last <= last_tap;
+    end
+  end
+  wire [LANES*8-1:0] tap_val = s1_inside ? lb_q : pad_mem[s1_g];
+
+  // Stage 2: collect the nine taps; fire the PE on the ninth.
+  reg [8*LANES*8-1:0] taps;
+  reg                 pe_valid;
+  reg [9*LANES*8-1:0] pe_x;
+  reg [9*LANES*4-1:0] pe_w;
+  reg [GW-1:0]        pe_g;
+  always @(posedge clk) begin
+    if (rst) pe_valid <= 1'b0;
+    else if (en) pe_valid <= s1_valid && s1_last;
+  end
+  always @(posedge clk) if (en) begin
+    if (s1_valid && !s1_last) taps[s1_t*LANES*8 +: LANES*8] <= tap_val;
+    pe_x <= {tap_val, taps};
+    pe_w <= w_mem[s1_g];
+    pe_g <= s1_g;
+  end
+
+  // PE (LATENCY 4) then requantizer (LATENCY 6); the group index travels alongside for S and B.
+  wire              acc_valid;
+  wire [LANES*24-1:0] acc;
+  cn_dw3x3_pe #(.LANES(LANES)) pe (.clk(clk), .rst(rst), .en(en), .in_valid(pe_valid), .in_x(pe_x), .in_w(pe_w), .out_valid(acc_valid), .out_acc(acc));
+  reg [GW-1:0] g_pipe [0:3];
+  integer k;
+  always @(posedge clk) if (en) begin
+    g_pipe[0] <= pe_g;
+    for (k = 1; k < 4; k = k + 1) g_pipe[k] <= g_pipe[k-1];
+  end
+  cn_requant #(.LANES(LANES)) rq (.clk(clk), .rst(rst), .en(en), .in_valid(acc_valid), .in_acc(acc),
+    .in_s(s_mem[g_pipe[3]]), .in_b(b_mem[g_pipe[3]]), .in_n(n), .in_lo(lo), .in_mode(1'b0), .in_dmax(4'd0),
+    .out_valid(out_valid), .out_q(out_data));
+
+  assign busy = active || s1_valid || pe_valid || acc_valid || out_valid;
+endmodule
+`default_nettype wire

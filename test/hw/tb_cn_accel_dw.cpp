@@ -1,0 +1,84 @@
+// Testbench of hw/cn_accel_dw.v: per layer, writes the configuration, pulses start, streams the
+// input rows with random bubbles while taking outputs with random backpressure.
+// Stimulus: T, then per layer "H W HO WO G stride use_map dconst dmax_map n lo", G pad lines
+// "g p..", G weight lines "g w(tap 0 lane 0) .. w(tap 8 lane L-1)", G lines "g S.. B..",
+// HO*WO dilations when use_map, then H*W*G lines of LANES activations.
+// Output: per layer HO*WO*G lines of LANES raw output bytes.
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <vector>
+#include "Vcn_accel_dw.h"
+#include "verilated.h"
+#include "cn_tb.h"
+
+int main(int argc, char** argv) {
+  if (argc < 4) { std::fprintf(stderr, "usage: %s stimulus output seed\n", argv[0]); return 2; }
+  std::ifstream in(argv[1]);
+  std::FILE* out = std::fopen(argv[2], "w");
+  std::mt19937 rng(std::atoi(argv[3]));
+  Verilated::commandArgs(argc, argv);
+  auto* top = new Vcn_accel_dw;
+  auto tick = [&]() { top->clk = 0; top->eval(); top->clk = 1; top->eval(); };
+  top->rst = 1;
+  for (int i = 0; i < 4; i++) tick();
+  top->rst = 0;
+  long long T;
+  in >> T;
+  long long cycles = 0;
+  for (long long t = 0; t < T; t++) {
+    long long H, W, HO, WO, G, stride, use_map, dconst, dmax_map, n, lo;
+    in >> H >> W >> HO >> WO >> G >> stride >> use_map >> dconst >> dmax_map >> n >> lo;
+    top->height = H; top->width = W; top->out_height = HO; top->out_width = WO; top->groups = G;
+    top->stride = stride; top->use_map = use_map; top->dconst = dconst; top->dmax_map = dmax_map;
+    top->n = n; top->lo = static_cast<uint8_t>(lo);
+    top->in_valid = 0; top->out_ready = 0;
+    for (long long i = 0; i < G; i++) {
+      long long g; in >> g; top->cfg_group = g; top->pad_we = 1;
+      for (int k = 0; k < LANES; k++) { long long v; in >> v; cntb::put(top->cfg_pad, k * 8, 8, v); }
+      tick(); top->pad_we = 0;
+    }
+    for (long long i = 0; i < G; i++) {
+      long long g; in >> g; top->cfg_group = g; top->w_we = 1;
+      for (int k = 0; k < 9 * LANES; k++) { long long v; in >> v; cntb::put(top->cfg_w, k * 4, 4, v); }
+      tick(); top->w_we = 0;
+    }
+    for (long long i = 0; i < G; i++) {
+      long long g; in >> g; top->cfg_group = g; top->sb_we = 1;
+      for (int k = 0; k < LANES; k++) { long long v; in >> v; cntb::put(top->cfg_s, k * 16, 16, v); }
+      for (int k = 0; k < LANES; k++) { long long v; in >> v; cntb::put(top->cfg_b, k * 16, 16, v); }
+      tick(); top->sb_we = 0;
+    }
+    if (use_map) for (long long p = 0; p < HO * WO; p++) {
+      long long d; in >> d; top->map_we = 1; top->map_addr = p; top->map_d = d; tick(); top->map_we = 0;
+    }
+    std::vector<std::vector<long long>> beats(H * W * G, std::vector<long long>(LANES));
+    for (auto& b : beats) for (auto& v : b) in >> v;
+    top->start = 1; tick(); top->start = 0;
+    size_t next = 0;
+    long long want = HO * WO * G, got = 0, guard = 0;
+    while (got < want) {
+      if (++guard > 200000 + 40 * (want + (long long)beats.size())) { std::fprintf(stderr, "timeout in layer %lld: %lld of %lld outputs, %zu of %zu inputs\n", t, got, want, next, beats.size()); return 1; }
+      top->clk = 0;
+      const bool offer = next < beats.size() && (rng() % 4 != 0);
+      top->in_valid = offer;
+      if (offer) for (int k = 0; k < LANES; k++) cntb::put(top->in_data, k * 8, 8, beats[next][k]);
+      top->out_ready = (rng() % 3 != 0);
+      top->eval();
+      const bool took = offer && top->in_ready;
+      if (top->out_valid && top->out_ready) {
+        for (int k = 0; k < LANES; k++) std::fprintf(out, "%llu%c", (unsigned long long)cntb::get(top->out_data, k * 8, 8), k + 1 < LANES ? ' ' : '\n');
+        got++;
+      }
+      top->clk = 1;
+      top->eval();
+      cycles++;
+      if (took) next++;
+    }
+    for (int i = 0; i < 20 && top->busy; i++) tick();
+  }
+  std::fclose(out);
+  std::printf("cycles %lld\n", cycles);
+  delete top;
+  return 0;
+}
