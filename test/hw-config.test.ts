@@ -8,10 +8,10 @@ import { UserError } from '../src/util/errors.ts';
 
 describe('hardware config', () => {
   it('presets fit each board with two MACs per DSP', () => {
-    const dsps = Object.fromEntries(BOARDS.map((b) => { const c = presetConfig(b.name); return [b.name, (c.lanes * c.pwOutputs) / 2]; }));
-    expect(dsps).toEqual({ ultra96v2: 320, zcu104: 512, kv260: 512, 'pynq-z2': 192 });
-    expect(presetConfig('ultra96v2')).toMatchObject({ clockMHz: 250, axiDataBits: 128, lanes: 16, pwOutputs: 40, dmax: 7 });
-    expect(peakMacsPerCycle(presetConfig('ultra96v2'))).toBe(16 * 40 + 144);
+    const dsps = Object.fromEntries(BOARDS.map((b) => { const c = presetConfig(b.name); return [b.name, (c.lanes * c.pwOutputs) / 2 + c.pwOutputs]; }));
+    expect(dsps).toEqual({ ultra96v2: 324, zcu104: 576, kv260: 576, 'pynq-z2': 180 });
+    expect(presetConfig('ultra96v2')).toMatchObject({ clockMHz: 250, axiDataBits: 128, lanes: 16, pwOutputs: 36, dmax: 7 });
+    expect(peakMacsPerCycle(presetConfig('ultra96v2'))).toBe(16 * 36 + 144);
   });
 
   const dir = mkdtempSync(join(tmpdir(), 'codenet-hw-'));
@@ -24,7 +24,7 @@ describe('hardware config', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['unknown board', { board: 'zedboard' }, /unknown board "zedboard"; known: ultra96v2/],
     ['clock beyond the DSP limit', { board: 'ultra96v2', clockMHz: 700 }, /bad-1\.json: clockMHz 700 exceeds 645 MHz, the DSP48 limit of xczu3eg/],
-    ['array larger than the device', { board: 'pynq-z2', pwOutputs: 64 }, /needs 512 DSPs.*pynq-z2 has 220/],
+    ['array larger than the device', { board: 'pynq-z2', pwOutputs: 64 }, /needs 576 DSPs.*pynq-z2 has 220/],
     ['field out of range', { board: 'kv260', dmax: 16 }, /bad-3\.json: invalid dmax/],
     ['unknown field', { board: 'kv260', lanez: 8 }, /bad-4\.json: invalid .*lanez/],
     ['not JSON', '{"board": ', /cannot read hardware config .*bad-5\.json/],

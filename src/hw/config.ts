@@ -36,9 +36,10 @@ export type HwConfig = z.infer<typeof HwConfigSchema>;
 export function presetConfig(boardName: string, clockMHz?: number): HwConfig {
   const b = findBoard(boardName) ?? fail(`unknown board "${boardName}"; known: ${BOARDS.map((x) => x.name).join(', ')}`);
   const lanes = 16;
-  // The 1x1 array takes lanes * pwOutputs / 2 DSPs (two MACs per DSP); about a tenth of the DSPs
-  // stay free for the requantizers (one per lane) and the stem. Multiples of 4, at most 64.
-  const pwOutputs = Math.min(64, 4 * Math.floor((2 * 0.9 * b.budget.dsp) / lanes / 4));
+  // The 1x1 engine takes lanes * pwOutputs / 2 DSPs (two MACs per DSP) plus one requantizer DSP per
+  // output (Yosys count of hw/cn_accel_pw.v); a tenth of the DSPs stays for the depthwise engine's
+  // requantizers and address arithmetic. Multiples of 4, at most 64.
+  const pwOutputs = Math.min(64, 4 * Math.floor((0.9 * b.budget.dsp) / (lanes / 2 + 1) / 4));
   return validateHwConfig({
     board: b.name, clockMHz: clockMHz ?? b.defaultClockMHz, axiDataBits: b.hpPortBits, lanes, pwOutputs,
     maxWidth: 512, maxChannels: 4096, dmax: 7, weightBufferBytes: 256 << 10, outstandingReads: 8,
@@ -58,8 +59,8 @@ export function validateHwConfig(json: unknown, where: string): HwConfig {
   if (c.clockMHz > b.maxClockMHz)
     fail(`hardware config ${where}: clockMHz ${c.clockMHz} exceeds ${b.maxClockMHz} MHz, the DSP48 limit of ${b.part}`);
   if (c.axiDataBits > b.hpPortBits) fail(`hardware config ${where}: axiDataBits ${c.axiDataBits} is wider than the ${b.hpPortBits}-bit HP port of ${b.name}`);
-  const dsps = (c.lanes * c.pwOutputs) / 2;
-  if (dsps > b.budget.dsp) fail(`hardware config ${where}: the 1x1 array needs ${dsps} DSPs (lanes ${c.lanes} x pwOutputs ${c.pwOutputs} / 2), ${b.name} has ${b.budget.dsp}`);
+  const dsps = (c.lanes * c.pwOutputs) / 2 + c.pwOutputs;
+  if (dsps > b.budget.dsp) fail(`hardware config ${where}: the 1x1 engine needs ${dsps} DSPs (lanes ${c.lanes} x pwOutputs ${c.pwOutputs} / 2 for the array, ${c.pwOutputs} requantizers), ${b.name} has ${b.budget.dsp}`);
   return c;
 }
 

@@ -28,6 +28,8 @@ export interface ModelPerf {
   macUtilisation: number;
 }
 
+/** hw/cn_accel_dw.v v1 gathers the nine taps of a lane group serially from one line-buffer port. */
+export const DW_CYCLES_PER_GROUP = 9;
 /** Descriptor fetch, DMA start-up (one DDR read latency) and pipeline drain of one layer job. */
 const JOB_OVERHEAD = 64;
 const ceil = (a: number, b: number) => Math.ceil(a / b);
@@ -60,8 +62,8 @@ export function layerPerf(l: Layer, m: Model, hw: HwConfig): LayerPerf {
       ddr = x.shape[0] * x.shape[1] * 4 + bytes(y) + 27 * co + 4 * co; // RGB padded to 4 bytes a pixel
       break;
     case 'dw3x3':
-    case 'dwdeform': // nine taps of one lane group per cycle, input rows from the line buffer
-      compute = pixels * ceil(co, hw.lanes);
+    case 'dwdeform': // nine taps of one lane group, input rows from the line buffer
+      compute = pixels * ceil(co, hw.lanes) * DW_CYCLES_PER_GROUP;
       ddr = bytes(x) + bytes(y) + 9 * co + 4 * co + (l.op === 'dwdeform' ? pixels : 0);
       break;
     case 'maxpool':
