@@ -1,5 +1,6 @@
 // cn_accel_dw -- the depthwise engine: plain (dw3x3, constant dilation) and square deformable
-// (dwdeform, one dilation per output pixel from an on-chip dilation map) 3x3 depthwise conv.
+// (dwdeform, one dilation per output pixel from an on-chip dilation map) 3x3 depthwise conv, and
+// maxpool 3x3 s2 (pool = 1: the largest in-image tap, passed through the requantizer unchanged).
 //
 // Input rows stream in (row-major; each pixel as G beats of LANES int8 channels) into a line
 // buffer of R = 2^ceil(log2(2*DMAX+2)) rows: output row y reads rows y*s - d .. y*s + d, so R
@@ -50,6 +51,7 @@ module cn_accel_dw #(
   input  wire [3:0]                  dmax_map, // largest value in the map
   input  wire [4:0]                  n,
   input  wire [7:0]                  lo,
+  input  wire                        pool,     // 1: maxpool (max of the in-image taps; S = 2, B = 128, n = 1)
   input  wire                        start,
   // input rows
   input  wire                        in_valid,
@@ -170,10 +172,12 @@ module cn_accel_dw #(
   end
   wire [LANES*8-1:0] tap_val = s1_inside ? lb_q : pad_mem[s1_g];
 
-  // Stage 2: collect the nine taps; fire the PE on the ninth.
+  // Stage 2: collect the nine taps (and which lie in the image); fire the PE on the ninth.
   reg [8*LANES*8-1:0] taps;
+  reg [7:0]           taps_in;
   reg                 pe_valid;
   reg [9*LANES*8-1:0] pe_x;
+  reg [8:0]           pe_in;
   reg [9*LANES*4-1:0] pe_w;
   reg [GW-1:0]        pe_g;
   always @(posedge clk) begin
@@ -181,16 +185,40 @@ module cn_accel_dw #(
     else if (en) pe_valid <= s1_valid && s1_last;
   end
   always @(posedge clk) if (en) begin
-    if (s1_valid && !s1_last) taps[s1_t*LANES*8 +: LANES*8] <= tap_val;
+    if (s1_valid && !s1_last) begin
+      taps[s1_t*LANES*8 +: LANES*8] <= tap_val;
+      taps_in[s1_t] <= s1_inside;
+    end
     pe_x <= {tap_val, taps};
+    pe_in <= {s1_inside, taps_in};
     pe_w <= w_mem[s1_g];
     pe_g <= s1_g;
   end
 
+  // Maxpool: the largest in-image tap per lane (the centre tap is always in the image), sign-
+  // extended into the accumulator path so the requantizer (S = 2, B = 128, n = 1) passes it through.
+  reg [LANES*24-1:0] pool_acc;
+  integer lane, tap;
+  always @(*) begin
+    for (lane = 0; lane < LANES; lane = lane + 1) begin
+      pool_acc[lane*24 +: 24] = {{16{1'b1}}, 8'h80};  // -128: every code is >= it
+      for (tap = 0; tap < 9; tap = tap + 1)
+        if (pe_in[tap] && $signed(pe_x[(tap*LANES + lane)*8 +: 8]) > $signed(pool_acc[lane*24 +: 8]))
+          pool_acc[lane*24 +: 24] = {{16{pe_x[(tap*LANES + lane)*8 + 7]}}, pe_x[(tap*LANES + lane)*8 +: 8]};
+    end
+  end
+  reg [LANES*24-1:0] pool_pipe [0:3];   // matches the PE latency
+  integer q;
+  always @(posedge clk) if (en) begin
+    pool_pipe[0] <= pool_acc;
+    for (q = 1; q < 4; q = q + 1) pool_pipe[q] <= pool_pipe[q-1];
+  end
+
   // PE (LATENCY 4) then requantizer (LATENCY 6); the group index travels alongside for S and B.
   wire              acc_valid;
-  wire [LANES*24-1:0] acc;
-  cn_dw3x3_pe #(.LANES(LANES)) pe (.clk(clk), .rst(rst), .en(en), .in_valid(pe_valid), .in_x(pe_x), .in_w(pe_w), .out_valid(acc_valid), .out_acc(acc));
+  wire [LANES*24-1:0] pe_acc;
+  cn_dw3x3_pe #(.LANES(LANES)) pe (.clk(clk), .rst(rst), .en(en), .in_valid(pe_valid), .in_x(pe_x), .in_w(pe_w), .out_valid(acc_valid), .out_acc(pe_acc));
+  wire [LANES*24-1:0] acc = pool ? pool_pipe[3] : pe_acc;
   reg [GW-1:0] g_pipe [0:3];
   integer k;
   always @(posedge clk) if (en) begin

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildVerilated } from '../../src/sim/verilator.ts';
-import { depthwise3x3 } from '../../src/golden/kernels.ts';
+import { depthwise3x3, maxpool3x3s2 } from '../../src/golden/kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 // hw/cn_accel_dw.v against the golden depthwise kernel: random plain and deformable layers
@@ -12,13 +12,13 @@ import { Rng } from '../../src/util/rng.ts';
 // per-channel pad codes), every output code compared.
 const LANES = 4, GMAX = 8, DMAX = 7, LB_DEPTH = 2048, MAP_MAX = 512;
 
-interface DwLayer { h: number; w: number; c: number; stride: number; map: Uint8Array | null; dconst: number; x: Int8Array; wts: Int8Array; pad: Int8Array; S: Int16Array; B: Int16Array; n: number; lo: number }
+interface DwLayer { pool: boolean; h: number; w: number; c: number; stride: number; map: Uint8Array | null; dconst: number; x: Int8Array; wts: Int8Array; pad: Int8Array; S: Int16Array; B: Int16Array; n: number; lo: number }
 
 function stimulus(l: DwLayer): string {
   const G = Math.ceil(l.c / LANES);
   const ho = Math.floor((l.h - 1) / l.stride) + 1, wo = Math.floor((l.w - 1) / l.stride) + 1;
   const ch = (g: number, k: number) => g * LANES + k;
-  const lines = [`${l.h} ${l.w} ${ho} ${wo} ${G} ${l.stride} ${l.map ? 1 : 0} ${l.dconst} ${l.map ? Math.max(...l.map) : 0} ${l.n} ${l.lo}`];
+  const lines = [`${l.h} ${l.w} ${ho} ${wo} ${G} ${l.stride} ${l.map ? 1 : 0} ${l.dconst} ${l.map ? Math.max(...l.map) : 0} ${l.n} ${l.lo} ${l.pool ? 1 : 0}`];
   for (let g = 0; g < G; g++) lines.push(`${g} ${Array.from({ length: LANES }, (_, k) => (ch(g, k) < l.c ? l.pad[ch(g, k)] : 0)).join(' ')}`);
   for (let g = 0; g < G; g++) {
     const v: number[] = [];
@@ -40,11 +40,20 @@ function randomLayer(rng: Rng, i: number): DwLayer {
   // Every third layer is taller than the 16-row line buffer, so rows are evicted and reloaded.
   const h = i % 3 === 2 ? rng.int(17, 40) : rng.int(1, 11), w = rng.int(1, 11), c = rng.int(1, LANES * GMAX), stride = rng.int(1, 2);
   const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
-  const kind = i % 4; // 0: plain d=1, 1: plain d in {0, dmax, random}, 2-3: deformable map
+  const kind = i % 5; // 0: plain d=1, 1: plain d in {0, dmax, random}, 2-3: deformable map, 4: maxpool
+  if (kind === 4) {
+    // Maxpool 3x3 s2 pad 1: taps at d = 1, stride 2; the requantizer passes codes through.
+    return {
+      pool: true, h, w, c, stride: 2, map: null, dconst: 1,
+      x: Int8Array.from({ length: h * w * c }, () => (rng.int(0, 9) === 0 ? [-128, 127][rng.int(0, 1)] : rng.int(-128, 127))),
+      wts: new Int8Array(c * 9), pad: Int8Array.from({ length: c }, () => 127), // pad must never win
+      S: new Int16Array(c).fill(2), B: new Int16Array(c).fill(128), n: 1, lo: -128,
+    };
+  }
   const map = kind >= 2 ? Uint8Array.from({ length: ho * wo }, () => (kind === 3 ? [0, DMAX][rng.int(0, 1)] : rng.int(0, DMAX))) : null;
   const dconst = kind === 0 ? 1 : [0, DMAX, rng.int(0, DMAX)][rng.int(0, 2)];
   return {
-    h, w, c, stride, map, dconst,
+    pool: false, h, w, c, stride, map, dconst,
     x: Int8Array.from({ length: h * w * c }, () => (rng.int(0, 9) === 0 ? [-128, 127][rng.int(0, 1)] : rng.int(-128, 127))),
     wts: Int8Array.from({ length: c * 9 }, () => (rng.int(0, 9) === 0 ? -8 : rng.int(-8, 7))),
     pad: Int8Array.from({ length: c }, () => rng.int(-128, 127)),
@@ -54,15 +63,15 @@ function randomLayer(rng: Rng, i: number): DwLayer {
   };
 }
 
-describe('cn_accel_dw (depthwise and square deformable engine)', () => {
-  it('is bit-exact with the golden depthwise kernel', () => {
+describe('cn_accel_dw (depthwise, square deformable and maxpool engine)', () => {
+  it('is bit-exact with the golden depthwise and maxpool kernels', () => {
     const exe = buildVerilated({
       top: 'cn_accel_dw', sources: ['hw/cn_accel_dw.v', 'hw/cn_dw3x3_pe.v', 'hw/cn_requant.v'], cppSources: ['test/hw/tb_cn_accel_dw.cpp'],
       includeDirs: ['test/hw'], params: { LANES, GMAX, DMAX, LB_DEPTH, MAP_MAX }, defines: { LANES },
     });
     const dir = mkdtempSync(join(tmpdir(), 'codenet-dw-'));
     const rng = new Rng(77);
-    const layers = Array.from({ length: 24 }, (_, i) => randomLayer(rng, i));
+    const layers = Array.from({ length: 30 }, (_, i) => randomLayer(rng, i));
     writeFileSync(join(dir, 'stim.txt'), `${layers.length}\n${layers.map(stimulus).join('\n')}\n`);
     execFileSync(exe, [join(dir, 'stim.txt'), join(dir, 'out.txt'), '5'], { stdio: 'pipe' });
     const rows = readFileSync(join(dir, 'out.txt'), 'utf8').trim().split('\n').map((r) => r.split(' ').map(Number));
@@ -71,13 +80,14 @@ describe('cn_accel_dw (depthwise and square deformable engine)', () => {
     layers.forEach((l, li) => {
       const ho = Math.floor((l.h - 1) / l.stride) + 1, wo = Math.floor((l.w - 1) / l.stride) + 1, G = Math.ceil(l.c / LANES);
       const y = new Int8Array(ho * wo * l.c);
-      depthwise3x3(l.x, l.h, l.w, l.c, l.stride, l.map, l.dconst, l.wts, l.pad, { S: l.S, B: l.B, n: l.n, lo: l.lo }, y);
+      if (l.pool) maxpool3x3s2(l.x, l.h, l.w, l.c, y);
+      else depthwise3x3(l.x, l.h, l.w, l.c, l.stride, l.map, l.dconst, l.wts, l.pad, { S: l.S, B: l.B, n: l.n, lo: l.lo }, y);
       for (let p = 0; p < ho * wo; p++)
         for (let g = 0; g < G; g++, row++)
           for (let k = 0; k < LANES && g * LANES + k < l.c; k++) {
             const raw = rows[row][k], got = raw >= 128 ? raw - 256 : raw, want = y[p * l.c + g * LANES + k];
             compared++;
-            if (got !== want) { mismatches++; if (first.length < 3) first.push(`layer ${li} (${l.h}x${l.w}x${l.c} s${l.stride} ${l.map ? 'map' : `d=${l.dconst}`}) pixel ${p} channel ${g * LANES + k}: rtl ${got}, golden ${want}`); }
+            if (got !== want) { mismatches++; if (first.length < 3) first.push(`layer ${li} (${l.h}x${l.w}x${l.c} s${l.stride} ${l.pool ? 'maxpool' : l.map ? 'map' : `d=${l.dconst}`}) pixel ${p} channel ${g * LANES + k}: rtl ${got}, golden ${want}`); }
           }
     });
     expect(rows).toHaveLength(row);

@@ -1,6 +1,6 @@
 // Testbench of hw/cn_accel_dw.v: per layer, writes the configuration, pulses start, streams the
 // input rows with random bubbles while taking outputs with random backpressure.
-// Stimulus: T, then per layer "H W HO WO G stride use_map dconst dmax_map n lo", G pad lines
+// Stimulus: T, then per layer "H W HO WO G stride use_map dconst dmax_map n lo pool", G pad lines
 // "g p..", G weight lines "g w(tap 0 lane 0) .. w(tap 8 lane L-1)", G lines "g S.. B..",
 // HO*WO dilations when use_map, then H*W*G lines of LANES activations.
 // Output: per layer HO*WO*G lines of LANES raw output bytes.
@@ -27,11 +27,11 @@ int main(int argc, char** argv) {
   in >> T;
   long long cycles = 0;
   for (long long t = 0; t < T; t++) {
-    long long H, W, HO, WO, G, stride, use_map, dconst, dmax_map, n, lo;
-    in >> H >> W >> HO >> WO >> G >> stride >> use_map >> dconst >> dmax_map >> n >> lo;
+    long long H, W, HO, WO, G, stride, use_map, dconst, dmax_map, n, lo, pool;
+    in >> H >> W >> HO >> WO >> G >> stride >> use_map >> dconst >> dmax_map >> n >> lo >> pool;
     top->height = H; top->width = W; top->out_height = HO; top->out_width = WO; top->groups = G;
     top->stride = stride; top->use_map = use_map; top->dconst = dconst; top->dmax_map = dmax_map;
-    top->n = n; top->lo = static_cast<uint8_t>(lo);
+    top->n = n; top->lo = static_cast<uint8_t>(lo); top->pool = pool;
     top->in_valid = 0; top->out_ready = 0;
     for (long long i = 0; i < G; i++) {
       long long g; in >> g; top->cfg_group = g; top->pad_we = 1;
