@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <random>
 #include "verilated.h"
 
 namespace cntb {
@@ -100,6 +101,40 @@ inline void reset(M* m) {
   for (int i = 0; i < 4; i++) tick(m);
   m->rst = 0;
   m->eval();
+}
+
+/**
+ * Streams `beats` (LANES_IN values of 8 bits each) into an engine's in_valid/in_ready/in_data port
+ * with random bubbles while taking `want` output beats (outLanes bytes each) from
+ * out_valid/out_ready/out_data with random backpressure; writes each output beat as a line of raw
+ * bytes. Returns the cycles taken, or -1 on a timeout (reported on stderr).
+ */
+template <typename M>
+inline long long streamBeats(M* m, const std::vector<std::vector<long long>>& beats, long long want, int outLanes,
+                             std::mt19937& rng, std::FILE* out, long long budget) {
+  size_t next = 0;
+  long long got = 0, cycles = 0;
+  while (got < want) {
+    if (++cycles > budget) {
+      std::fprintf(stderr, "timeout: %lld of %lld outputs, %zu of %zu inputs\n", got, want, next, beats.size());
+      return -1;
+    }
+    m->clk = 0;
+    const bool offer = next < beats.size() && (rng() % 4 != 0);
+    m->in_valid = offer;
+    if (offer) for (size_t k = 0; k < beats[next].size(); k++) put(m->in_data, static_cast<int>(k) * 8, 8, beats[next][k]);
+    m->out_ready = (rng() % 3 != 0);
+    m->eval();
+    const bool took = offer && m->in_ready;
+    if (m->out_valid && m->out_ready) {
+      for (int c = 0; c < outLanes; c++) std::fprintf(out, "%llu%c", (unsigned long long)get(m->out_data, c * 8, 8), c + 1 < outLanes ? ' ' : '\n');
+      got++;
+    }
+    m->clk = 1;
+    m->eval();
+    if (took) next++;
+  }
+  return cycles;
 }
 
 }  // namespace cntb

@@ -55,26 +55,9 @@ int main(int argc, char** argv) {
     std::vector<std::vector<long long>> beats(H * W * G, std::vector<long long>(LANES));
     for (auto& b : beats) for (auto& v : b) in >> v;
     top->start = 1; tick(); top->start = 0;
-    size_t next = 0;
-    long long want = HO * WO * G, got = 0, guard = 0;
-    while (got < want) {
-      if (++guard > 200000 + 40 * (want + (long long)beats.size())) { std::fprintf(stderr, "timeout in layer %lld: %lld of %lld outputs, %zu of %zu inputs\n", t, got, want, next, beats.size()); return 1; }
-      top->clk = 0;
-      const bool offer = next < beats.size() && (rng() % 4 != 0);
-      top->in_valid = offer;
-      if (offer) for (int k = 0; k < LANES; k++) cntb::put(top->in_data, k * 8, 8, beats[next][k]);
-      top->out_ready = (rng() % 3 != 0);
-      top->eval();
-      const bool took = offer && top->in_ready;
-      if (top->out_valid && top->out_ready) {
-        for (int k = 0; k < LANES; k++) std::fprintf(out, "%llu%c", (unsigned long long)cntb::get(top->out_data, k * 8, 8), k + 1 < LANES ? ' ' : '\n');
-        got++;
-      }
-      top->clk = 1;
-      top->eval();
-      cycles++;
-      if (took) next++;
-    }
+    const long long c = cntb::streamBeats(top, beats, HO * WO * G, LANES, rng, out, 200000 + 40 * (HO * WO * G + (long long)beats.size()));
+    if (c < 0) { std::fprintf(stderr, "layer %lld timed out\n", t); return 1; }
+    cycles += c;
     for (int i = 0; i < 20 && top->busy; i++) tick();
   }
   std::fclose(out);

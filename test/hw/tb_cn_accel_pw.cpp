@@ -54,26 +54,9 @@ int main(int argc, char** argv) {
     top->pcfg_we = 0;
     std::vector<std::vector<long long>> beats(P * G, std::vector<long long>(LANES));
     for (auto& b : beats) for (auto& v : b) in >> v;
-    size_t next = 0;
-    long long got = 0, guard = 0;
-    while (got < P) {
-      if (++guard > 100000 + 50 * P * G) { std::fprintf(stderr, "timeout in tile %lld: %lld of %lld outputs\n", t, got, P); return 1; }
-      top->clk = 0;
-      const bool offer = next < beats.size() && (rng() % 4 != 0);
-      top->in_valid = offer;
-      if (offer) for (int k = 0; k < LANES; k++) cntb::put(top->in_data, k * 8, 8, beats[next][k]);
-      top->out_ready = (rng() % 3 != 0);
-      top->eval();
-      const bool took = offer && top->in_ready;
-      if (top->out_valid && top->out_ready) {
-        for (int c = 0; c < OUTS; c++) std::fprintf(out, "%llu%c", (unsigned long long)cntb::get(top->out_data, c * 8, 8), c + 1 < OUTS ? ' ' : '\n');
-        got++;
-      }
-      top->clk = 1;
-      top->eval();
-      cycles++;
-      if (took) next++;
-    }
+    const long long c = cntb::streamBeats(top, beats, P, OUTS, rng, out, 100000 + 50 * P * G);
+    if (c < 0) { std::fprintf(stderr, "tile %lld timed out\n", t); return 1; }
+    cycles += c;
   }
   std::fclose(out);
   std::printf("cycles %lld\n", cycles);
