@@ -17,7 +17,9 @@
 // en = !(out_valid && !out_ready), so backpressure on the output stalls the whole engine and
 // in_ready = en. Latency: 1 (weight RAM) + cn_dot2 LATENCY + cn_requant LATENCY cycles from the
 // last beat of a pixel to its output, with no bubbles between pixels.
-// Reset: synchronous, active high (the leaf modules' convention), on every control register.
+// Stem mode (stem = 1) runs the first conv, whose weights are int8, on the same array: see the
+// comment at the requantizer input. Reset: synchronous, active high (the leaf modules'
+// convention), on every control register.
 `default_nettype none
 
 module cn_accel_pw #(
@@ -41,6 +43,7 @@ module cn_accel_pw #(
   input  wire [7:0]                   lo,
   input  wire                         mode,
   input  wire [3:0]                   dmax,
+  input  wire                         stem,     // 1: int8 weights (the stem), see below
   // activations: one channel group of one pixel per beat
   input  wire                         in_valid,
   output wire                         in_ready,
@@ -121,8 +124,30 @@ module cn_accel_pw #(
     end
   endgenerate
 
+  // Stem mode: int8 weights w = 16*hi + lo with hi = w >>> 4 and lo = w & 15 (unsigned). Pair 0
+  // holds weights (1, 0), so its acc0 is sum(x); pair p >= 1 holds (lo - 8, hi) of output channel
+  // p - 1, so acc = 16*sum(x*hi) + sum(x*(lo - 8)) + 8*sum(x) exactly: OUTS/2 - 1 channels a pass.
+  wire [OUTS*24-1:0] rq_acc;
+  genvar c;
+  generate
+    for (c = 0; c < OUTS; c = c + 1) begin : stem_mux
+      if (c < PAIRS - 1) begin : comb
+        wire signed [27:0] hi_sum = {{4{acc[(2*c+3)*24+23]}}, acc[(2*c+3)*24 +: 24]};
+        wire signed [27:0] lo_sum = {{4{acc[(2*c+2)*24+23]}}, acc[(2*c+2)*24 +: 24]};
+        wire signed [27:0] x_sum  = {{4{acc[23]}}, acc[0 +: 24]};
+        wire signed [27:0] full   = (hi_sum <<< 4) + lo_sum + (x_sum <<< 3);
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [27:0] full_u = full;  // |acc| < 2^23 (loader bound): the top bits are sign copies
+        /* verilator lint_on UNUSEDSIGNAL */
+        assign rq_acc[c*24 +: 24] = stem ? full_u[23:0] : acc[c*24 +: 24];
+      end else begin : pass
+        assign rq_acc[c*24 +: 24] = acc[c*24 +: 24];
+      end
+    end
+  endgenerate
+
   cn_requant #(.LANES(OUTS)) rq (
-    .clk(clk), .rst(rst), .en(en), .in_valid(acc_valid[0]), .in_acc(acc), .in_s(s_bus), .in_b(b_bus),
+    .clk(clk), .rst(rst), .en(en), .in_valid(acc_valid[0]), .in_acc(rq_acc), .in_s(s_bus), .in_b(b_bus),
     .in_n(n), .in_lo(lo), .in_mode(mode), .in_dmax(dmax), .out_valid(out_valid), .out_q(out_data));
 
   // All pairs share one pipeline, so their acc_valid are identical; only pair 0's is used.

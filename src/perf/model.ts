@@ -57,8 +57,8 @@ export function layerPerf(l: Layer, m: Model, hw: HwConfig): LayerPerf {
       ddr = reads * bytes(x) + weightBytes + 4 * co + (l.op === 'offset' ? 0 : bytes(y));
       break;
     }
-    case 'stem': // im2col of the 27 taps into two lane groups
-      compute = pixels * ceil(27, hw.lanes) * ceil(co, hw.pwOutputs);
+    case 'stem': // im2col of the 27 taps; int8 weights use a pair per channel, pair 0 sums the taps
+      compute = pixels * ceil(27, hw.lanes) * ceil(co, hw.pwOutputs / 2 - 1);
       ddr = x.shape[0] * x.shape[1] * 4 + bytes(y) + 27 * co + 4 * co; // RGB padded to 4 bytes a pixel
       break;
     case 'dw3x3':

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildVerilated } from '../../src/sim/verilator.ts';
-import { conv1x1, offsetConv } from '../../src/golden/kernels.ts';
+import { conv1x1, offsetConv, stemConv } from '../../src/golden/kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 // hw/cn_accel_pw.v against the golden kernels: whole random 1x1 layers (and offset convs) are
@@ -29,7 +29,7 @@ function stimulus(l: Layer): string {
   const G = Math.ceil(l.cin / LANES);
   const tiles: string[] = [];
   for (let c0 = 0; c0 < l.cout; c0 += OUTS) {
-    const lines = [`${G} ${l.n} ${l.lo} ${l.mode} ${l.dmax} ${l.pixels} ${(OUTS / 2) * G} ${OUTS}`];
+    const lines = [`${G} ${l.n} ${l.lo} ${l.mode} ${l.dmax} 0 ${l.pixels} ${(OUTS / 2) * G} ${OUTS}`];
     const w = (co: number, ci: number) => (co < l.cout && ci < l.cin ? l.w[co * l.cin + ci] : 0);
     for (let p = 0; p < OUTS / 2; p++)
       for (let g = 0; g < G; g++)
@@ -40,6 +40,41 @@ function stimulus(l: Layer): string {
     tiles.push(lines.join('\n'));
   }
   return `${tiles.length}\n${tiles.join('\n')}\n`;
+}
+
+/**
+ * The stem as the compiler maps it: an im2col of the 27 taps (ky, kx, ci; out-of-image taps read
+ * the channel's pad code) and each int8 weight split into hi = w >> 4 and lo - 8 = (w & 15) - 8, with
+ * pair 0 summing the activations; OUTS/2 - 1 output channels per tile.
+ */
+function stemStimulus(x: Int8Array, h: number, w: number, stride: number, pad: Int8Array, wts: Int8Array, cout: number, S: Int16Array, B: Int16Array, n: number, lo: number): { text: string; pixels: number; perTile: number } {
+  const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1, G = Math.ceil(27 / LANES), perTile = OUTS / 2 - 1;
+  const cols: number[][] = [];
+  for (let oy = 0; oy < ho; oy++)
+    for (let ox = 0; ox < wo; ox++) {
+      const col: number[] = [];
+      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) for (let ci = 0; ci < 3; ci++) {
+        const iy = oy * stride + ky - 1, ix = ox * stride + kx - 1;
+        col.push(iy < 0 || iy >= h || ix < 0 || ix >= w ? pad[ci] : x[(iy * w + ix) * 3 + ci]);
+      }
+      cols.push(col);
+    }
+  const tiles: string[] = [];
+  for (let c0 = 0; c0 < cout; c0 += perTile) {
+    const lines = [`${G} ${n} ${lo} 0 0 1 ${cols.length} ${(OUTS / 2) * G} ${OUTS}`];
+    for (let p = 0; p < OUTS / 2; p++)
+      for (let g = 0; g < G; g++)
+        lines.push(`${p} ${g} ${Array.from({ length: LANES }, (_, k) => {
+          const t = g * LANES + k, co = c0 + p - 1;
+          if (p === 0) return 1; // {w1 = 0, w0 = 1}: sum of the activations
+          const wv = co < cout && t < 27 ? wts[co * 27 + t] : 0;
+          return (((wv >> 4) & 15) << 4) | (((wv & 15) - 8) & 15);
+        }).join(' ')}`);
+    for (let c = 0; c < OUTS; c++) lines.push(`${c} ${c < perTile && c0 + c < cout ? S[c0 + c] : 0} ${c < perTile && c0 + c < cout ? B[c0 + c] : 0}`);
+    for (const col of cols) for (let g = 0; g < G; g++) lines.push(Array.from({ length: LANES }, (_, k) => (g * LANES + k < 27 ? col[g * LANES + k] : 0)).join(' '));
+    tiles.push(lines.join('\n'));
+  }
+  return { text: `${tiles.length}\n${tiles.join('\n')}\n`, pixels: cols.length, perTile };
 }
 
 function randomLayer(rng: Rng, mode: 0 | 1): Layer {
@@ -84,6 +119,39 @@ describe('cn_accel_pw (1x1 engine)', () => {
     expect(mismatches, first.join('; ')).toBe(0);
   });
 
+  it('runs the stem (int8 weights, im2col, strides 1, 2, 4) bit-exact', () => {
+    const exe = build();
+    const dir = mkdtempSync(join(tmpdir(), 'codenet-stem-'));
+    const rng = new Rng(99);
+    let mismatches = 0, compared = 0;
+    const first: string[] = [];
+    for (let t = 0; t < 8; t++) {
+      const h = rng.int(1, 9), w = rng.int(1, 9), stride = [1, 2, 4][t % 3], cout = rng.int(1, 5);
+      const x = Int8Array.from({ length: h * w * 3 }, () => rng.int(-128, 127));
+      const wts = Int8Array.from({ length: cout * 27 }, () => (rng.int(0, 5) === 0 ? [-128, 127, 119, 120][rng.int(0, 3)] : rng.int(-128, 127)));
+      const pad = Int8Array.from({ length: 3 }, () => rng.int(-128, 127));
+      // Scales that keep most outputs off the clamps (|acc| reaches 27*128*128), plus some that saturate.
+      const n = rng.int(16, 20), lo = rng.int(0, 1) ? rng.int(-128, 0) : -128;
+      const S = Int16Array.from({ length: cout }, () => (rng.int(0, 4) === 0 ? rng.int(-32768, 32767) : Math.round(0.0015 * 2 ** n * (rng.float() * 3 - 1.5))));
+      const B = Int16Array.from({ length: cout }, () => rng.int(64, 192));
+      const stim = stemStimulus(x, h, w, stride, pad, wts, cout, S, B, n, lo);
+      writeFileSync(join(dir, 'stim.txt'), stim.text);
+      execFileSync(exe, [join(dir, 'stim.txt'), join(dir, 'out.txt'), String(t)], { stdio: 'pipe' });
+      const rows = readFileSync(join(dir, 'out.txt'), 'utf8').trim().split('\n').map((r) => r.split(' ').map(Number));
+      const y = new Int8Array(stim.pixels * cout);
+      stemConv(x, h, w, 3, stride, wts, cout, pad, { S, B, n, lo }, y);
+      for (let tile = 0; tile * stim.perTile < cout; tile++)
+        for (let px = 0; px < stim.pixels; px++)
+          for (let c = 0; c < stim.perTile && tile * stim.perTile + c < cout; c++) {
+            const raw = rows[tile * stim.pixels + px][c], got = raw >= 128 ? raw - 256 : raw, want = y[px * cout + tile * stim.perTile + c];
+            compared++;
+            if (got !== want) { mismatches++; if (first.length < 3) first.push(`stem ${t} pixel ${px} channel ${tile * stim.perTile + c}: rtl ${got}, golden ${want}`); }
+          }
+    }
+    expect(compared).toBeGreaterThan(200);
+    expect(mismatches, first.join('; ')).toBe(0);
+  });
+
   it('maps two MACs to each DSP: LANES*OUTS/2 array DSPs plus one requantizer DSP per output', async () => {
     const { synthesize } = await import('../../src/synth/yosys.ts');
     const { readFileSync: rd } = await import('node:fs');
@@ -91,7 +159,7 @@ describe('cn_accel_pw (1x1 engine)', () => {
     for (const f of ['cn_accel_pw.v', 'cn_dot2.v', 'cn_mul2.v', 'cn_requant.v']) files[f] = rd(join('hw', f), 'utf8');
     files['pw_top.v'] = `module pw_top (input clk, input rst, input wcfg_we, input [1:0] wcfg_pair, input [3:0] wcfg_group, input [31:0] wcfg_data,
       input pcfg_we, input [2:0] pcfg_ch, input [15:0] pcfg_s, input [15:0] pcfg_b, input [4:0] groups, input [4:0] n, input [7:0] lo,
-      input mode, input [3:0] dmax, input in_valid, output in_ready, input [31:0] in_data, output out_valid, input out_ready, output [47:0] out_data);
+      input mode, input [3:0] dmax, input stem, input in_valid, output in_ready, input [31:0] in_data, output out_valid, input out_ready, output [47:0] out_data);
       cn_accel_pw #(.LANES(${LANES}), .OUTS(${OUTS}), .GMAX(${GMAX})) u (.*);
     endmodule`;
     const r = await synthesize(files, 'pw_top', 'xcup');

@@ -1,7 +1,7 @@
 // Testbench of hw/cn_accel_pw.v: runs a sequence of output-channel tiles with random input
 // bubbles and output backpressure, and writes every output beat.
 // Stimulus (whitespace-separated integers): T, then per tile:
-//   G n lo mode dmax P NW NP
+//   G n lo mode dmax stem P NW NP
 //   NW lines "pair group b0 .. b(LANES-1)"   (b = {w1, w0} byte of each lane)
 //   NP lines "ch S B"
 //   P*G lines of LANES activations (pixel-major, channel group inner)
@@ -33,9 +33,9 @@ int main(int argc, char** argv) {
   in >> T;
   long long cycles = 0;
   for (long long t = 0; t < T; t++) {
-    long long G, n, lo, mode, dmax, P, NW, NP;
-    in >> G >> n >> lo >> mode >> dmax >> P >> NW >> NP;
-    top->groups = G; top->n = n; top->lo = static_cast<uint8_t>(lo); top->mode = mode; top->dmax = dmax;
+    long long G, n, lo, mode, dmax, stem, P, NW, NP;
+    in >> G >> n >> lo >> mode >> dmax >> stem >> P >> NW >> NP;
+    top->groups = G; top->n = n; top->lo = static_cast<uint8_t>(lo); top->mode = mode; top->dmax = dmax; top->stem = stem;
     top->in_valid = 0; top->out_ready = 0;
     for (long long i = 0; i < NW; i++) {
       long long pair, group;
