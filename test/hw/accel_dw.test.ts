@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildVerilated } from '../../src/sim/verilator.ts';
 import { depthwise3x3, maxpool3x3s2 } from '../../src/golden/kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { laneGroup, packDwGroup, toBeats } from '../../src/compiler/pack.ts';
 
 // hw/cn_accel_dw.v against the golden depthwise kernel: random plain and deformable layers
 // (strides 1 and 2, d = 0 and d = dmax, odd sizes, channels not a multiple of the lanes,
@@ -17,22 +18,12 @@ interface DwLayer { pool: boolean; h: number; w: number; c: number; stride: numb
 function stimulus(l: DwLayer): string {
   const G = Math.ceil(l.c / LANES);
   const ho = Math.floor((l.h - 1) / l.stride) + 1, wo = Math.floor((l.w - 1) / l.stride) + 1;
-  const ch = (g: number, k: number) => g * LANES + k;
   const lines = [`${l.h} ${l.w} ${ho} ${wo} ${G} ${l.stride} ${l.map ? 1 : 0} ${l.dconst} ${l.map ? Math.max(...l.map) : 0} ${l.n} ${l.lo} ${l.pool ? 1 : 0}`];
-  for (let g = 0; g < G; g++) lines.push(`${g} ${Array.from({ length: LANES }, (_, k) => (ch(g, k) < l.c ? l.pad[ch(g, k)] : 0)).join(' ')}`);
-  for (let g = 0; g < G; g++) {
-    const v: number[] = [];
-    for (let t = 0; t < 9; t++) for (let k = 0; k < LANES; k++) v.push(ch(g, k) < l.c ? l.wts[ch(g, k) * 9 + t] : 0);
-    lines.push(`${g} ${v.join(' ')}`);
-  }
-  for (let g = 0; g < G; g++) {
-    const s = Array.from({ length: LANES }, (_, k) => (ch(g, k) < l.c ? l.S[ch(g, k)] : 0));
-    const b = Array.from({ length: LANES }, (_, k) => (ch(g, k) < l.c ? l.B[ch(g, k)] : 0));
-    lines.push(`${g} ${s.join(' ')} ${b.join(' ')}`);
-  }
+  for (let g = 0; g < G; g++) lines.push(`${g} ${laneGroup(l.pad, l.c, g, LANES).join(' ')}`);
+  for (let g = 0; g < G; g++) lines.push(`${g} ${packDwGroup(l.wts, l.c, g, LANES).join(' ')}`);
+  for (let g = 0; g < G; g++) lines.push(`${g} ${laneGroup(l.S, l.c, g, LANES).join(' ')} ${laneGroup(l.B, l.c, g, LANES).join(' ')}`);
   if (l.map) for (const d of l.map) lines.push(String(d));
-  for (let p = 0; p < l.h * l.w; p++)
-    for (let g = 0; g < G; g++) lines.push(Array.from({ length: LANES }, (_, k) => (ch(g, k) < l.c ? l.x[p * l.c + ch(g, k)] : 0)).join(' '));
+  for (const b of toBeats(l.x, l.h * l.w, l.c, LANES)) lines.push(b.join(' '));
   return lines.join('\n');
 }
 

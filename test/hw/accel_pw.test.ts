@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildVerilated } from '../../src/sim/verilator.ts';
 import { conv1x1, offsetConv, stemConv } from '../../src/golden/kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { im2colStem, packPwTile, packStemTile, stemChannelsPerTile, toBeats } from '../../src/compiler/pack.ts';
 
 // hw/cn_accel_pw.v against the golden kernels: whole random 1x1 layers (and offset convs) are
 // tiled onto the engine exactly as the compiler will tile them, and every output code is compared.
@@ -24,54 +25,31 @@ function build(): string {
 
 interface Layer { pixels: number; cin: number; cout: number; x: Int8Array; w: Int8Array; S: Int16Array; B: Int16Array; n: number; lo: number; mode: 0 | 1; dmax: number }
 
-/** Stimulus of one layer: one tile per OUTS output channels, channels padded to whole lane groups. */
+/** Stimulus of one layer: one tile per OUTS output channels, packed as the compiler packs them. */
 function stimulus(l: Layer): string {
   const G = Math.ceil(l.cin / LANES);
   const tiles: string[] = [];
   for (let c0 = 0; c0 < l.cout; c0 += OUTS) {
-    const lines = [`${G} ${l.n} ${l.lo} ${l.mode} ${l.dmax} 0 ${l.pixels} ${(OUTS / 2) * G} ${OUTS}`];
-    const w = (co: number, ci: number) => (co < l.cout && ci < l.cin ? l.w[co * l.cin + ci] : 0);
-    for (let p = 0; p < OUTS / 2; p++)
-      for (let g = 0; g < G; g++)
-        lines.push(`${p} ${g} ${Array.from({ length: LANES }, (_, k) => ((w(c0 + 2 * p + 1, g * LANES + k) & 15) << 4) | (w(c0 + 2 * p, g * LANES + k) & 15)).join(' ')}`);
+    const words = packPwTile(l.w, l.cin, l.cout, c0, LANES, OUTS);
+    const lines = [`${G} ${l.n} ${l.lo} ${l.mode} ${l.dmax} 0 ${l.pixels} ${words.length} ${OUTS}`];
+    for (const wd of words) lines.push(`${wd.pair} ${wd.group} ${wd.bytes.join(' ')}`);
     for (let c = 0; c < OUTS; c++) lines.push(`${c} ${c0 + c < l.cout ? l.S[c0 + c] : 0} ${c0 + c < l.cout ? l.B[c0 + c] : 0}`);
-    for (let px = 0; px < l.pixels; px++)
-      for (let g = 0; g < G; g++) lines.push(Array.from({ length: LANES }, (_, k) => (g * LANES + k < l.cin ? l.x[px * l.cin + g * LANES + k] : 0)).join(' '));
+    for (const b of toBeats(l.x, l.pixels, l.cin, LANES)) lines.push(b.join(' '));
     tiles.push(lines.join('\n'));
   }
   return `${tiles.length}\n${tiles.join('\n')}\n`;
 }
 
-/**
- * The stem as the compiler maps it: an im2col of the 27 taps (ky, kx, ci; out-of-image taps read
- * the channel's pad code) and each int8 weight split into hi = w >> 4 and lo - 8 = (w & 15) - 8, with
- * pair 0 summing the activations; OUTS/2 - 1 output channels per tile.
- */
+/** The stem as the compiler maps it: an im2col of the 27 taps and int8 weights split in halves. */
 function stemStimulus(x: Int8Array, h: number, w: number, stride: number, pad: Int8Array, wts: Int8Array, cout: number, S: Int16Array, B: Int16Array, n: number, lo: number): { text: string; pixels: number; perTile: number } {
-  const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1, G = Math.ceil(27 / LANES), perTile = OUTS / 2 - 1;
-  const cols: number[][] = [];
-  for (let oy = 0; oy < ho; oy++)
-    for (let ox = 0; ox < wo; ox++) {
-      const col: number[] = [];
-      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) for (let ci = 0; ci < 3; ci++) {
-        const iy = oy * stride + ky - 1, ix = ox * stride + kx - 1;
-        col.push(iy < 0 || iy >= h || ix < 0 || ix >= w ? pad[ci] : x[(iy * w + ix) * 3 + ci]);
-      }
-      cols.push(col);
-    }
+  const cols = im2colStem(x, h, w, stride, pad), G = Math.ceil(27 / LANES), perTile = stemChannelsPerTile(OUTS);
   const tiles: string[] = [];
   for (let c0 = 0; c0 < cout; c0 += perTile) {
-    const lines = [`${G} ${n} ${lo} 0 0 1 ${cols.length} ${(OUTS / 2) * G} ${OUTS}`];
-    for (let p = 0; p < OUTS / 2; p++)
-      for (let g = 0; g < G; g++)
-        lines.push(`${p} ${g} ${Array.from({ length: LANES }, (_, k) => {
-          const t = g * LANES + k, co = c0 + p - 1;
-          if (p === 0) return 1; // {w1 = 0, w0 = 1}: sum of the activations
-          const wv = co < cout && t < 27 ? wts[co * 27 + t] : 0;
-          return (((wv >> 4) & 15) << 4) | (((wv & 15) - 8) & 15);
-        }).join(' ')}`);
+    const words = packStemTile(wts, cout, c0, LANES, OUTS);
+    const lines = [`${G} ${n} ${lo} 0 0 1 ${cols.length} ${words.length} ${OUTS}`];
+    for (const wd of words) lines.push(`${wd.pair} ${wd.group} ${wd.bytes.join(' ')}`);
     for (let c = 0; c < OUTS; c++) lines.push(`${c} ${c < perTile && c0 + c < cout ? S[c0 + c] : 0} ${c < perTile && c0 + c < cout ? B[c0 + c] : 0}`);
-    for (const col of cols) for (let g = 0; g < G; g++) lines.push(Array.from({ length: LANES }, (_, k) => (g * LANES + k < 27 ? col[g * LANES + k] : 0)).join(' '));
+    for (const b of toBeats(cols.flat(), cols.length, 27, LANES)) lines.push(b.join(' '));
     tiles.push(lines.join('\n'));
   }
   return { text: `${tiles.length}\n${tiles.join('\n')}\n`, pixels: cols.length, perTile };
