@@ -6,8 +6,6 @@ import { dilationFromT, outputCode, requantT } from '../src/numerics/requant.ts'
 // Naive references written from docs/numerics.md, one element at a time, for the kernels that
 // test/numerics.property.test.ts does not cover (stem, offset, maxpool, upsample, shuffle, channel copies).
 
-const int8s = (n: number) => fc.array(fc.integer({ min: -128, max: 127 }), { minLength: n, maxLength: n });
-
 describe('golden kernels against per-element references', () => {
   it('stem conv 3x3 (strides 1, 2, 4; per-channel pad)', () => {
     fc.assert(fc.property(
