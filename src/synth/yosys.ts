@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../sim/verilator.ts';
+import { PROJECT_ROOT } from '../util/paths.ts';
 
 /**
  * Resource estimates before Vivado: Yosys `synth_xilinx` (the @yowasp/yosys WebAssembly build,

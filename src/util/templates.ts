@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../sim/verilator.ts';
+import { PROJECT_ROOT } from './paths.ts';
 
 /**
  * Every generated text file comes from a Handlebars template under templates/. noEscape: the
