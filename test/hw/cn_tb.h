@@ -103,6 +103,33 @@ inline void reset(M* m) {
   m->eval();
 }
 
+/** Files and random source of an engine testbench: argv = stimulus, output, seed. */
+struct EngineRun {
+  std::ifstream in;
+  std::FILE* out;
+  std::mt19937 rng;
+};
+
+inline bool openEngineRun(int argc, char** argv, EngineRun& r) {
+  if (argc < 4) { std::fprintf(stderr, "usage: %s stimulus output seed\n", argv[0]); return false; }
+  r.in.open(argv[1]);
+  r.out = std::fopen(argv[2], "w");
+  r.rng.seed(static_cast<unsigned>(std::atoi(argv[3])));
+  if (!r.in || !r.out) { std::fprintf(stderr, "cannot open %s or %s\n", argv[1], argv[2]); return false; }
+  Verilated::commandArgs(argc, argv);
+  return true;
+}
+
+/** One full clock cycle from a low clock, and the engines' synchronous reset (rst high, 4 cycles). */
+template <typename M>
+inline void cycle(M* m) { m->clk = 0; m->eval(); m->clk = 1; m->eval(); }
+template <typename M>
+inline void resetEngine(M* m) {
+  m->rst = 1;
+  for (int i = 0; i < 4; i++) cycle(m);
+  m->rst = 0;
+}
+
 /**
  * Streams `beats` (LANES_IN values of 8 bits each) into an engine's in_valid/in_ready/in_data port
  * with random bubbles while taking `want` output beats (outLanes bytes each) from

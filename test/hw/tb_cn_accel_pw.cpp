@@ -19,16 +19,14 @@
 #endif
 
 int main(int argc, char** argv) {
-  if (argc < 4) { std::fprintf(stderr, "usage: %s stimulus output seed\n", argv[0]); return 2; }
-  std::ifstream in(argv[1]);
-  std::FILE* out = std::fopen(argv[2], "w");
-  std::mt19937 rng(std::atoi(argv[3]));
-  Verilated::commandArgs(argc, argv);
+  cntb::EngineRun run;
+  if (!cntb::openEngineRun(argc, argv, run)) return 2;
+  std::ifstream& in = run.in;
+  std::FILE* out = run.out;
+  std::mt19937& rng = run.rng;
   auto* top = new Vcn_accel_pw;
-  auto tick = [&]() { top->clk = 0; top->eval(); top->clk = 1; top->eval(); };
-  top->rst = 1;
-  for (int i = 0; i < 4; i++) tick();
-  top->rst = 0;
+  auto tick = [&]() { cntb::cycle(top); };
+  cntb::resetEngine(top);
   long long T;
   in >> T;
   long long cycles = 0;
