@@ -1,0 +1,94 @@
+/**
+ * CenterNet decode (docs/dataset.md): sigmoid heat map, 3x3 max-pool peak keeping, top-K over
+ * all (cell, class) pairs, boxes from wh and reg at the output stride, score threshold.
+ *
+ * Tensors are HWC Float32Arrays like the network's outputs: hm [H][W][C] holds logits, wh [H][W][2]
+ * the box (width, height) in output-grid units, reg [H][W][2] the sub-cell centre offset (x, y).
+ * A detection at cell (x, y) is centred at ((x + regx) * stride, (y + regy) * stride) input pixels,
+ * the same convention as data/shapes.ts makeTargets, so decoding the targets gives the boxes back.
+ */
+import { fail } from '../util/errors.ts';
+
+export interface Detection {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  cls: number;
+  score: number;
+}
+
+export interface DecodeOptions {
+  /** Output stride of the maps (4 for CoDeNet). */
+  stride?: number;
+  /** Largest number of detections kept before the threshold. Default 100. */
+  topK?: number;
+  /** Smallest score (after sigmoid) kept. Default 0.1. */
+  threshold?: number;
+  /** The heat map already holds probabilities (e.g. targets): skip the sigmoid. */
+  probabilities?: boolean;
+}
+
+export interface HeadMaps {
+  height: number;
+  width: number;
+  classes: number;
+  hm: Float32Array;
+  wh: Float32Array;
+  reg: Float32Array;
+}
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+export function decode(maps: HeadMaps, opts: DecodeOptions = {}): Detection[] {
+  const { height: H, width: W, classes: C } = maps;
+  const stride = opts.stride ?? 4, topK = opts.topK ?? 100, threshold = opts.threshold ?? 0.1;
+  if (maps.hm.length !== H * W * C) fail(`heat map holds ${maps.hm.length} values, expected ${H}x${W}x${C}`);
+  if (maps.wh.length !== H * W * 2 || maps.reg.length !== H * W * 2) fail(`wh and reg maps must hold ${H}x${W}x2 values`);
+  const p = opts.probabilities ? maps.hm : maps.hm.map(sigmoid);
+  // Peak keeping: a cell survives when it equals the max of its 3x3 neighbourhood (in-image cells).
+  const cand: Array<{ i: number; s: number }> = [];
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      for (let c = 0; c < C; c++) {
+        const v = p[(y * W + x) * C + c];
+        let keep = true;
+        for (let dy = -1; dy <= 1 && keep; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy, xx = x + dx;
+            if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+            if (p[(yy * W + xx) * C + c] > v) { keep = false; break; }
+          }
+        if (keep && v >= threshold) cand.push({ i: (y * W + x) * C + c, s: v });
+      }
+  // Top-K by score; ties keep the lower flat index first (deterministic).
+  cand.sort((a, b) => b.s - a.s || a.i - b.i);
+  return cand.slice(0, topK).map(({ i, s }) => {
+    const cell = Math.floor(i / C), cls = i % C, y = Math.floor(cell / W), x = cell % W;
+    const cx = (x + maps.reg[2 * cell]) * stride, cy = (y + maps.reg[2 * cell + 1]) * stride;
+    const hw = (maps.wh[2 * cell] * stride) / 2, hh = (maps.wh[2 * cell + 1] * stride) / 2;
+    return { x0: cx - hw, y0: cy - hh, x1: cx + hw, y1: cy + hh, cls, score: s };
+  });
+}
+
+/** An int8 output tensor of the integer model with its real-value scale and zero code. */
+export interface QuantTensor {
+  data: Int8Array;
+  scale: number;
+  zero: number;
+}
+
+/** real = scale * (q - zero), element-wise. */
+export function dequantize(t: QuantTensor): Float32Array {
+  const out = new Float32Array(t.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = t.scale * (t.data[i] - t.zero);
+  return out;
+}
+
+/** Decodes the int8 hm / wh / reg outputs of an integer model: dequantize, then decode. */
+export function decodeQuantized(
+  maps: { height: number; width: number; classes: number; hm: QuantTensor; wh: QuantTensor; reg: QuantTensor },
+  opts: DecodeOptions = {},
+): Detection[] {
+  return decode({ height: maps.height, width: maps.width, classes: maps.classes, hm: dequantize(maps.hm), wh: dequantize(maps.wh), reg: dequantize(maps.reg) }, opts);
+}

@@ -1,0 +1,277 @@
+/**
+ * The CoDeNet zoo networks as TensorFlow.js (layers API) models, for float training before
+ * quantization. Layer names mirror zoo/graph.ts (`stem`, `stage2.0.b1.dw`, `dec1.offset`,
+ * `dec1.deform`, `hm`, ...); every conv except the head outputs is followed by batch norm
+ * (`<name>.bn`), then ReLU where the integer graph has one (`<name>.relu`).
+ *
+ * The co-designed deformable op is two layers, as in the integer graph:
+ * - `deci.offset`: a 1x1 conv to one channel (with bias, initialised to dilation 1);
+ * - `deci.deform` (DeformDepthwise): d = clamp(floor(offset + 0.5), 0, dmax) per output pixel
+ *   (round half up, like the requantizer), with a straight-through gradient (identity inside
+ *   [0, dmax], 0 outside); then a depthwise 3x3 whose tap (i, j), i, j in {-1, 0, 1}, reads input
+ *   (y + i*d, x + j*d), zero outside the image (real 0 = the pad code of the integer model).
+ *   The taps are gathered with bilinear weights at the (integer-valued) positions: the forward pass
+ *   is an exact gather, and the straight-through d gets the gradient of the sampling position.
+ *
+ * Padding mirrors the integer kernels: stride-s 3x3 convs and the max pool pad one pixel on each
+ * side ("valid" after a 1-pixel zero pad), so an HxW input gives floor((H - 1) / s) + 1 rows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ZooSpec } from '../zoo/specs.ts';
+import { Rng } from '../util/rng.ts';
+import { fail } from '../util/errors.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Backend.
+
+/**
+ * tfjs-node when installed; else tfjs with the wasm backend for inference, or the cpu backend for
+ * training (tfjs-backend-wasm 4.22 has no conv backprop kernels: "Conv2DBackpropFilter not
+ * registered for backend 'wasm'"). Logs and returns the backend name.
+ */
+export async function initBackend(opts: { training?: boolean; log?: (msg: string) => void } = {}): Promise<string> {
+  const nodeName = '@tensorflow/tfjs-node';
+  let ok = false;
+  try {
+    await import(nodeName);
+    ok = await tf.setBackend('tensorflow');
+  } catch {
+    ok = false;
+  }
+  if (!ok && !opts.training) {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      ok = await tf.setBackend('wasm');
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) await tf.setBackend('cpu');
+  await tf.ready();
+  opts.log?.(`tfjs backend: ${tf.getBackend()}${ok ? '' : ' (tfjs-node not installed)'}`);
+  return tf.getBackend();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom layers.
+
+/** d = clamp(floor(v + 0.5), 0, dmax) forward; gradient passes through where 0 <= v <= dmax. */
+export function roundDilationSTE(v: tf.Tensor, dmax: number): tf.Tensor {
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    return {
+      value: tf.clipByValue(tf.floor(tf.add(x, 0.5)), 0, dmax),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const s = saved[0];
+        return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(s, 0), tf.lessEqual(s, dmax)), 'float32'));
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(v);
+}
+
+/**
+ * Square deformable depthwise 3x3 sampling: x [N,H,W,C], d [N,H,W,1] (integer values),
+ * kernel [3,3,C,1]. Bilinear gather, zero padding (see the file comment).
+ */
+export function deformDepthwise(x: tf.Tensor4D, d: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const flat = tf.reshape(x, [n * h * w, c]);
+    const yy = tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1, 1]);
+    const xx = tf.reshape(tf.range(0, w, 1, 'float32'), [1, 1, w, 1]);
+    const base = tf.reshape(tf.mul(tf.range(0, n, 1, 'float32'), h * w), [n, 1, 1, 1]);
+    const k = tf.reshape(kernel, [9, c]);
+    const dConst = tf.tensor(d.dataSync(), d.shape, 'float32');
+    let out: tf.Tensor = tf.zeros([n, h, w, c]);
+    for (let i = -1; i <= 1; i++)
+      for (let j = -1; j <= 1; j++) {
+        const wt = tf.reshape(tf.slice(k, [(i + 1) * 3 + (j + 1), 0], [1, c]), [1, 1, 1, c]);
+        let tap: tf.Tensor;
+        if (i === 0 && j === 0) tap = x;
+        else {
+          const py = tf.add(yy, tf.mul(d, i)), px = tf.add(xx, tf.mul(d, j));
+          // Integer corners from the detached map (the gather indices must not be on the tape).
+          const y0 = tf.floor(tf.add(yy, tf.mul(dConst, i))), x0 = tf.floor(tf.add(xx, tf.mul(dConst, j)));
+          const fy = tf.sub(py, y0), fx = tf.sub(px, x0);
+          tap = tf.zeros([n, h, w, c]);
+          for (const [dy, wy] of [[0, tf.sub(1, fy)], [1, fy]] as Array<[number, tf.Tensor]>)
+            for (const [dx, wx] of [[0, tf.sub(1, fx)], [1, fx]] as Array<[number, tf.Tensor]>) {
+              const cy = tf.add(y0, dy), cx = tf.add(x0, dx);
+              const valid = tf.cast(tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(cy, 0), tf.less(cy, h)), tf.logicalAnd(tf.greaterEqual(cx, 0), tf.less(cx, w))), 'float32');
+              // flat row index, exact in float32 for any tensor that fits in memory
+              const pos = tf.add(tf.mul(tf.clipByValue(cy, 0, h - 1), w), tf.clipByValue(cx, 0, w - 1));
+              const idx = tf.reshape(tf.cast(tf.add(base, pos), 'int32'), [n * h * w]);
+              const g = tf.reshape(tf.gather(flat, idx), [n, h, w, c]);
+              tap = tf.add(tap, tf.mul(g, tf.mul(valid, tf.mul(wy, wx))));
+            }
+        }
+        out = tf.add(out, tf.mul(tap, wt));
+      }
+    return out as tf.Tensor4D;
+  });
+}
+
+/** `deci.deform`: inputs [x, offset]; the offset conv's raw output becomes the dilation map. */
+export class DeformDepthwise extends tf.layers.Layer {
+  static className = 'CodenetDeformDepthwise';
+  readonly dmax: number;
+  readonly seed: number;
+  private kernel?: tf.LayerVariable;
+  constructor(config: { dmax: number; seed?: number; name?: string; trainable?: boolean }) {
+    super(config);
+    this.dmax = config.dmax;
+    this.seed = config.seed ?? 1;
+  }
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const xs = (inputShape as tf.Shape[])[0];
+    const c = xs[3] as number;
+    this.kernel = this.addWeight('depthwise_kernel', [3, 3, c, 1], 'float32', tf.initializers.heNormal({ seed: this.seed }));
+    this.built = true;
+  }
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (inputShape as tf.Shape[])[0];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [x, off] = inputs as tf.Tensor[];
+    return tf.tidy(() => deformDepthwise(x as tf.Tensor4D, roundDilationSTE(off, this.dmax) as tf.Tensor4D, this.kernel!.read()));
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), dmax: this.dmax, seed: this.seed };
+  }
+}
+
+/** Takes `size` channels from `begin` (the integer graph's split outputs). */
+export class ChannelSlice extends tf.layers.Layer {
+  static className = 'CodenetChannelSlice';
+  readonly begin: number;
+  readonly size: number;
+  constructor(config: { begin: number; size: number; name?: string }) {
+    super(config);
+    this.begin = config.begin;
+    this.size = config.size;
+  }
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    const t = s as tf.Shape;
+    return [t[0], t[1], t[2], this.size];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return tf.slice(x, [0, 0, 0, this.begin], [-1, -1, -1, this.size]);
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), begin: this.begin, size: this.size };
+  }
+}
+
+/** Channel shuffle, 2 groups: output channel k = i*2 + g takes input channel g*(C/2) + i. */
+export class ChannelShuffle extends tf.layers.Layer {
+  static className = 'CodenetChannelShuffle';
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    return s as tf.Shape;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return tf.tidy(() => {
+      const [n, h, w, c] = x.shape;
+      return tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, 2, c / 2]), [0, 1, 2, 4, 3]), [n, h, w, c]);
+    });
+  }
+}
+
+tf.serialization.registerClass(DeformDepthwise);
+tf.serialization.registerClass(ChannelSlice);
+tf.serialization.registerClass(ChannelShuffle);
+
+// ---------------------------------------------------------------------------------------------
+// Network.
+
+export interface FloatModelOptions {
+  classes: number;
+  /** Input side (default spec.input); any size works, the topology is the same. */
+  input?: number;
+  /** Seed of the weight initialisers. */
+  seed?: number;
+}
+
+type SymT = tf.SymbolicTensor;
+
+export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.LayersModel {
+  const s = opts.input ?? spec.input;
+  if (!Number.isInteger(s) || s < 8) fail(`float model input must be a whole number >= 8, got ${s}`);
+  if (!Number.isInteger(opts.classes) || opts.classes < 1) fail(`classes must be a whole number >= 1, got ${opts.classes}`);
+  const rng = new Rng(opts.seed ?? 1);
+  const seed = () => rng.int(1, 2 ** 30);
+  const k = () => tf.initializers.heNormal({ seed: seed() });
+  const ch = (t: SymT) => t.shape[3] as number;
+
+  const bn = (name: string, x: SymT, relu: boolean): SymT => {
+    const y = tf.layers.batchNormalization({ name: `${name}.bn`, momentum: 0.9, epsilon: 1e-5 }).apply(x) as SymT;
+    return relu ? (tf.layers.reLU({ name: `${name}.relu` }).apply(y) as SymT) : y;
+  };
+  const pad1 = (name: string, x: SymT) => tf.layers.zeroPadding2d({ name: `${name}.pad`, padding: 1 }).apply(x) as SymT;
+  const conv1x1 = (name: string, x: SymT, cout: number, relu: boolean): SymT =>
+    bn(name, tf.layers.conv2d({ name, filters: cout, kernelSize: 1, useBias: false, kernelInitializer: k() }).apply(x) as SymT, relu);
+  const dw = (name: string, x: SymT, stride: number, relu: boolean): SymT =>
+    bn(name, tf.layers.depthwiseConv2d({ name, kernelSize: 3, strides: stride, padding: 'valid', useBias: false, depthwiseInitializer: k() }).apply(pad1(name, x)) as SymT, relu);
+  const concatShuffle = (p: string, parts: SymT[]): SymT => {
+    const cat = tf.layers.concatenate({ name: `${p}.concat`, axis: -1 }).apply(parts) as SymT;
+    return new ChannelShuffle({ name: `${p}.shuffle` }).apply(cat) as SymT;
+  };
+
+  const image = tf.input({ shape: [s, s, 3], name: 'image' });
+  const [c0, c2, c3, c4, c5] = spec.channels;
+  let x: SymT;
+  if (spec.stem === 's4') {
+    x = bn('stem', tf.layers.conv2d({ name: 'stem', filters: c0, kernelSize: 3, strides: 4, padding: 'valid', useBias: false, kernelInitializer: k() }).apply(pad1('stem', image)) as SymT, true);
+  } else {
+    x = bn('stem', tf.layers.conv2d({ name: 'stem', filters: c0, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: k() }).apply(pad1('stem', image)) as SymT, true);
+    // After ReLU every value is >= 0, so a zero pad is the same as ignoring out-of-image taps.
+    x = tf.layers.maxPooling2d({ name: 'stem.pool', poolSize: 3, strides: 2, padding: 'valid' }).apply(pad1('stem.pool', x)) as SymT;
+  }
+  [c2, c3, c4].forEach((cout, i) => {
+    const stage = `stage${i + 2}`;
+    const p0 = `${stage}.0`, half = cout / 2;
+    const b1 = conv1x1(`${p0}.b1.pw`, dw(`${p0}.b1.dw`, x, 2, false), half, true);
+    const b2 = conv1x1(`${p0}.b2.pw2`, dw(`${p0}.b2.dw`, conv1x1(`${p0}.b2.pw1`, x, half, true), 2, false), half, true);
+    x = concatShuffle(p0, [b1, b2]);
+    for (let u = 1; u <= spec.repeats[i]; u++) {
+      const p = `${stage}.${u}`, hc = ch(x) / 2;
+      const keep = new ChannelSlice({ name: `${p}.split.0`, begin: 0, size: hc }).apply(x) as SymT;
+      const branch = new ChannelSlice({ name: `${p}.split.1`, begin: hc, size: hc }).apply(x) as SymT;
+      const b = conv1x1(`${p}.pw2`, dw(`${p}.dw`, conv1x1(`${p}.pw1`, branch, hc, true), 1, false), hc, true);
+      x = concatShuffle(p, [keep, b]);
+    }
+  });
+  x = conv1x1('conv5', x, c5, true);
+  spec.decoder.forEach((cout, i) => {
+    const p = `dec${i + 1}`;
+    const off = tf.layers.conv2d({
+      name: `${p}.offset`, filters: 1, kernelSize: 1, useBias: true,
+      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seed() }),
+      biasInitializer: tf.initializers.constant({ value: 1 }),
+    }).apply(x) as SymT;
+    const def = bn(`${p}.deform`, new DeformDepthwise({ name: `${p}.deform`, dmax: spec.dmax, seed: seed() }).apply([x, off]) as SymT, false);
+    const pw = conv1x1(`${p}.pw`, def, cout, true);
+    x = tf.layers.upSampling2d({ name: `${p}.up`, size: [2, 2] }).apply(pw) as SymT;
+  });
+  const head = (name: string, out: number, bias: number): SymT => {
+    const h2 = dw(`${name}.dw`, conv1x1(`${name}.pw1`, x, spec.head, true), 1, true);
+    return tf.layers.conv2d({ name, filters: out, kernelSize: 1, useBias: true, kernelInitializer: k(), biasInitializer: tf.initializers.constant({ value: bias }) }).apply(h2) as SymT;
+  };
+  // CenterNet's heat-map bias -2.19 starts every class at probability 0.1.
+  const outputs = [head('hm', opts.classes, -2.19), head('wh', 2, 0), head('reg', 2, 0)];
+  return tf.model({ name: spec.name, inputs: image, outputs });
+}
+
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = 0.226;
+
+/** RGB uint8 HWC images -> normalised float batch [N,H,W,3] (real 0 = the mean pixel, the pad value). */
+export function imagesToTensor(images: Uint8Array[], h: number, w: number): tf.Tensor4D {
+  const out = new Float32Array(images.length * h * w * 3);
+  images.forEach((img, n) => {
+    for (let i = 0; i < h * w * 3; i++) out[n * h * w * 3 + i] = (img[i] / 255 - IMAGENET_MEAN[i % 3]) / IMAGENET_STD;
+  });
+  return tf.tensor4d(out, [images.length, h, w, 3]);
+}
