@@ -29,20 +29,28 @@ export const HwConfigSchema = z.strictObject({
   weightBufferBytes: z.number().int().min(1024).max(8 << 20),
   /** Read bursts in flight per DMA engine. */
   outstandingReads: pow2(64),
+  /** Beats of each of the two loader row buffers: a row of in_w pixels x gin groups must fit. */
+  rowBufferBeats: pow2(1 << 16),
+  /** Beats of the depthwise line buffer: R rows (2^ceil(log2(2*dmax+2))) x width x groups. */
+  lineBufferBeats: pow2(1 << 18),
+  /** Entries of the on-chip dilation map (output pixels of a deformable layer). */
+  mapEntries: pow2(1 << 16),
 });
 export type HwConfig = z.infer<typeof HwConfigSchema>;
 
 /** Defaults sized for each board's DSP budget with two MACs per DSP (see docs/architecture.md). */
 export function presetConfig(boardName: string, clockMHz?: number): HwConfig {
   const b = findBoard(boardName) ?? fail(`unknown board "${boardName}"; known: ${BOARDS.map((x) => x.name).join(', ')}`);
-  const lanes = 16;
+  // One channel group per AXI beat: 16 lanes on a 128-bit HP port, 8 on a 64-bit one.
+  const lanes = b.hpPortBits / 8;
   // The 1x1 engine takes lanes * pwOutputs / 2 DSPs (two MACs per DSP) plus one requantizer DSP per
   // output (Yosys count of hw/cn_accel_pw.v); a tenth of the DSPs stays for the depthwise engine's
-  // requantizers and address arithmetic. Multiples of 4, at most 64.
-  const pwOutputs = Math.min(64, 4 * Math.floor((0.9 * b.budget.dsp) / (lanes / 2 + 1) / 4));
+  // requantizers and address arithmetic. A multiple of the lanes (output tiles are whole groups), at most 64.
+  const pwOutputs = Math.min(64, lanes * Math.floor((0.9 * b.budget.dsp) / (lanes / 2 + 1) / lanes));
   return validateHwConfig({
     board: b.name, clockMHz: clockMHz ?? b.defaultClockMHz, axiDataBits: b.hpPortBits, lanes, pwOutputs,
     maxWidth: 512, maxChannels: 4096, dmax: 7, weightBufferBytes: 256 << 10, outstandingReads: 8,
+    rowBufferBeats: 4096, lineBufferBeats: 16384, mapEntries: 4096,
   }, `preset ${b.name}`);
 }
 
@@ -58,6 +66,9 @@ export function validateHwConfig(json: unknown, where: string): HwConfig {
   const b = boardOf(c);
   if (c.clockMHz > b.maxClockMHz)
     fail(`hardware config ${where}: clockMHz ${c.clockMHz} exceeds ${b.maxClockMHz} MHz, the DSP48 limit of ${b.part}`);
+  if (c.lanes * 8 !== c.axiDataBits) fail(`hardware config ${where}: lanes ${c.lanes} x 8 bits must equal axiDataBits ${c.axiDataBits} (one channel group per AXI beat)`);
+  if (c.pwOutputs % c.lanes !== 0) fail(`hardware config ${where}: pwOutputs ${c.pwOutputs} must be a multiple of lanes ${c.lanes} (output tiles are whole channel groups)`);
+  if (c.maxChannels % c.lanes !== 0) fail(`hardware config ${where}: maxChannels ${c.maxChannels} must be a multiple of lanes ${c.lanes}`);
   if (c.axiDataBits > b.hpPortBits) fail(`hardware config ${where}: axiDataBits ${c.axiDataBits} is wider than the ${b.hpPortBits}-bit HP port of ${b.name}`);
   const dsps = (c.lanes * c.pwOutputs) / 2 + c.pwOutputs;
   if (dsps > b.budget.dsp) fail(`hardware config ${where}: the 1x1 engine needs ${dsps} DSPs (lanes ${c.lanes} x pwOutputs ${c.pwOutputs} / 2 for the array, ${c.pwOutputs} requantizers), ${b.name} has ${b.budget.dsp}`);
