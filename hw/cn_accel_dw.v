@@ -11,6 +11,10 @@
 // cn_dw3x3_pe and cn_requant finish them: LANES channels per 9 cycles. Banking the buffer into
 // 3x3 read ports gives one group per cycle (docs/architecture.md).
 //
+// im2col = 1 (the stem conv, whose 3x3x3 taps the 1x1 engine sums in stem mode): for each output
+// pixel the nine taps of channels 0..2 of the single channel group leave as the 27 bytes t*3 + c of
+// ceil(27/LANES) beats, bypassing the PE and the requantizer (docs/isa.md, engine STEM).
+//
 // Configuration (between layers): pad codes, weights (9 taps x LANES int4 per group; tap t =
 // (i+1)*3 + (j+1), lane k at [(t*LANES + k)*4 +: 4]), S and B per group (lane k at [k*16 +: 16]),
 // the dilation map (one entry per output pixel, row-major) when use_map = 1, and the per-layer
@@ -45,13 +49,14 @@ module cn_accel_dw #(
   input  wire [15:0]                 out_height,
   input  wire [15:0]                 out_width,
   input  wire [$clog2(GMAX):0]       groups,
-  input  wire [1:0]                  stride,   // 1 or 2
+  input  wire [2:0]                  stride,   // 1, 2 or 4
   input  wire                        use_map,
   input  wire [3:0]                  dconst,   // dilation when use_map = 0
   input  wire [3:0]                  dmax_map, // largest value in the map
   input  wire [4:0]                  n,
   input  wire [7:0]                  lo,
   input  wire                        pool,     // 1: maxpool (max of the in-image taps; S = 2, B = 128, n = 1)
+  input  wire                        im2col,   // 1: stem im2col (see the header)
   input  wire                        start,
   // input rows
   input  wire                        in_valid,
@@ -69,7 +74,13 @@ module cn_accel_dw #(
   localparam integer GW = $clog2(GMAX);
   localparam integer MW = $clog2(MAP_MAX);
 
-  wire en = !(out_valid && !out_ready);
+  // In im2col mode the PE and requantizer are bypassed, so only the im2col register stalls.
+  localparam integer IMB = (27 + LANES - 1) / LANES;   // beats of one 27-tap column
+  wire rq_valid;
+  reg  im_valid;
+  reg  [$clog2(IMB+1)-1:0] im_beat;
+  wire im_last = ({{(32-$clog2(IMB+1)){1'b0}}, im_beat} == IMB - 1);
+  wire en = im2col ? (!im_valid || (out_ready && im_last)) : !(rq_valid && !out_ready);
 
   // Configuration memories.
   reg [LANES*8-1:0]   pad_mem [0:GMAX-1];
@@ -98,7 +109,9 @@ module cn_accel_dw #(
   wire       rows_left = (lr < height);
   // Row lr may overwrite the slot of row lr - R once no output row needs it: lr - R < ys - dm.
   wire       slot_free = ({16'd0, lr} + {28'd0, dm} < {16'd0, ys} + R);
-  assign in_ready = active && rows_left && slot_free;
+  // After the last output the remaining input rows (never read, e.g. the bottom rows at stride 4)
+  // are accepted and dropped, so the sender always completes its rows.
+  assign in_ready = rows_left && (slot_free || !active);
   wire [AW-1:0] wr_addr = AW'({{(24-RW){1'b0}}, lr[RW-1:0]} * row_stride + {8'd0, lc} * g24 + {{(24-GW-1){1'b0}}, lg});
   always @(posedge clk) if (in_valid && in_ready) lb[wr_addr] <= in_data;
   always @(posedge clk) begin
@@ -150,8 +163,8 @@ module cn_accel_dw #(
         else begin
           og <= '0;
           pix <= pix + 1'b1;
-          if (!last_x) begin ox <= ox + 1'b1; xs <= xs + {14'd0, stride}; end
-          else begin ox <= 16'd0; xs <= 16'd0; oy <= oy + 1'b1; ys <= ys + {14'd0, stride}; end
+          if (!last_x) begin ox <= ox + 1'b1; xs <= xs + {13'd0, stride}; end
+          else begin ox <= 16'd0; xs <= 16'd0; oy <= oy + 1'b1; ys <= ys + {13'd0, stride}; end
         end
       end
     end
@@ -225,10 +238,29 @@ module cn_accel_dw #(
     g_pipe[0] <= pe_g;
     for (k = 1; k < 4; k = k + 1) g_pipe[k] <= g_pipe[k-1];
   end
+  wire [LANES*8-1:0] rq_q;
   cn_requant #(.LANES(LANES)) rq (.clk(clk), .rst(rst), .en(en), .in_valid(acc_valid), .in_acc(acc),
     .in_s(s_mem[g_pipe[3]]), .in_b(b_mem[g_pipe[3]]), .in_n(n), .in_lo(lo), .in_mode(1'b0), .in_dmax(4'd0),
-    .out_valid(out_valid), .out_q(out_data));
+    .out_valid(rq_valid), .out_q(rq_q));
 
-  assign busy = active || s1_valid || pe_valid || acc_valid || out_valid;
+  // im2col (the stem): the nine taps of the single channel group, channels 0..2, become the 27
+  // bytes t*3 + c of one column (pad codes outside the image), sent as IMB beats.
+  reg [IMB*LANES*8-1:0] im_data;
+  integer it, ic;
+  always @(posedge clk) begin
+    if (rst) begin im_valid <= 1'b0; im_beat <= '0; end
+    else if (en) begin im_valid <= im2col && pe_valid; im_beat <= '0; end
+    else if (im_valid && out_ready) im_beat <= im_beat + 1'b1;
+  end
+  always @(posedge clk) if (en) begin
+    im_data <= '0;
+    for (it = 0; it < 9; it = it + 1)
+      for (ic = 0; ic < 3; ic = ic + 1)
+        im_data[(it*3 + ic)*8 +: 8] <= pe_x[(it*LANES + ic)*8 +: 8];
+  end
+
+  assign out_valid = im2col ? im_valid : rq_valid;
+  assign out_data  = im2col ? im_data[im_beat*LANES*8 +: LANES*8] : rq_q;
+  assign busy = active || s1_valid || pe_valid || acc_valid || rq_valid || im_valid;
 endmodule
 `default_nettype wire

@@ -1,0 +1,526 @@
+// cn_accel_seq -- the sequencer: runs a program of layer descriptors (docs/isa.md) on the 1x1
+// engine (cn_accel_pw) and the depthwise engine (cn_accel_dw), with one AXI4 master to DDR.
+//
+// Per descriptor: FETCH the 256-byte descriptor, CONFIGURE the engine from up to four config
+// streams (weights, S/B, pad codes, dilation map), RUN, then write one STATISTICS beat. In RUN
+// three units work concurrently:
+//   issuer   read commands, one per (input row, source), at most one row ahead of the receiver;
+//   receiver the read data: keeps groups g0..g0+ng of each source row and writes them into one of
+//            two row buffers at (pixel << up) (+1 for upsample) x gin + offset: gather, split,
+//            concat and upsample happen here, so none of them costs a pass;
+//   streamer drains a full row buffer into the engine, gin beats per pixel, while the receiver
+//            fills the other (loads are double-buffered against compute);
+//   writer   write commands (one contiguous command, or one per pixel when a pass writes part of
+//            each pixel) and the engine's output beats.
+// The engine datapaths stall on backpressure (global enables), so no unit needs to know another's
+// timing: the descriptor is complete when every write command has its B response.
+// Reset: synchronous, active-low rst_n (the engines get rst = !rst_n).
+`default_nettype none
+
+module cn_accel_seq #(
+  parameter integer LANES       = 16,
+  parameter integer OUTS        = 32,
+  parameter integer GMAX        = 256,
+  parameter integer DMAX        = 7,
+  parameter integer LB_DEPTH    = 16384,
+  parameter integer MAP_MAX     = 4096,
+  parameter integer RB_DEPTH    = 4096,
+  parameter integer ADDR_W      = 40,
+  parameter integer MAX_BURST   = 16,
+  parameter integer OUTSTANDING = 8
+) (
+  input  wire                 clk,
+  input  wire                 rst_n,
+  // control (cn_axil_regs)
+  input  wire                 start,
+  input  wire [63:0]          prog_addr,
+  input  wire [31:0]          prog_len,
+  output wire                 busy,
+  output reg                  done_set,
+  output wire                 error,
+  output wire [8*64-1:0]      counters,
+  // AXI4 master
+  output wire [0:0]           m_axi_arid,
+  output wire [ADDR_W-1:0]    m_axi_araddr,
+  output wire [7:0]           m_axi_arlen,
+  output wire [2:0]           m_axi_arsize,
+  output wire [1:0]           m_axi_arburst,
+  output wire                 m_axi_arlock,
+  output wire [3:0]           m_axi_arcache,
+  output wire [2:0]           m_axi_arprot,
+  output wire [3:0]           m_axi_arqos,
+  output wire                 m_axi_arvalid,
+  input  wire                 m_axi_arready,
+  input  wire [0:0]           m_axi_rid,
+  input  wire [LANES*8-1:0]   m_axi_rdata,
+  input  wire [1:0]           m_axi_rresp,
+  input  wire                 m_axi_rlast,
+  input  wire                 m_axi_rvalid,
+  output wire                 m_axi_rready,
+  output wire [0:0]           m_axi_awid,
+  output wire [ADDR_W-1:0]    m_axi_awaddr,
+  output wire [7:0]           m_axi_awlen,
+  output wire [2:0]           m_axi_awsize,
+  output wire [1:0]           m_axi_awburst,
+  output wire                 m_axi_awlock,
+  output wire [3:0]           m_axi_awcache,
+  output wire [2:0]           m_axi_awprot,
+  output wire [3:0]           m_axi_awqos,
+  output wire                 m_axi_awvalid,
+  input  wire                 m_axi_awready,
+  output wire [LANES*8-1:0]   m_axi_wdata,
+  output wire [LANES-1:0]     m_axi_wstrb,
+  output wire                 m_axi_wlast,
+  output wire                 m_axi_wvalid,
+  input  wire                 m_axi_wready,
+  input  wire [0:0]           m_axi_bid,
+  input  wire [1:0]           m_axi_bresp,
+  input  wire                 m_axi_bvalid,
+  output wire                 m_axi_bready
+);
+  localparam integer BEAT  = LANES * 8;
+  localparam integer BYTES = LANES;
+  localparam integer BSH   = $clog2(BYTES);
+  localparam integer DB    = 2048 / BEAT;              // beats of one descriptor
+  localparam integer IMB   = (27 + LANES - 1) / LANES; // stem: beats of one im2col column
+  localparam integer GW    = $clog2(GMAX);
+  localparam integer RBW   = $clog2(RB_DEPTH);
+  localparam integer PAIRS = OUTS / 2;
+  localparam integer SBW   = LANES / 4;                // S/B words per beat (1x1 engine)
+  /* verilator lint_off WIDTH */
+  localparam [GW:0]  IMB_G = IMB;
+  /* verilator lint_on WIDTH */
+
+  localparam [2:0] E_PW = 3'd1, E_DW = 3'd2, E_STEM = 3'd3;
+  localparam [3:0] S_IDLE = 4'd0, S_FETCH = 4'd1, S_FETCH_D = 4'd2, S_CFG = 4'd3, S_CFG_D = 4'd4,
+                   S_SETUP = 4'd5, S_SETUP2 = 4'd6, S_RUN = 4'd7, S_STAT = 4'd8, S_STAT_W = 4'd9, S_DONE = 4'd10;
+
+  wire rst = !rst_n;
+  reg  [3:0] state;
+
+  // ---------------- DMA engines ----------------
+  reg                 rd_cmd_valid;
+  reg  [ADDR_W-1:0]   rd_cmd_addr;
+  reg  [31:0]         rd_cmd_beats;
+  wire                rd_cmd_ready, rd_out_valid, rd_out_ready, rd_out_last, rd_done, rd_idle, rd_err;
+  wire [BEAT-1:0]     rd_data;
+  wire [63:0]         rd_bytes, rd_stall;
+  reg                 stat_clear;
+  /* verilator lint_off PINCONNECTEMPTY */
+  cn_axi_rd #(.DATA_W(BEAT), .ADDR_W(ADDR_W), .ID_W(1), .LEN_W(32), .MAX_BURST(MAX_BURST), .MAX_OUTSTANDING(OUTSTANDING)) rd (
+    .clk(clk), .rst_n(rst_n), .cmd_valid(rd_cmd_valid), .cmd_ready(rd_cmd_ready), .cmd_addr(rd_cmd_addr), .cmd_beats(rd_cmd_beats),
+    .out_valid(rd_out_valid), .out_ready(rd_out_ready), .out_data(rd_data), .out_last(rd_out_last), .done(rd_done), .idle(rd_idle),
+    .stat_clear(stat_clear), .bytes_read(rd_bytes), .stall_cycles(rd_stall), .error(rd_err),
+    .m_axi_arid(m_axi_arid), .m_axi_araddr(m_axi_araddr), .m_axi_arlen(m_axi_arlen), .m_axi_arsize(m_axi_arsize),
+    .m_axi_arburst(m_axi_arburst), .m_axi_arlock(m_axi_arlock), .m_axi_arcache(m_axi_arcache), .m_axi_arprot(m_axi_arprot),
+    .m_axi_arqos(m_axi_arqos), .m_axi_arvalid(m_axi_arvalid), .m_axi_arready(m_axi_arready),
+    .m_axi_rid(m_axi_rid), .m_axi_rresp(m_axi_rresp), .m_axi_rdata(m_axi_rdata), .m_axi_rlast(m_axi_rlast),
+    .m_axi_rvalid(m_axi_rvalid), .m_axi_rready(m_axi_rready));
+
+  reg                 wr_cmd_valid;
+  reg  [ADDR_W-1:0]   wr_cmd_addr;
+  reg  [31:0]         wr_cmd_beats;
+  wire                wr_cmd_ready, wr_in_ready, wr_done, wr_idle, wr_err;
+  reg                 wr_in_valid;
+  reg  [BEAT-1:0]     wr_in_data;
+  wire [63:0]         wr_bytes, wr_stall;
+  cn_axi_wr #(.DATA_W(BEAT), .ADDR_W(ADDR_W), .ID_W(1), .LEN_W(32), .MAX_BURST(MAX_BURST), .MAX_OUTSTANDING(OUTSTANDING)) wr (
+    .clk(clk), .rst_n(rst_n), .cmd_valid(wr_cmd_valid), .cmd_ready(wr_cmd_ready), .cmd_addr(wr_cmd_addr), .cmd_beats(wr_cmd_beats),
+    .in_valid(wr_in_valid), .in_ready(wr_in_ready), .in_data(wr_in_data), .in_strb({BYTES{1'b1}}), .done(wr_done), .idle(wr_idle),
+    .stat_clear(stat_clear), .bytes_written(wr_bytes), .stall_cycles(wr_stall), .error(wr_err),
+    .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen), .m_axi_awsize(m_axi_awsize),
+    .m_axi_awburst(m_axi_awburst), .m_axi_awlock(m_axi_awlock), .m_axi_awcache(m_axi_awcache), .m_axi_awprot(m_axi_awprot),
+    .m_axi_awqos(m_axi_awqos), .m_axi_awvalid(m_axi_awvalid), .m_axi_awready(m_axi_awready),
+    .m_axi_wdata(m_axi_wdata), .m_axi_wstrb(m_axi_wstrb), .m_axi_wlast(m_axi_wlast), .m_axi_wvalid(m_axi_wvalid), .m_axi_wready(m_axi_wready),
+    .m_axi_bid(m_axi_bid), .m_axi_bresp(m_axi_bresp), .m_axi_bvalid(m_axi_bvalid), .m_axi_bready(m_axi_bready));
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  // ---------------- descriptor ----------------
+  reg [2047:0] desc;
+  /* verilator lint_off UNUSEDSIGNAL */
+  function [31:0] w(input integer i); w = desc[32*i +: 32]; endfunction
+  wire [31:0] w0 = w(0), w1 = w(1), w2 = w(2), w3 = w(3), w4 = w(4), w5 = w(5);
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [2:0]  engine   = w0[2:0];
+  wire        pw_mode  = w0[4];
+  wire        pool     = w0[5];
+  wire        use_map  = w0[6];
+  wire [2:0]  stride   = w0[10:8];
+  wire [3:0]  dconst   = w0[15:12];
+  wire [3:0]  dmaxf    = w0[19:16];
+  wire [4:0]  nshift   = w0[24:20];
+  wire [7:0]  lo       = w1[7:0];
+  wire [15:0] in_h     = w2[15:0];
+  wire [15:0] in_w     = w2[31:16];
+  wire [15:0] out_h    = w3[15:0];
+  wire [15:0] out_w    = w3[31:16];
+  wire [15:0] gin      = w4[15:0];
+  wire [3:0]  nsrc     = w4[19:16];
+  wire [15:0] out_ng   = w5[15:0];
+  wire [15:0] out_gs   = w5[31:16];
+  wire [63:0] out_addr = {w(7), w(6)};
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [63:0] stat_addr = {w(21), w(20)};   // the master drives ADDR_W bits
+  wire        is_dw    = (engine == E_DW);
+  wire        is_stem  = (engine == E_STEM);
+  wire        pw_in_rows = (engine == E_PW);
+
+  // config stream k: 0 weights, 1 S/B, 2 pad, 3 map
+  reg  [1:0]  ck;
+  wire [63:0] cfg_addr  = {w(9 + 3*ck), w(8 + 3*ck)};
+  wire [31:0] cfg_beats = w(10 + 3*ck);
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // sources
+  function [63:0] src_addr(input [2:0] s); src_addr = desc[32*(24 + 4*s) +: 64]; endfunction
+  function [15:0] src_gs(input [2:0] s);   src_gs = desc[32*(26 + 4*s) +: 16]; endfunction
+  function [15:0] src_w(input [2:0] s);    src_w  = desc[32*(26 + 4*s) + 16 +: 16]; endfunction
+  function [11:0] src_g0(input [2:0] s);   src_g0 = desc[32*(27 + 4*s) +: 12]; endfunction
+  function [11:0] src_ng(input [2:0] s);   src_ng = desc[32*(27 + 4*s) + 12 +: 12]; endfunction
+  function        src_up(input [2:0] s);   src_up = desc[32*(27 + 4*s) + 24]; endfunction
+
+  // ---------------- program counter and main state ----------------
+  reg [63:0] pc_addr;
+  reg [31:0] pc_left;
+  reg [$clog2(DB+1)-1:0] fbeat;
+  reg [31:0] cbeat;          // beats of the current config stream received
+  reg [31:0] cyc, wait_cyc;  // statistics of the current descriptor
+  assign busy = (state != S_IDLE);
+
+  // ---------------- engines ----------------
+  wire                pw_in_valid, pw_in_ready, pw_out_valid, pw_out_ready;
+  wire [BEAT-1:0]     pw_in_data;
+  wire [OUTS*8-1:0]   pw_out_data;
+  reg                 pw_wcfg_we, pw_pcfg_we;
+  reg  [$clog2(PAIRS)-1:0] pw_pair;
+  reg  [GW-1:0]       pw_group;
+  reg  [BEAT-1:0]     pw_wdata;
+  reg  [$clog2(OUTS)-1:0] pw_ch;
+  reg  [15:0]         pw_s, pw_b;
+  wire [GW:0]         pw_groups = is_stem ? IMB_G : gin[GW:0];
+  cn_accel_pw #(.LANES(LANES), .OUTS(OUTS), .GMAX(GMAX)) pw (
+    .clk(clk), .rst(rst), .wcfg_we(pw_wcfg_we), .wcfg_pair(pw_pair), .wcfg_group(pw_group), .wcfg_data(pw_wdata),
+    .pcfg_we(pw_pcfg_we), .pcfg_ch(pw_ch), .pcfg_s(pw_s), .pcfg_b(pw_b), .groups(pw_groups), .n(nshift), .lo(lo),
+    .mode(pw_mode), .dmax(dmaxf), .stem(is_stem), .in_valid(pw_in_valid), .in_ready(pw_in_ready), .in_data(pw_in_data),
+    .out_valid(pw_out_valid), .out_ready(pw_out_ready), .out_data(pw_out_data));
+
+  wire                dw_in_valid, dw_in_ready, dw_out_valid, dw_out_ready, dw_busy;
+  wire [BEAT-1:0]     dw_in_data, dw_out_data;
+  reg                 dw_pad_we, dw_w_we, dw_sb_we, dw_map_we, dw_start;
+  reg  [GW-1:0]       dw_group;
+  reg  [BEAT-1:0]     dw_pad;
+  reg  [5*BEAT-1:0]   dw_wsh;    // five weight beats of a group, beat 0 lowest
+  reg  [2*BEAT-1:0]   dw_s, dw_b;
+  reg  [$clog2(MAP_MAX)-1:0] dw_maddr;
+  reg  [3:0]          dw_md;
+  cn_accel_dw #(.LANES(LANES), .GMAX(GMAX), .DMAX(DMAX), .LB_DEPTH(LB_DEPTH), .MAP_MAX(MAP_MAX)) dw (
+    .clk(clk), .rst(rst), .pad_we(dw_pad_we), .w_we(dw_w_we), .sb_we(dw_sb_we), .cfg_group(dw_group), .cfg_pad(dw_pad),
+    .cfg_w(dw_wsh[9*LANES*4-1:0]), .cfg_s(dw_s), .cfg_b(dw_b), .map_we(dw_map_we), .map_addr(dw_maddr), .map_d(dw_md),
+    .height(in_h), .width(in_w), .out_height(out_h), .out_width(out_w), .groups(is_stem ? {{GW{1'b0}}, 1'b1} : gin[GW:0]),
+    .stride(stride), .use_map(use_map), .dconst(dconst), .dmax_map(dmaxf), .n(nshift), .lo(lo), .pool(pool), .im2col(is_stem),
+    .start(dw_start), .in_valid(dw_in_valid), .in_ready(dw_in_ready), .in_data(dw_in_data),
+    .out_valid(dw_out_valid), .out_ready(dw_out_ready), .out_data(dw_out_data), .busy(dw_busy));
+
+  // ---------------- config sinks ----------------
+  // The 1x1 engine's S/B beats carry SBW channels each; they are written one channel a cycle
+  // while the read stream waits.
+  reg            sb_busy;
+  reg [BEAT-1:0] sb_beat;
+  reg [7:0]      sb_k;      // 1x1 S/B word within the beat
+  reg [31:0]     sb_ch0;
+  reg [GW-1:0]   cg;          // group counter of the pw weights (pair counter is pw_pair_n)
+  reg [$clog2(PAIRS)-1:0] cp;
+  reg [2:0]      csub;        // beat within a depthwise group (weights: 5, S/B: 4)
+  reg [GW-1:0]   cgrp;        // depthwise group
+
+  wire cfg_take = (state == S_CFG_D) && rd_out_valid && rd_out_ready;
+
+  // ---------------- run: issuer ----------------
+  reg             is_active;
+  reg  [15:0]     is_row;
+  reg  [2:0]      is_src;
+  reg  [63:0]     run_addr [0:7];
+  wire [31:0]     is_beats = src_w(is_src) * src_gs(is_src);
+  wire            is_last_src = ({1'b0, is_src} == nsrc - 1'b1);
+
+  // ---------------- run: receiver ----------------
+  reg             rv_active;
+  reg  [15:0]     rv_row, rv_x, rv_g;
+  reg  [2:0]      rv_src;
+  reg             rv_bank, rv_dup;
+  reg  [RBW:0]    rv_pos, rv_off;
+  reg  [1:0]      full;
+  wire [15:0]     r_g0 = {4'd0, src_g0(rv_src)};
+  wire [15:0]     r_ng = {4'd0, src_ng(rv_src)};
+  wire            r_up = src_up(rv_src);
+  wire            keep = (rv_g >= r_g0) && (rv_g < r_g0 + r_ng);
+  wire            rv_can = rv_active && !full[rv_bank];
+  wire            rv_write = rv_can && rd_out_valid && keep && (state == S_RUN);
+  wire            rv_take = (state == S_RUN) && rv_can && rd_out_valid && !(keep && r_up && !rv_dup);
+  wire            rv_last_g = (rv_g == src_gs(rv_src) - 1'b1);
+  wire            rv_last_x = (rv_x == src_w(rv_src) - 1'b1);
+  wire            rv_last_src = ({1'b0, rv_src} == nsrc - 1'b1);
+  wire            rv_row_done = rv_take && rv_last_g && rv_last_x && rv_last_src;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [RBW:0]    rv_idx = rv_pos + (rv_dup ? gin[RBW:0] : {(RBW+1){1'b0}}) + rv_off + (rv_g[RBW:0] - r_g0[RBW:0]);
+
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg  [BEAT-1:0] rowbuf [0:2*RB_DEPTH-1];
+  always @(posedge clk) if (rv_write) rowbuf[{rv_bank, rv_idx[RBW-1:0]}] <= rd_data;
+
+  assign rd_out_ready = (state == S_FETCH_D) || (state == S_CFG_D && !sb_busy) || (state == S_RUN && rv_can && !(keep && r_up && !rv_dup));
+
+  // ---------------- run: streamer ----------------
+  reg             st_active, st_bank, st_rv;
+  reg  [15:0]     st_row;
+  reg  [31:0]     st_idx, row_total;
+  reg  [BEAT-1:0] st_q;
+  reg  [BEAT-1:0] fifo [0:3];
+  reg  [1:0]      f_wp, f_rp;
+  reg  [2:0]      f_cnt;
+  wire            st_issue = (state == S_RUN) && st_active && full[st_bank] && ({2'b0, f_cnt} + {4'd0, st_rv} < 5'd3);
+  wire            st_row_done = st_issue && (st_idx == row_total - 1);
+  wire            eng_in_valid = (f_cnt != 3'd0);
+  wire            eng_in_ready = pw_in_rows ? pw_in_ready : dw_in_ready;
+  wire            f_pop = eng_in_valid && eng_in_ready;
+  always @(posedge clk) if (st_issue) st_q <= rowbuf[{st_bank, st_idx[RBW-1:0]}];
+  always @(posedge clk) if (st_rv) fifo[f_wp] <= st_q;
+
+  assign pw_in_valid = is_stem ? dw_out_valid : (pw_in_rows && eng_in_valid);
+  assign pw_in_data  = is_stem ? dw_out_data : fifo[f_rp];
+  assign dw_in_valid = !pw_in_rows && eng_in_valid;
+  assign dw_in_data  = fifo[f_rp];
+
+  // ---------------- run: writer ----------------
+  reg              ser_valid;
+  reg  [OUTS*8-1:0] ser_word;
+  reg  [15:0]      ser_k;
+  wire             ser_last = (ser_k == out_ng - 1'b1);
+  assign pw_out_ready = !ser_valid || (wr_in_ready && ser_last);
+  assign dw_out_ready = is_stem ? pw_in_ready : wr_in_ready;
+  reg  [31:0]      wc_left, wd_left, wc_beats;
+  reg  [63:0]      wc_addr;
+  reg              stat_cmd_sent, stat_data_sent;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [BEAT+63:0] stat_beat = {{BEAT{1'b0}}, wait_cyc, cyc};
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  always @(*) begin
+    if (state == S_STAT) begin
+      wr_in_valid = !stat_data_sent;
+      wr_in_data  = stat_beat[BEAT-1:0];
+    end else if (is_dw) begin
+      wr_in_valid = (state == S_RUN) && dw_out_valid;
+      wr_in_data  = dw_out_data;
+    end else begin
+      wr_in_valid = (state == S_RUN) && ser_valid;
+      wr_in_data  = ser_word[ser_k*BEAT +: BEAT];
+    end
+  end
+
+  // ---------------- sequential control ----------------
+  integer i;
+  always @(posedge clk) begin
+    if (rst) begin
+      state <= S_IDLE; done_set <= 1'b0; stat_clear <= 1'b0;
+      rd_cmd_valid <= 1'b0; rd_cmd_addr <= '0; rd_cmd_beats <= 32'd0;
+      wr_cmd_valid <= 1'b0; wr_cmd_addr <= '0; wr_cmd_beats <= 32'd0;
+      pc_addr <= 64'd0; pc_left <= 32'd0; fbeat <= '0; cbeat <= 32'd0; ck <= 2'd0; desc <= '0;
+      cyc <= 32'd0; wait_cyc <= 32'd0;
+      pw_wcfg_we <= 1'b0; pw_pcfg_we <= 1'b0; pw_pair <= '0; pw_group <= '0; pw_wdata <= '0; pw_ch <= '0; pw_s <= 16'd0; pw_b <= 16'd0;
+      dw_pad_we <= 1'b0; dw_w_we <= 1'b0; dw_sb_we <= 1'b0; dw_map_we <= 1'b0; dw_start <= 1'b0; dw_group <= '0;
+      dw_pad <= '0; dw_wsh <= '0; dw_s <= '0; dw_b <= '0; dw_maddr <= '0; dw_md <= 4'd0;
+      sb_busy <= 1'b0; sb_beat <= '0; sb_k <= '0; sb_ch0 <= 32'd0; cg <= '0; cp <= '0; csub <= 3'd0; cgrp <= '0;
+      is_active <= 1'b0; is_row <= 16'd0; is_src <= 3'd0;
+      rv_active <= 1'b0; rv_row <= 16'd0; rv_x <= 16'd0; rv_g <= 16'd0; rv_src <= 3'd0; rv_bank <= 1'b0; rv_dup <= 1'b0;
+      rv_pos <= '0; rv_off <= '0; full <= 2'b00;
+      st_active <= 1'b0; st_bank <= 1'b0; st_rv <= 1'b0; st_row <= 16'd0; st_idx <= 32'd0; row_total <= 32'd0;
+      f_wp <= 2'd0; f_rp <= 2'd0; f_cnt <= 3'd0;
+      ser_valid <= 1'b0; ser_word <= '0; ser_k <= 16'd0;
+      wc_left <= 32'd0; wd_left <= 32'd0; wc_beats <= 32'd0; wc_addr <= 64'd0; stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0;
+      for (i = 0; i < 8; i = i + 1) run_addr[i] <= 64'd0;
+    end else begin
+      done_set <= 1'b0; stat_clear <= 1'b0; dw_start <= 1'b0;
+      pw_wcfg_we <= 1'b0; pw_pcfg_we <= 1'b0; dw_pad_we <= 1'b0; dw_w_we <= 1'b0; dw_sb_we <= 1'b0; dw_map_we <= 1'b0;
+      if (rd_cmd_valid && rd_cmd_ready) rd_cmd_valid <= 1'b0;
+      if (wr_cmd_valid && wr_cmd_ready) wr_cmd_valid <= 1'b0;
+      if (state != S_IDLE && state != S_DONE) cyc <= cyc + 1'b1;
+
+      case (state)
+        S_IDLE: if (start) begin
+          pc_addr <= prog_addr; pc_left <= prog_len; stat_clear <= 1'b1;
+          state <= (prog_len == 32'd0) ? S_DONE : S_FETCH;
+        end
+        S_FETCH: begin
+          rd_cmd_valid <= 1'b1; rd_cmd_addr <= pc_addr[ADDR_W-1:0]; rd_cmd_beats <= DB;
+          fbeat <= '0; cyc <= 32'd0; wait_cyc <= 32'd0; state <= S_FETCH_D;
+        end
+        S_FETCH_D: if (rd_out_valid) begin
+          desc <= {rd_data, desc[2047:BEAT]};
+          fbeat <= fbeat + 1'b1;
+          if ({{(32-$clog2(DB+1)){1'b0}}, fbeat} == DB - 1) begin ck <= 2'd0; state <= S_CFG; end
+        end
+        S_CFG: begin
+          cbeat <= 32'd0; cg <= '0; cp <= '0; csub <= 3'd0; cgrp <= '0;
+          if (cfg_beats != 32'd0) begin
+            rd_cmd_valid <= 1'b1; rd_cmd_addr <= cfg_addr[ADDR_W-1:0]; rd_cmd_beats <= cfg_beats; state <= S_CFG_D;
+          end else if (ck == 2'd3) state <= S_SETUP;
+          else ck <= ck + 1'b1;
+        end
+        S_CFG_D: begin
+          if (cfg_take) begin
+            cbeat <= cbeat + 1'b1;
+            case (ck)
+              2'd0: if (is_dw) begin
+                dw_wsh <= {rd_data, dw_wsh[5*BEAT-1:BEAT]};
+                if (csub == 3'd4) begin csub <= 3'd0; dw_w_we <= 1'b1; dw_group <= cgrp; cgrp <= cgrp + 1'b1; end
+                else csub <= csub + 1'b1;
+              end else begin
+                pw_wcfg_we <= 1'b1; pw_pair <= cp; pw_group <= cg; pw_wdata <= rd_data;
+                if ({1'b0, cg} == pw_groups - 1'b1) begin cg <= '0; cp <= cp + 1'b1; end
+                else cg <= cg + 1'b1;
+              end
+              2'd1: if (is_dw) begin
+                if (csub[1]) dw_b <= {rd_data, dw_b[2*BEAT-1:BEAT]};
+                else dw_s <= {rd_data, dw_s[2*BEAT-1:BEAT]};
+                if (csub == 3'd3) begin csub <= 3'd0; dw_sb_we <= 1'b1; dw_group <= cgrp; cgrp <= cgrp + 1'b1; end
+                else csub <= csub + 1'b1;
+              end else begin
+                sb_busy <= 1'b1; sb_beat <= rd_data; sb_k <= '0; sb_ch0 <= cbeat * SBW;
+              end
+              2'd2: begin dw_pad_we <= 1'b1; dw_pad <= rd_data; dw_group <= cbeat[GW-1:0]; end
+              default: begin dw_map_we <= 1'b1; dw_maddr <= cbeat[$clog2(MAP_MAX)-1:0]; dw_md <= rd_data[3:0]; end
+            endcase
+          end
+          if (sb_busy) begin
+            // one S/B channel of the 1x1 engine per cycle; channels past OUTS are padding
+            if (sb_ch0 + {24'd0, sb_k} < OUTS) begin
+              pw_pcfg_we <= 1'b1;
+              pw_ch <= sb_ch0[$clog2(OUTS)-1:0] + sb_k[$clog2(OUTS)-1:0];  // OUTS <= 256
+              pw_s <= sb_beat[sb_k*32 +: 16]; pw_b <= sb_beat[sb_k*32 + 16 +: 16];
+            end
+            if ({24'd0, sb_k} == SBW - 1) sb_busy <= 1'b0;
+            sb_k <= sb_k + 1'b1;
+          end
+          if (!sb_busy && !cfg_take && cbeat == cfg_beats) begin
+            if (ck == 2'd3) state <= S_SETUP; else begin ck <= ck + 1'b1; state <= S_CFG; end
+          end
+        end
+        S_SETUP: begin
+          // products that stay fixed for the whole pass
+          row_total <= in_w * gin;
+          wc_left <= (out_ng == out_gs) ? 32'd1 : out_h * out_w;
+          wc_beats <= out_h * out_w;
+          wc_addr <= out_addr;
+          for (i = 0; i < 8; i = i + 1) run_addr[i] <= src_addr(i[2:0]);
+          state <= S_SETUP2;
+        end
+        S_SETUP2: begin
+          if (out_ng == out_gs) wc_beats <= wc_beats * out_ng; else wc_beats <= {16'd0, out_ng};
+          wd_left <= wc_left;
+          dw_start <= is_dw || is_stem;
+          is_active <= 1'b1; is_row <= 16'd0; is_src <= 3'd0;
+          rv_active <= 1'b1; rv_row <= 16'd0; rv_x <= 16'd0; rv_g <= 16'd0; rv_src <= 3'd0; rv_bank <= 1'b0; rv_dup <= 1'b0;
+          rv_pos <= '0; rv_off <= '0; full <= 2'b00;
+          st_active <= 1'b1; st_bank <= 1'b0; st_row <= 16'd0; st_idx <= 32'd0;
+          state <= S_RUN;
+        end
+        S_RUN: begin
+          if (!eng_in_valid && st_active) wait_cyc <= wait_cyc + 1'b1;
+          // issuer: one read command per (row, source), at most one row ahead of the receiver
+          if (is_active && (!rd_cmd_valid || rd_cmd_ready) && (is_row <= rv_row + 16'd1)) begin
+            rd_cmd_valid <= 1'b1; rd_cmd_addr <= run_addr[is_src][ADDR_W-1:0]; rd_cmd_beats <= is_beats;
+            if (!src_up(is_src) || is_row[0]) run_addr[is_src] <= run_addr[is_src] + ({32'd0, is_beats} << BSH);
+            if (is_last_src) begin
+              is_src <= 3'd0; is_row <= is_row + 1'b1;
+              if (is_row == in_h - 1'b1) is_active <= 1'b0;
+            end else is_src <= is_src + 1'b1;
+          end
+          // receiver
+          if (rv_write && r_up && !rv_dup) rv_dup <= 1'b1;
+          if (rv_take) begin
+            rv_dup <= 1'b0;
+            if (!rv_last_g) rv_g <= rv_g + 1'b1;
+            else begin
+              rv_g <= 16'd0;
+              if (!rv_last_x) begin rv_x <= rv_x + 1'b1; rv_pos <= rv_pos + (r_up ? {gin[RBW-1:0], 1'b0} : gin[RBW:0]); end
+              else begin
+                rv_x <= 16'd0; rv_pos <= '0;
+                if (!rv_last_src) begin rv_src <= rv_src + 1'b1; rv_off <= rv_off + r_ng[RBW:0]; end
+                else begin
+                  rv_src <= 3'd0; rv_off <= '0; rv_bank <= !rv_bank; rv_row <= rv_row + 1'b1;
+                  if (rv_row == in_h - 1'b1) rv_active <= 1'b0;
+                end
+              end
+            end
+          end
+          // streamer
+          st_rv <= st_issue;
+          if (st_issue) begin
+            if (st_row_done) begin
+              st_idx <= 32'd0; st_bank <= !st_bank; st_row <= st_row + 1'b1;
+              if (st_row == in_h - 1'b1) st_active <= 1'b0;
+            end else st_idx <= st_idx + 1'b1;
+          end
+          // writer commands
+          if (wc_left != 32'd0 && (!wr_cmd_valid || wr_cmd_ready)) begin
+            wr_cmd_valid <= 1'b1; wr_cmd_addr <= wc_addr[ADDR_W-1:0]; wr_cmd_beats <= wc_beats;
+            wc_addr <= wc_addr + ({48'd0, out_gs} << BSH);
+            wc_left <= wc_left - 1'b1;
+          end
+          if (wr_done) wd_left <= wd_left - 1'b1;
+          if (wd_left == 32'd0 && wc_left == 32'd0 && !is_active && !rv_active && !st_active && f_cnt == 3'd0) begin
+            stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0; state <= S_STAT;
+          end
+        end
+        S_STAT: begin
+          if (!stat_cmd_sent) begin
+            wr_cmd_valid <= 1'b1; wr_cmd_addr <= stat_addr[ADDR_W-1:0]; wr_cmd_beats <= 32'd1; stat_cmd_sent <= 1'b1;
+          end
+          if (wr_in_valid && wr_in_ready) stat_data_sent <= 1'b1;
+          if (stat_cmd_sent && (stat_data_sent || (wr_in_valid && wr_in_ready))) state <= S_STAT_W;
+        end
+        S_STAT_W: if (wr_done) begin
+          pc_addr <= pc_addr + 64'd256; pc_left <= pc_left - 1'b1;
+          state <= (pc_left == 32'd1) ? S_DONE : S_FETCH;
+        end
+        default: begin done_set <= 1'b1; state <= S_IDLE; end   // S_DONE
+      endcase
+
+      // row-buffer flags: the receiver fills one bank while the streamer drains the other
+      for (i = 0; i < 2; i = i + 1) begin
+        if (rv_row_done && rv_bank == i[0]) full[i] <= 1'b1;
+        else if (st_row_done && st_bank == i[0]) full[i] <= 1'b0;
+      end
+      // streamer FIFO
+      if (st_rv) f_wp <= f_wp + 1'b1;
+      if (f_pop) f_rp <= f_rp + 1'b1;
+      f_cnt <= f_cnt + {2'd0, st_rv} - {2'd0, f_pop};
+      // output serializer of the 1x1 engine: out_ng beats of each OUTS-channel word
+      if (pw_out_valid && pw_out_ready) begin ser_valid <= 1'b1; ser_word <= pw_out_data; ser_k <= 16'd0; end
+      else if (ser_valid && wr_in_ready && state == S_RUN && !is_dw) begin
+        if (ser_last) ser_valid <= 1'b0; else ser_k <= ser_k + 1'b1;
+      end
+    end
+  end
+
+  // ---------------- counters ----------------
+  reg [63:0] c_busy, c_desc, c_active, c_wait;
+  always @(posedge clk) begin
+    if (rst || (state == S_IDLE && start)) begin
+      c_busy <= 64'd0; c_desc <= 64'd0; c_active <= 64'd0; c_wait <= 64'd0;
+    end else begin
+      if (busy) c_busy <= c_busy + 1'b1;
+      if (state == S_STAT_W && wr_done) c_desc <= c_desc + 1'b1;
+      if (f_pop) c_active <= c_active + 1'b1;
+      if (state == S_RUN && !eng_in_valid && st_active) c_wait <= c_wait + 1'b1;
+    end
+  end
+  assign counters = {c_wait, c_active, c_desc, wr_stall, rd_stall, wr_bytes, rd_bytes, c_busy};
+  assign error = rd_err || wr_err;
+
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire unused = rd_out_last ^ rd_done ^ rd_idle ^ wr_idle ^ dw_busy ^ (|pc_left) ^ (|st_row) ^ (|is_row);
+  /* verilator lint_on UNUSEDSIGNAL */
+endmodule
+`default_nettype wire
