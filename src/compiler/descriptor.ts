@@ -1,0 +1,218 @@
+/**
+ * The descriptor of ISA v1 (docs/isa.md, "Descriptor layout"): one pass of one engine, 64 words of
+ * 32 bits, little-endian. Field names are the ISA's. `encodeDescriptor` checks that every field fits
+ * its bits (a compiler bug otherwise); `decodeDescriptor` is its inverse.
+ */
+
+export const DESCRIPTOR_WORDS = 64;
+export const DESCRIPTOR_BYTES = DESCRIPTOR_WORDS * 4;
+export const MAX_SOURCES = 8;
+
+export const ENGINE_PW = 1;
+export const ENGINE_DW = 2;
+export const ENGINE_STEM = 3;
+
+/** Source s of the gather (docs/isa.md, "Sources"). */
+export interface Source {
+  /** Buffer address of pixel (0, 0), group 0. */
+  addr: number;
+  /** Groups per pixel of the buffer. */
+  gstride: number;
+  /** Pixels per row of the buffer. */
+  width: number;
+  /** First group taken. */
+  g0: number;
+  /** Groups taken. */
+  ng: number;
+  /** 1: nearest x2 upsample. */
+  up: number;
+}
+
+/** All fields of a descriptor; `nsrc` is `src.length`. */
+export interface Descriptor {
+  engine: number;
+  pw_mode: number;
+  pool: number;
+  use_map: number;
+  stride: number;
+  dconst: number;
+  dmax: number;
+  n: number;
+  /** Lower clamp code, int8 (-128..127). */
+  lo: number;
+  layer: number;
+  in_h: number;
+  in_w: number;
+  out_h: number;
+  out_w: number;
+  gin: number;
+  out_ng: number;
+  out_gstride: number;
+  out_addr: number;
+  wgt_addr: number;
+  wgt_beats: number;
+  sb_addr: number;
+  sb_beats: number;
+  pad_addr: number;
+  pad_beats: number;
+  map_addr: number;
+  map_beats: number;
+  stat_addr: number;
+  /** 1..8 sources. */
+  src: Source[];
+}
+
+/** Word index of each 64-bit address field (low word; the high word follows). */
+export const ADDR_WORD = {
+  out_addr: 6,
+  wgt_addr: 8,
+  sb_addr: 11,
+  pad_addr: 14,
+  map_addr: 17,
+  stat_addr: 20,
+} as const;
+export const srcAddrWord = (s: number): number => 24 + 4 * s;
+
+/** Every 64-bit address word of the layout (fixed fields, then the eight source slots). */
+export const ADDRESS_WORDS: readonly number[] = [
+  ...Object.values(ADDR_WORD),
+  ...Array.from({ length: MAX_SOURCES }, (_, s) => srcAddrWord(s)),
+];
+
+/**
+ * The address words a descriptor actually uses: out and stat always, a config stream's address
+ * when its beat count is non-zero, the first nsrc source addresses. These are the relocations;
+ * unused address fields stay 0.
+ */
+export function usedAddressWords(d: Descriptor): number[] {
+  const w: number[] = [ADDR_WORD.out_addr];
+  if (d.wgt_beats) w.push(ADDR_WORD.wgt_addr);
+  if (d.sb_beats) w.push(ADDR_WORD.sb_addr);
+  if (d.pad_beats) w.push(ADDR_WORD.pad_addr);
+  if (d.map_beats) w.push(ADDR_WORD.map_addr);
+  w.push(ADDR_WORD.stat_addr);
+  for (let s = 0; s < d.src.length; s++) w.push(srcAddrWord(s));
+  return w;
+}
+
+function put(words: Uint32Array, idx: number, shift: number, bits: number, v: number, name: string): void {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new Error(`descriptor field ${name} = ${v} does not fit ${bits} bits`);
+  words[idx] = (words[idx] | (v << shift)) >>> 0;
+}
+
+function put64(words: Uint32Array, idx: number, v: number, name: string): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`descriptor address ${name} = ${v} is not a non-negative integer`);
+  words[idx] = v % 2 ** 32;
+  words[idx + 1] = Math.floor(v / 2 ** 32);
+}
+
+const get = (words: Uint32Array, idx: number, shift: number, bits: number): number => (words[idx] >>> shift) & (bits === 32 ? 0xffffffff : (1 << bits) - 1);
+const get64 = (words: Uint32Array, idx: number): number => words[idx] + words[idx + 1] * 2 ** 32;
+
+export function encodeDescriptor(d: Descriptor): Uint32Array {
+  const w = new Uint32Array(DESCRIPTOR_WORDS);
+  if (d.src.length < 1 || d.src.length > MAX_SOURCES) throw new Error(`descriptor has ${d.src.length} sources (1..${MAX_SOURCES})`);
+  put(w, 0, 0, 4, d.engine, 'engine');
+  put(w, 0, 4, 1, d.pw_mode, 'pw_mode');
+  put(w, 0, 5, 1, d.pool, 'pool');
+  put(w, 0, 6, 1, d.use_map, 'use_map');
+  put(w, 0, 8, 3, d.stride, 'stride');
+  put(w, 0, 12, 4, d.dconst, 'dconst');
+  put(w, 0, 16, 4, d.dmax, 'dmax');
+  put(w, 0, 20, 5, d.n, 'n');
+  if (!Number.isInteger(d.lo) || d.lo < -128 || d.lo > 127) throw new Error(`descriptor field lo = ${d.lo} is not an int8`);
+  put(w, 1, 0, 8, d.lo & 0xff, 'lo');
+  put(w, 1, 16, 16, d.layer, 'layer');
+  put(w, 2, 0, 16, d.in_h, 'in_h');
+  put(w, 2, 16, 16, d.in_w, 'in_w');
+  put(w, 3, 0, 16, d.out_h, 'out_h');
+  put(w, 3, 16, 16, d.out_w, 'out_w');
+  put(w, 4, 0, 16, d.gin, 'gin');
+  put(w, 4, 16, 16, d.src.length, 'nsrc');
+  put(w, 5, 0, 16, d.out_ng, 'out_ng');
+  put(w, 5, 16, 16, d.out_gstride, 'out_gstride');
+  put64(w, 6, d.out_addr, 'out_addr');
+  put64(w, 8, d.wgt_addr, 'wgt_addr');
+  put(w, 10, 0, 32, d.wgt_beats, 'wgt_beats');
+  put64(w, 11, d.sb_addr, 'sb_addr');
+  put(w, 13, 0, 32, d.sb_beats, 'sb_beats');
+  put64(w, 14, d.pad_addr, 'pad_addr');
+  put(w, 16, 0, 32, d.pad_beats, 'pad_beats');
+  put64(w, 17, d.map_addr, 'map_addr');
+  put(w, 19, 0, 32, d.map_beats, 'map_beats');
+  put64(w, 20, d.stat_addr, 'stat_addr');
+  d.src.forEach((s, i) => {
+    const b = 24 + 4 * i;
+    put64(w, b, s.addr, `src[${i}].addr`);
+    put(w, b + 2, 0, 16, s.gstride, `src[${i}].gstride`);
+    put(w, b + 2, 16, 16, s.width, `src[${i}].width`);
+    put(w, b + 3, 0, 12, s.g0, `src[${i}].g0`);
+    put(w, b + 3, 12, 12, s.ng, `src[${i}].ng`);
+    put(w, b + 3, 24, 1, s.up, `src[${i}].up`);
+  });
+  return w;
+}
+
+/** Decodes 64 words (reserved words and the unused source slots are ignored). */
+export function decodeDescriptor(words: ArrayLike<number>): Descriptor {
+  if (words.length < DESCRIPTOR_WORDS) throw new Error(`a descriptor is ${DESCRIPTOR_WORDS} words, got ${words.length}`);
+  const w = Uint32Array.from(Array.prototype.slice.call(words, 0, DESCRIPTOR_WORDS) as number[]);
+  const nsrc = get(w, 4, 16, 16);
+  const lo8 = get(w, 1, 0, 8);
+  return {
+    engine: get(w, 0, 0, 4),
+    pw_mode: get(w, 0, 4, 1),
+    pool: get(w, 0, 5, 1),
+    use_map: get(w, 0, 6, 1),
+    stride: get(w, 0, 8, 3),
+    dconst: get(w, 0, 12, 4),
+    dmax: get(w, 0, 16, 4),
+    n: get(w, 0, 20, 5),
+    lo: lo8 >= 128 ? lo8 - 256 : lo8,
+    layer: get(w, 1, 16, 16),
+    in_h: get(w, 2, 0, 16),
+    in_w: get(w, 2, 16, 16),
+    out_h: get(w, 3, 0, 16),
+    out_w: get(w, 3, 16, 16),
+    gin: get(w, 4, 0, 16),
+    out_ng: get(w, 5, 0, 16),
+    out_gstride: get(w, 5, 16, 16),
+    out_addr: get64(w, 6),
+    wgt_addr: get64(w, 8),
+    wgt_beats: w[10],
+    sb_addr: get64(w, 11),
+    sb_beats: w[13],
+    pad_addr: get64(w, 14),
+    pad_beats: w[16],
+    map_addr: get64(w, 17),
+    map_beats: w[19],
+    stat_addr: get64(w, 20),
+    src: Array.from({ length: Math.min(nsrc, MAX_SOURCES) }, (_, i) => {
+      const b = 24 + 4 * i;
+      return {
+        addr: get64(w, b),
+        gstride: get(w, b + 2, 0, 16),
+        width: get(w, b + 2, 16, 16),
+        g0: get(w, b + 3, 0, 12),
+        ng: get(w, b + 3, 12, 12),
+        up: get(w, b + 3, 24, 1),
+      };
+    }),
+  };
+}
+
+/** Writes a descriptor's 256 bytes at `offset` of `mem`, little-endian. */
+export function writeDescriptor(mem: Uint8Array, offset: number, d: Descriptor): void {
+  const w = encodeDescriptor(d);
+  const dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+  for (let i = 0; i < DESCRIPTOR_WORDS; i++) dv.setUint32(offset + 4 * i, w[i], true);
+}
+
+/** Reads the descriptor at `offset` of `mem`. */
+export function readDescriptor(mem: Uint8Array, offset: number): Descriptor {
+  if (offset < 0 || offset + DESCRIPTOR_BYTES > mem.length) throw new Error(`descriptor at ${offset} lies outside memory of ${mem.length} bytes`);
+  const dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+  const w = new Uint32Array(DESCRIPTOR_WORDS);
+  for (let i = 0; i < DESCRIPTOR_WORDS; i++) w[i] = dv.getUint32(offset + 4 * i, true);
+  return decodeDescriptor(w);
+}

@@ -1,0 +1,238 @@
+/**
+ * Functional reference of the accelerator (docs/isa.md): executes descriptors on a memory array the
+ * way the hardware does, decoding everything from memory (descriptors, config streams, tensors).
+ * The engines keep their configuration between descriptors (a stream with 0 beats is not
+ * reloaded), accumulators are 24-bit, and every lane the engines compute is written, including
+ * the lanes that hold no logical channel. The memory holds an image relocated at base 0, so address
+ * fields are offsets into `memory`. A descriptor that breaks the ISA or the config's limits throws.
+ */
+import type { HwConfig } from '../hw/config.ts';
+import { dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
+import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_STEM, MAX_SOURCES, readDescriptor, type Descriptor } from './descriptor.ts';
+
+/** Configuration held by the engines between descriptors. */
+export interface EngineState {
+  /** 1x1 engine weight RAM: [pair][group] beats of lanes bytes. */
+  pwW: Uint8Array;
+  pwS: Int16Array;
+  pwB: Int16Array;
+  /** Depthwise engine: per group pad codes, 9 x lanes int4 weights (tap-major), S and B per lane. */
+  dwPad: Int8Array;
+  dwW: Int8Array;
+  dwS: Int16Array;
+  dwB: Int16Array;
+  dwMap: Uint8Array;
+}
+
+export function createEngineState(hw: HwConfig): EngineState {
+  const gmax = Math.floor(hw.maxChannels / hw.lanes);
+  return {
+    pwW: new Uint8Array((hw.pwOutputs / 2) * Math.max(gmax, Math.ceil(27 / hw.lanes)) * hw.lanes),
+    pwS: new Int16Array(hw.pwOutputs),
+    pwB: new Int16Array(hw.pwOutputs),
+    dwPad: new Int8Array(gmax * hw.lanes),
+    dwW: new Int8Array(gmax * 9 * hw.lanes),
+    dwS: new Int16Array(gmax * hw.lanes),
+    dwB: new Int16Array(gmax * hw.lanes),
+    dwMap: new Uint8Array(hw.mapEntries),
+  };
+}
+
+/** Executes `count` descriptors starting at `programOffset`, one after another. */
+export function executeProgram(memory: Uint8Array, programOffset: number, count: number, hw: HwConfig): void {
+  const st = createEngineState(hw);
+  for (let i = 0; i < count; i++) {
+    const d = readDescriptor(memory, programOffset + i * DESCRIPTOR_BYTES);
+    try {
+      executeDescriptor(memory, d, hw, st);
+    } catch (e) {
+      (e as Error).message = `descriptor ${i} (layer ${d.layer}): ${(e as Error).message}`;
+      throw e;
+    }
+  }
+}
+
+const wrap24 = (v: number) => ((v << 8) >> 8);
+const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
+const nib = (b: number, high: boolean) => { const v = high ? (b >> 4) & 15 : b & 15; return v >= 8 ? v - 16 : v; };
+
+export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, st: EngineState): void {
+  const lanes = hw.lanes, BYTES = hw.axiDataBits / 8, OUTS = hw.pwOutputs, PAIRS = OUTS / 2;
+  const gmax = Math.floor(hw.maxChannels / lanes);
+  const R = 2 ** Math.ceil(Math.log2(2 * hw.dmax + 2));
+  const bad = (msg: string): never => { throw new Error(msg); };
+  const at = (addr: number, beats: number, what: string): number => {
+    if (addr % BYTES !== 0) bad(`${what} address ${addr} is not aligned to ${BYTES} bytes`);
+    if (addr < 0 || addr + beats * BYTES > mem.length) bad(`${what}: ${beats} beats at ${addr} lie outside memory of ${mem.length} bytes`);
+    return addr;
+  };
+  const i16 = (o: number) => { const v = mem[o] | (mem[o + 1] << 8); return v >= 0x8000 ? v - 0x10000 : v; };
+
+  const { engine, gin } = d;
+  if (engine !== ENGINE_PW && engine !== ENGINE_DW && engine !== ENGINE_STEM) bad(`engine ${engine} is not 1, 2 or 3`);
+  const G = engine === ENGINE_STEM ? Math.ceil(27 / lanes) : gin; // groups the 1x1 engine sees per pixel
+  if (gin < 1 || gin > gmax) bad(`gin ${gin} is not in 1..maxChannels/lanes = ${gmax}`);
+  if (engine === ENGINE_STEM && gin !== 1) bad(`STEM takes one input group, gin = ${gin}`);
+
+  // 2. Configure: wgt, sb, pad, map.
+  if (d.wgt_beats) {
+    const a = at(d.wgt_addr, d.wgt_beats, 'wgt');
+    if (engine === ENGINE_DW) {
+      if (d.wgt_beats !== 5 * gin) bad(`DW wgt_beats ${d.wgt_beats} != 5 * gin`);
+      for (let g = 0; g < gin; g++)
+        for (let i = 0; i < 9 * lanes; i++) st.dwW[g * 9 * lanes + i] = nib(mem[a + g * 5 * BYTES + (i >> 1)], (i & 1) === 1);
+    } else {
+      if (d.wgt_beats !== PAIRS * G) bad(`wgt_beats ${d.wgt_beats} != PAIRS * ${G}`);
+      for (let p = 0; p < PAIRS; p++)
+        for (let g = 0; g < G; g++) st.pwW.set(mem.subarray(a + (p * G + g) * BYTES, a + (p * G + g + 1) * BYTES), (p * Math.max(gmax, G) + g) * lanes);
+    }
+  }
+  if (d.sb_beats) {
+    const a = at(d.sb_addr, d.sb_beats, 'sb');
+    if (engine === ENGINE_DW) {
+      if (d.sb_beats !== 4 * gin) bad(`DW sb_beats ${d.sb_beats} != 4 * gin`);
+      for (let g = 0; g < gin; g++)
+        for (let k = 0; k < lanes; k++) {
+          st.dwS[g * lanes + k] = i16(a + g * 4 * BYTES + 2 * k);
+          st.dwB[g * lanes + k] = i16(a + g * 4 * BYTES + 2 * BYTES + 2 * k);
+        }
+    } else {
+      if (d.sb_beats !== OUTS / (lanes / 4)) bad(`sb_beats ${d.sb_beats} != OUTS / (lanes/4)`);
+      for (let c = 0; c < OUTS; c++) { st.pwS[c] = i16(a + 4 * c); st.pwB[c] = i16(a + 4 * c + 2); }
+    }
+  }
+  if (d.pad_beats) {
+    if (engine === ENGINE_PW) bad('PW takes no pad stream');
+    if (d.pad_beats !== gin) bad(`pad_beats ${d.pad_beats} != gin`);
+    const a = at(d.pad_addr, d.pad_beats, 'pad');
+    for (let i = 0; i < gin * lanes; i++) st.dwPad[i] = (mem[a + i] << 24) >> 24;
+  }
+  if (d.map_beats) {
+    if (engine !== ENGINE_DW) bad('only DW takes a map stream');
+    if (d.map_beats > hw.mapEntries) bad(`map_beats ${d.map_beats} > mapEntries ${hw.mapEntries}`);
+    const a = at(d.map_addr, d.map_beats, 'map');
+    for (let p = 0; p < d.map_beats; p++) st.dwMap[p] = mem[a + p * BYTES] & 15;
+  }
+
+  // 3. Run: the loader assembles every input row from the sources.
+  const { in_h, in_w, out_h, out_w } = d;
+  if (d.src.length < 1 || d.src.length > MAX_SOURCES) bad(`nsrc ${d.src.length} is not in 1..${MAX_SOURCES}`);
+  if (in_w > hw.maxWidth) bad(`in_w ${in_w} > maxWidth ${hw.maxWidth}`);
+  if (in_w * gin > hw.rowBufferBeats) bad(`row of ${in_w} x ${gin} beats > rowBufferBeats ${hw.rowBufferBeats}`);
+  if (engine !== ENGINE_PW && R * in_w * gin > hw.lineBufferBeats) bad(`line buffer ${R} x ${in_w} x ${gin} > lineBufferBeats ${hw.lineBufferBeats}`);
+  const x = new Int8Array(in_h * in_w * gin * lanes);
+  let off = 0;
+  for (const [s, src] of d.src.entries()) {
+    if (src.ng < 1 || src.g0 + src.ng > src.gstride) bad(`source ${s}: groups ${src.g0}+${src.ng} outside gstride ${src.gstride}`);
+    if (src.width << src.up !== in_w) bad(`source ${s}: width ${src.width} << up ${src.up} != in_w ${in_w}`);
+    const rowBeats = src.width * src.gstride;
+    for (let r = 0; r < in_h; r++) {
+      const a = at(src.addr + (r >> src.up) * rowBeats * BYTES, rowBeats, `source ${s} row ${r >> src.up}`);
+      for (let xx = 0; xx < src.width; xx++)
+        for (let g = src.g0; g < src.g0 + src.ng; g++) {
+          const beat = mem.subarray(a + (xx * src.gstride + g) * BYTES, a + (xx * src.gstride + g + 1) * BYTES);
+          for (let rep = 0; rep <= src.up; rep++) {
+            const px = (xx << src.up) + rep;
+            x.set(new Int8Array(beat.buffer, beat.byteOffset, lanes), ((r * in_w + px) * gin + off + g - src.g0) * lanes);
+          }
+        }
+    }
+    off += src.ng;
+  }
+  if (off !== gin) bad(`sources take ${off} groups, gin is ${gin}`);
+
+  // Engine output: out_h * out_w pixels of out_ng beats.
+  const outBeats = engine === ENGINE_DW ? gin : d.out_ng;
+  const y = new Uint8Array(out_h * out_w * outBeats * lanes);
+  if (engine === ENGINE_PW) {
+    if (out_h !== in_h || out_w !== in_w) bad(`PW output ${out_h}x${out_w} != input ${in_h}x${in_w}`);
+    if (d.out_ng < 1 || d.out_ng > OUTS / lanes) bad(`PW out_ng ${d.out_ng} not in 1..OUTS/lanes`);
+    const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
+    for (let p = 0; p < in_h * in_w; p++) pwPixel(x.subarray(p * G * lanes, (p + 1) * G * lanes), W, st, d, false, y, p * d.out_ng * lanes, d.out_ng * lanes);
+  } else {
+    const stride = d.stride;
+    if (engine === ENGINE_DW ? stride !== 1 && stride !== 2 : stride !== 1 && stride !== 2 && stride !== 4) bad(`stride ${stride} not supported`);
+    if (out_h !== down(in_h, stride) || out_w !== down(in_w, stride)) bad(`output ${out_h}x${out_w} is not the stride-${stride} size of ${in_h}x${in_w}`);
+    if (d.dconst > hw.dmax) bad(`dconst ${d.dconst} > dmax ${hw.dmax}`);
+    if (engine === ENGINE_STEM) {
+      const per = PAIRS - 1;
+      if (d.out_ng !== Math.ceil(per / lanes)) bad(`STEM out_ng ${d.out_ng} != ceil((PAIRS-1)/lanes)`);
+      const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
+      const col = new Int8Array(G * lanes); // bytes 27.. stay 0
+      const dd = d.dconst;
+      for (let oy = 0; oy < out_h; oy++)
+        for (let ox = 0; ox < out_w; ox++) {
+          for (let t = 0; t < 9; t++) {
+            const iy = oy * stride + (Math.floor(t / 3) - 1) * dd, ix = ox * stride + ((t % 3) - 1) * dd;
+            const inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+            for (let c = 0; c < 3; c++) col[t * 3 + c] = inside ? x[(iy * in_w + ix) * lanes + c] : st.dwPad[c];
+          }
+          const p = oy * out_w + ox;
+          pwPixel(col, W, st, d, true, y, p * d.out_ng * lanes, d.out_ng * lanes);
+        }
+    } else {
+      if (d.out_ng !== gin) bad(`DW out_ng ${d.out_ng} != gin ${gin}`);
+      if (d.use_map) {
+        if (d.dmax > hw.dmax) bad(`dmax ${d.dmax} > hardware dmax ${hw.dmax}`);
+        if (out_h * out_w > hw.mapEntries) bad(`${out_h * out_w} output pixels > mapEntries ${hw.mapEntries}`);
+      }
+      for (let oy = 0; oy < out_h; oy++)
+        for (let ox = 0; ox < out_w; ox++) {
+          const p = oy * out_w + ox;
+          const dd = d.use_map ? st.dwMap[p] : d.dconst;
+          if (d.use_map && dd > d.dmax) bad(`map entry ${p} = ${dd} exceeds the descriptor's dmax ${d.dmax}`);
+          for (let g = 0; g < gin; g++)
+            for (let k = 0; k < lanes; k++) {
+              const ch = g * lanes + k;
+              let acc = d.pool ? -128 : 0;
+              for (let t = 0; t < 9; t++) {
+                const iy = oy * stride + (Math.floor(t / 3) - 1) * dd, ix = ox * stride + ((t % 3) - 1) * dd;
+                const inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                if (d.pool) { if (inside) acc = Math.max(acc, x[(iy * in_w + ix) * gin * lanes + ch]); }
+                else acc += (inside ? x[(iy * in_w + ix) * gin * lanes + ch] : st.dwPad[ch]) * st.dwW[(g * 9 + t) * lanes + k];
+              }
+              acc = wrap24(acc);
+              const tq = requantT(acc, st.dwS[ch], st.dwB[ch], d.n);
+              y[(p * gin + g) * lanes + k] = outputCode(tq, d.lo) & 0xff;
+            }
+        }
+    }
+  }
+
+  // Writer.
+  if (d.out_ng > d.out_gstride) bad(`out_ng ${d.out_ng} > out_gstride ${d.out_gstride}`);
+  const pixels = out_h * out_w;
+  at(d.out_addr, (pixels - 1) * d.out_gstride + d.out_ng, 'out');
+  for (let p = 0; p < pixels; p++) mem.set(y.subarray(p * d.out_ng * lanes, (p + 1) * d.out_ng * lanes), d.out_addr + p * d.out_gstride * BYTES);
+
+  // 4. Statistics beat (the reference counts no cycles).
+  mem.fill(0, at(d.stat_addr, 1, 'stat'), d.stat_addr + BYTES);
+}
+
+/** Per output channel c of the tile, its weights over the G*lanes inputs (c even: low nibble of pair c/2). */
+function pwWeights(st: EngineState, pairs: number, gcap: number, G: number, lanes: number): Int8Array[] {
+  const W: Int8Array[] = [];
+  for (let c = 0; c < 2 * pairs; c++) {
+    const w = new Int8Array(G * lanes), p = c >> 1;
+    for (let g = 0; g < G; g++) for (let k = 0; k < lanes; k++) w[g * lanes + k] = nib(st.pwW[(p * gcap + g) * lanes + k], (c & 1) === 1);
+    W.push(w);
+  }
+  return W;
+}
+
+/** One pixel through the 1x1 engine (stem mux when `stem`), the first `n` output codes into y at `o`. */
+function pwPixel(xv: Int8Array, W: Int8Array[], st: EngineState, d: Descriptor, stem: boolean, y: Uint8Array, o: number, n: number): void {
+  const outs = W.length, pairs = outs / 2;
+  const acc = new Array<number>(outs);
+  for (let c = 0; c < outs; c++) {
+    const w = W[c];
+    let a = 0;
+    for (let i = 0; i < xv.length; i++) a += xv[i] * w[i];
+    acc[c] = wrap24(a);
+  }
+  for (let c = 0; c < n; c++) {
+    const a = stem && c < pairs - 1 ? wrap24(16 * acc[2 * c + 3] + acc[2 * c + 2] + 8 * acc[0]) : acc[c];
+    const t = requantT(a, st.pwS[c], st.pwB[c], d.n);
+    y[o + c] = (d.pw_mode ? dilationFromT(t, d.dmax) : outputCode(t, d.lo)) & 0xff;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Host side of the memory map (docs/memory-map.md): write the input image into its buffer, read any
+ * logical tensor back (through its channel map, or its source for an upsampled tensor).
+ */
+import type { HwConfig } from '../hw/config.ts';
+import { fail } from '../util/errors.ts';
+import type { MemBuffer, MemoryMap, MemTensor } from './memory-map.ts';
+
+function findTensor(map: MemoryMap, name: string): MemTensor {
+  return map.tensors.find((t) => t.name === name) ?? fail(`memory map of "${map.model}" has no tensor "${name}"`);
+}
+
+function findBuffer(map: MemoryMap, name: string): MemBuffer {
+  return map.buffers.find((b) => b.name === name) ?? fail(`memory map of "${map.model}" has no buffer "${name}"`);
+}
+
+/** Byte offset of each logical channel's lane in pixel (0, 0), and the pixel stride, per channel. */
+function channelAddressing(map: MemoryMap, t: MemTensor): { base: number[]; pixel: number[]; w: number[] } {
+  const base: number[] = [], pixel: number[] = [], w: number[] = [];
+  for (const [bn, p] of t.channels!) {
+    const b = findBuffer(map, bn);
+    base.push(b.offset + Math.floor(p / map.lanes) * map.beatBytes + (p % map.lanes));
+    pixel.push(b.gstride * map.beatBytes);
+    w.push(b.w);
+  }
+  return { base, pixel, w };
+}
+
+/**
+ * Writes the graph input (int8 codes, HWC) into the input buffer of `memory` (an image relocated
+ * at 0, at least map.imageBytes long); the lanes that hold no channel are set to 0.
+ */
+export function writeInput(map: MemoryMap, memory: Uint8Array, codes: Int8Array, hw: HwConfig): void {
+  if (hw.lanes !== map.lanes || hw.axiDataBits / 8 !== map.beatBytes) fail(`memory map of "${map.model}" is for ${map.lanes} lanes, the hardware config has ${hw.lanes}`);
+  if (memory.length < map.imageBytes) fail(`memory of ${memory.length} bytes is smaller than the image (${map.imageBytes} bytes)`);
+  const t = findTensor(map, map.input.tensor);
+  const [h, w, c] = t.shape;
+  if (codes.length !== h * w * c) fail(`input "${t.name}" of shape [${t.shape}] needs ${h * w * c} codes, got ${codes.length}`);
+  const buf = findBuffer(map, map.input.buffer);
+  memory.fill(0, buf.offset, buf.offset + buf.h * buf.w * buf.gstride * map.beatBytes);
+  const { base, pixel } = channelAddressing(map, t);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let ch = 0; ch < c; ch++) memory[base[ch] + (y * w + x) * pixel[ch]] = codes[(y * w + x) * c + ch] & 0xff;
+}
+
+/** Logical tensor `name`, HWC: int8 codes, or uint8 for a dilation map. */
+export function readTensor(map: MemoryMap, memory: Uint8Array, name: string): Int8Array | Uint8Array {
+  const t = findTensor(map, name);
+  const [h, w, c] = t.shape;
+  const src = t.upsampleOf ? findTensor(map, t.upsampleOf) : t;
+  const sh = t.upsampleOf ? 1 : 0;
+  const { base, pixel, w: bw } = channelAddressing(map, src);
+  const out = t.kind === 'dilation' ? new Uint8Array(h * w * c) : new Int8Array(h * w * c);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let ch = 0; ch < c; ch++) out[(y * w + x) * c + ch] = memory[base[ch] + ((y >> sh) * bw[ch] + (x >> sh)) * pixel[ch]];
+  return out;
+}

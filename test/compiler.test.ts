@@ -1,0 +1,406 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { Layer, Model, Tensor } from '../src/ir/model.ts';
+import type { OpName } from '../src/ir/schema.ts';
+import { validateModel } from '../src/ir/load.ts';
+import { modelToDef } from '../src/ir/save.ts';
+import { presetConfig, validateHwConfig, type HwConfig } from '../src/hw/config.ts';
+import { runGolden } from '../src/golden/run.ts';
+import { calibrate, randomWeights } from '../src/zoo/calibrate.ts';
+import { exportZooModel } from '../src/zoo/export.ts';
+import { imageCodes, randomImage } from '../src/zoo/image.ts';
+import { Rng } from '../src/util/rng.ts';
+import { UserError } from '../src/util/errors.ts';
+import {
+  ADDRESS_WORDS, DESCRIPTOR_BYTES, decodeDescriptor, encodeDescriptor, readDescriptor, usedAddressWords, type Descriptor,
+} from '../src/compiler/descriptor.ts';
+import { compileModel, type Compiled } from '../src/compiler/compile.ts';
+import { executeProgram } from '../src/compiler/reference.ts';
+import { readTensor, writeInput } from '../src/compiler/tensors.ts';
+import { MemoryMapSchema } from '../src/compiler/memory-map.ts';
+
+const U96 = presetConfig('ultra96v2');
+const PYNQ = presetConfig('pynq-z2');
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: run a compiled model on the reference and compare every tensor with the golden model.
+
+function imageFor(m: Model, seed: number): Int8Array {
+  const [h, w] = m.tensors.get(m.inputs[0])!.shape;
+  return imageCodes(randomImage(seed, h, w));
+}
+
+function runCompiled(c: Compiled, hw: HwConfig, input: Int8Array): Uint8Array {
+  const mem = new Uint8Array(c.imageBytes);
+  mem.set(c.image);
+  // Garbage in the tensor buffers: nothing may depend on memory the program did not write.
+  for (let i = c.image.length; i < mem.length; i++) mem[i] = (i * 89 + 17) & 0xff;
+  writeInput(c.map, mem, input, hw);
+  executeProgram(mem, 0, c.descriptors.length, hw);
+  return mem;
+}
+
+/** Compiles, runs and compares every tensor; returns the compiled program. */
+function checkModel(m: Model, hw: HwConfig, seed = 3): Compiled {
+  const c = compileModel(m, hw);
+  MemoryMapSchema.parse(c.map);
+  const input = imageFor(m, seed);
+  const mem = runCompiled(c, hw, input);
+  const golden = runGolden(m, new Map([[m.inputs[0], input]]), { keepAll: true });
+  for (const [name, want] of golden) {
+    const got = readTensor(c.map, mem, name);
+    const [, w, ch] = m.tensors.get(name)!.shape;
+    for (let i = 0; i < want.length; i++)
+      if (got[i] !== want[i]) {
+        const px = Math.floor(i / ch);
+        const producer = m.layers.find((l) => l.outputs.includes(name));
+        expect.fail(`${m.name} on ${hw.board}: tensor "${name}" (layer "${producer?.name ?? 'input'}") differs at y=${Math.floor(px / w)} x=${px % w} c=${i % ch}: golden ${want[i]}, reference ${got[i]}`);
+      }
+  }
+  expect(golden.size).toBe(m.inputs.length + m.layers.reduce((a, l) => a + l.outputs.length, 0));
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small graph builder for hand-made models (random weights, calibrated like the zoo).
+
+class Builder {
+  tensors = new Map<string, Tensor>();
+  layers: Layer[] = [];
+  private k = 0;
+  constructor(readonly name: string, h: number, w: number) {
+    this.tensors.set('image', { name: 'image', shape: [h, w, 3], kind: 'act', scale: 1 / 57.6, zero: 0, pad: Int8Array.from([-4, -12, -24]) });
+  }
+  shape(t: string): [number, number, number] {
+    return this.tensors.get(t)!.shape;
+  }
+  add(op: OpName, inputs: string[], shapes: Array<[number, number, number]>, attrs: Partial<Layer> = {}): string[] {
+    const name = `${op}${this.k++}`;
+    const outputs = shapes.map((s, i) => {
+      const n = shapes.length > 1 ? `${name}.${i}` : name;
+      this.tensors.set(n, { name: n, shape: s, kind: op === 'offset' ? 'dilation' : 'act', scale: 1, zero: 0, pad: new Int8Array(s[2]) });
+      return n;
+    });
+    this.layers.push({ name, op, inputs, outputs, stride: 1, relu: false, dilation: 1, dmax: 0, ...attrs });
+    return outputs;
+  }
+  stem(x: string, cout: number, stride: number): string {
+    const [h, w] = this.shape(x);
+    return this.add('stem', [x], [[down(h, stride), down(w, stride), cout]], { stride, relu: true })[0];
+  }
+  pw(x: string, cout: number, relu = true): string {
+    const [h, w] = this.shape(x);
+    return this.add('conv1x1', [x], [[h, w, cout]], { relu })[0];
+  }
+  dw(x: string, stride = 1, dilation = 1, relu = false): string {
+    const [h, w, c] = this.shape(x);
+    return this.add('dw3x3', [x], [[down(h, stride), down(w, stride), c]], { stride, dilation, relu })[0];
+  }
+  offset(x: string, dmax: number, stride = 1): string {
+    const [h, w] = this.shape(x);
+    return this.add('offset', [x], [[down(h, stride), down(w, stride), 1]], { dmax, stride })[0];
+  }
+  deform(x: string, map: string, stride = 1): string {
+    const [h, w, c] = this.shape(x);
+    return this.add('dwdeform', [x, map], [[down(h, stride), down(w, stride), c]], { stride, relu: true })[0];
+  }
+  pool(x: string): string {
+    const [h, w, c] = this.shape(x);
+    return this.add('maxpool', [x], [[down(h, 2), down(w, 2), c]])[0];
+  }
+  up(x: string): string {
+    const [h, w, c] = this.shape(x);
+    return this.add('upsample', [x], [[2 * h, 2 * w, c]])[0];
+  }
+  split(x: string, sizes: number[]): string[] {
+    const [h, w] = this.shape(x);
+    return this.add('split', [x], sizes.map((c): [number, number, number] => [h, w, c]));
+  }
+  concat(xs: string[]): string {
+    const [h, w] = this.shape(xs[0]);
+    return this.add('concat', xs, [[h, w, xs.reduce((a, t) => a + this.shape(t)[2], 0)]])[0];
+  }
+  shuffle(x: string): string {
+    return this.add('shuffle', [x], [this.shape(x)])[0];
+  }
+  /** Random weights, calibrated S/B/n, random per-channel pad codes; validated like a model file. */
+  build(outputs: string[], seed = 5): Model {
+    const [h, w] = this.shape('image');
+    const m: Model = { name: this.name, metadata: { name: this.name }, tensors: this.tensors, layers: this.layers, inputs: ['image'], outputs };
+    const rng = new Rng(seed);
+    randomWeights(m, rng);
+    calibrate(m, [1, 2].map((i) => imageCodes(randomImage(seed * 10 + i, h, w))));
+    for (const t of m.tensors.values()) if (t.kind === 'act' && t.name !== 'image') for (let c = 0; c < t.pad.length; c++) t.pad[c] = rng.int(-128, 127);
+    return validateModel(JSON.parse(JSON.stringify(modelToDef(m))), `test model ${this.name}`);
+  }
+}
+
+const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
+
+function expectUserError(f: () => unknown, ...parts: string[]): void {
+  let err: unknown;
+  try { f(); } catch (e) { err = e; }
+  expect(err).toBeInstanceOf(UserError);
+  for (const p of parts) expect((err as Error).message).toContain(p);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('descriptor encoding', () => {
+  const src = fc.record({
+    addr: fc.nat({ max: 2 ** 40 }).map((v) => v * 16), gstride: fc.integer({ min: 1, max: 0xffff }), width: fc.integer({ min: 1, max: 0xffff }),
+    g0: fc.nat({ max: 0xfff }), ng: fc.nat({ max: 0xfff }), up: fc.nat({ max: 1 }),
+  });
+  const u16 = fc.nat({ max: 0xffff }), u32 = fc.nat({ max: 0xffffffff }), addr = fc.nat({ max: 2 ** 44 });
+  const desc: fc.Arbitrary<Descriptor> = fc.record({
+    engine: fc.integer({ min: 1, max: 3 }), pw_mode: fc.nat({ max: 1 }), pool: fc.nat({ max: 1 }), use_map: fc.nat({ max: 1 }),
+    stride: fc.constantFrom(1, 2, 4), dconst: fc.nat({ max: 15 }), dmax: fc.nat({ max: 15 }), n: fc.nat({ max: 31 }),
+    lo: fc.integer({ min: -128, max: 127 }), layer: u16, in_h: u16, in_w: u16, out_h: u16, out_w: u16, gin: u16,
+    out_ng: u16, out_gstride: u16, out_addr: addr, wgt_addr: addr, wgt_beats: u32, sb_addr: addr, sb_beats: u32,
+    pad_addr: addr, pad_beats: u32, map_addr: addr, map_beats: u32, stat_addr: addr, src: fc.array(src, { minLength: 1, maxLength: 8 }),
+  });
+
+  it('decode(encode(d)) = d, and the reserved words stay 0', () => {
+    fc.assert(fc.property(desc, (d) => {
+      const w = encodeDescriptor(d);
+      expect(w.length).toBe(64);
+      expect(decodeDescriptor(w)).toEqual(d);
+      for (const i of [22, 23, ...Array.from({ length: 8 }, (_, k) => 56 + k)]) expect(w[i]).toBe(0);
+      for (let s = d.src.length; s < 8; s++) for (let k = 0; k < 4; k++) expect(w[24 + 4 * s + k]).toBe(0);
+    }), { numRuns: 300 });
+  });
+
+  it('places fields at the bits of docs/isa.md', () => {
+    const d: Descriptor = {
+      engine: 3, pw_mode: 1, pool: 1, use_map: 1, stride: 4, dconst: 5, dmax: 7, n: 17, lo: -96, layer: 0x1234,
+      in_h: 10, in_w: 20, out_h: 30, out_w: 40, gin: 3, out_ng: 2, out_gstride: 6,
+      out_addr: 0x1_0000_0010, wgt_addr: 0x20, wgt_beats: 7, sb_addr: 0x30, sb_beats: 8, pad_addr: 0x40, pad_beats: 9,
+      map_addr: 0x50, map_beats: 11, stat_addr: 0x60,
+      src: [{ addr: 0x70, gstride: 4, width: 20, g0: 1, ng: 3, up: 1 }],
+    };
+    const w = encodeDescriptor(d);
+    expect(w[0]).toBe(3 | (1 << 4) | (1 << 5) | (1 << 6) | (4 << 8) | (5 << 12) | (7 << 16) | (17 << 20));
+    expect(w[1]).toBe(0xa0 | (0x1234 << 16));
+    expect([w[2], w[3], w[4], w[5]]).toEqual([10 | (20 << 16), 30 | (40 << 16), 3 | (1 << 16), 2 | (6 << 16)]);
+    expect([w[6], w[7], w[8], w[10], w[11], w[13], w[14], w[16], w[17], w[19], w[20]]).toEqual([0x10, 1, 0x20, 7, 0x30, 8, 0x40, 9, 0x50, 11, 0x60]);
+    expect([w[24], w[25], w[26], w[27]]).toEqual([0x70, 0, 4 | (20 << 16), 1 | (3 << 12) | (1 << 24)]);
+    expect(ADDRESS_WORDS).toEqual([6, 8, 11, 14, 17, 20, 24, 28, 32, 36, 40, 44, 48, 52]);
+  });
+
+  it('rejects a field that does not fit', () => {
+    const d = decodeDescriptor(new Uint32Array(64));
+    expect(() => encodeDescriptor({ ...d, src: [] })).toThrow(/sources/);
+    const ok = { ...d, src: [{ addr: 0, gstride: 1, width: 1, g0: 0, ng: 1, up: 0 }] };
+    expect(() => encodeDescriptor({ ...ok, engine: 16 })).toThrow(/engine/);
+    expect(() => encodeDescriptor({ ...ok, lo: 128 })).toThrow(/lo/);
+    expect(() => encodeDescriptor({ ...ok, src: [{ ...ok.src[0], g0: 4096 }] })).toThrow(/g0/);
+  });
+});
+
+describe('compiler + reference on codenet-tiny', () => {
+  const tiny = exportZooModel('codenet-tiny', { seed: 1 });
+
+  for (const hw of [U96, PYNQ]) {
+    it(`every tensor equals the golden model (${hw.board}, ${hw.lanes} lanes)`, () => {
+      const c = checkModel(tiny, hw, 11);
+      expect(c.map.program.descriptors).toBe(c.descriptors.length);
+      expect(c.image.length).toBe(c.map.fileBytes);
+      for (const r of [c.map.stats, c.map.params]) expect(r.offset % 4096).toBe(0);
+      for (const b of c.map.buffers) expect(b.offset % 4096).toBe(0);
+      expect(c.map.buffers[0].offset).toBe(c.map.fileBytes);
+      // Every layer with weights or a shuffle has descriptors; split/concat/upsample are free here.
+      for (const [i, l] of tiny.layers.entries()) {
+        const ids = c.map.layers[i].descriptors;
+        expect(ids.length > 0).toBe(!['split', 'concat', 'upsample'].includes(l.op));
+        for (const id of ids) expect(c.descriptors[id].layer).toBe(i);
+      }
+    });
+  }
+
+  it('relocations point at exactly the used address words, and relocating moves every address', () => {
+    const c = compileModel(tiny, U96);
+    const base = 0x8000_0000_0n;
+    const relocated = c.image.slice();
+    const dv = new DataView(relocated.buffer);
+    const seen = new Set<number>();
+    for (const off of c.relocs) {
+      expect(off % 4).toBe(0);
+      expect(off).toBeLessThan(c.descriptors.length * DESCRIPTOR_BYTES);
+      expect(ADDRESS_WORDS).toContain((off % DESCRIPTOR_BYTES) / 4);
+      expect(seen.has(off)).toBe(false);
+      seen.add(off);
+      const v = dv.getBigUint64(off, true);
+      expect(v).toBeLessThan(BigInt(c.imageBytes));
+      expect(v % BigInt(c.map.beatBytes)).toBe(0n);
+      dv.setBigUint64(off, v + base, true);
+    }
+    c.descriptors.forEach((d, i) => {
+      const r = readDescriptor(relocated, i * DESCRIPTOR_BYTES);
+      const b = Number(base);
+      expect(r).toEqual({
+        ...d, out_addr: d.out_addr + b, stat_addr: d.stat_addr + b,
+        wgt_addr: d.wgt_beats ? d.wgt_addr + b : 0, sb_addr: d.sb_beats ? d.sb_addr + b : 0,
+        pad_addr: d.pad_beats ? d.pad_addr + b : 0, map_addr: d.map_beats ? d.map_addr + b : 0,
+        src: d.src.map((s) => ({ ...s, addr: s.addr + b })),
+      });
+      expect(usedAddressWords(d).length).toBe(2 + d.src.length + [d.wgt_beats, d.sb_beats, d.pad_beats, d.map_beats].filter(Boolean).length);
+    });
+    expect(c.relocs.length).toBe(c.descriptors.reduce((a, d) => a + usedAddressWords(d).length, 0));
+  });
+
+  it('is deterministic: compiling twice gives the same bytes', () => {
+    const a = compileModel(tiny, U96), b = compileModel(exportZooModel('codenet-tiny', { seed: 1 }), U96);
+    expect(Buffer.compare(Buffer.from(a.image), Buffer.from(b.image))).toBe(0);
+    expect(Array.from(a.relocs)).toEqual(Array.from(b.relocs));
+    expect(JSON.stringify(a.map)).toBe(JSON.stringify(b.map));
+  });
+});
+
+describe('compiler + reference on hand-built models', () => {
+  it('channels that are not a multiple of the lanes, split / concat / shuffle views, dw stride 2', () => {
+    const b = new Builder('views', 12, 20);
+    const s = b.stem('image', 20, 2);
+    const a = b.pw(s, 13);
+    const d = b.dw(a, 1, 1, true);
+    const [d0, d1] = b.split(d, [5, 8]);
+    const c = b.pw(d1, 6);
+    const cat = b.concat([c, d0, s, a]); // 44 channels from four buffers
+    const sh = b.shuffle(cat);
+    const [h0, h1] = b.split(sh, [9, 35]);
+    const e = b.dw(h1, 2);
+    const f = b.pw(b.concat([b.dw(h0, 2), e]), 7, false);
+    const m = b.build([f, sh]);
+    for (const hw of [U96, PYNQ]) checkModel(m, hw);
+  });
+
+  it('dw dilation 0 and dmax, stride 2 with dilation, maxpool on odd sizes', () => {
+    const b = new Builder('dilation', 15, 13);
+    const s = b.stem('image', 10, 1);
+    const d0 = b.dw(s, 1, 0);
+    const d7 = b.dw(d0, 1, 7, true);
+    const d3 = b.dw(d7, 2, 3);
+    const p = b.pool(d3);
+    const p2 = b.pool(b.pool(s)); // 15x13 -> 8x7 -> 4x4
+    const m = b.build([p, p2]);
+    for (const hw of [U96, PYNQ]) checkModel(m, hw);
+  });
+
+  it('dwdeform with stride 1 and 2, and dmax smaller than the hardware dmax', () => {
+    const b = new Builder('deform', 16, 16);
+    const s = b.stem('image', 20, 1);
+    const o1 = b.offset(s, 7);
+    const y1 = b.deform(s, o1);
+    const z = b.dw(s, 2);
+    const o2 = b.offset(z, 3);
+    const y2 = b.deform(s, o2, 2);
+    const m = b.build([y1, y2]);
+    for (const hw of [U96, PYNQ]) checkModel(m, hw);
+    // The maps use the range: several distinct dilations appear.
+    const g = runGolden(m, new Map([['image', imageFor(m, 3)]]), { keepAll: true });
+    expect(new Set(g.get(o1)).size).toBeGreaterThan(2);
+  });
+
+  it('upsample consumers: 1x1, dw, concat, split, nested upsample, stem on a view', () => {
+    const b = new Builder('upsample', 8, 8);
+    const s = b.stem('image', 16, 2); // 4x4
+    const u1 = b.up(s); // 8x8
+    const p1 = b.pw(u1, 8);
+    const d1 = b.dw(u1, 1, 1);
+    const u2 = b.up(u1); // 16x16: stores u1 first
+    const [a, c] = b.split(u2, [6, 10]); // stores u2
+    const cat = b.concat([b.up(p1), a]); // 16x16, stores up(p1)
+    const q = b.pw(b.concat([cat, c]), 6);
+    const [, rgb] = b.split(q, [3, 3]); // lanes 3..5 of one buffer: the stem needs a copy
+    const st = b.stem(rgb, 5, 2);
+    const m = b.build([p1, d1, st, b.dw(b.up(d1), 2)]);
+    for (const hw of [U96, PYNQ]) checkModel(m, hw);
+  });
+
+  it('cuts depthwise layers into channel chunks when the line buffer is small', () => {
+    const hw = validateHwConfig({ ...U96, lineBufferBeats: 512 }, 'test'); // 16 rows x 16 pixels x 2 groups
+    const b = new Builder('chunks', 16, 16);
+    const s = b.stem('image', 30, 1);
+    const p = b.pw(s, 40); // 3 groups
+    const cat = b.concat([b.pw(s, 10), p, b.pw(s, 16)]); // 5 groups from 3 buffers
+    const d = b.dw(cat, 1, 2);
+    const o = b.offset(p, 7);
+    const y = b.deform(cat, o, 1);
+    const mp = b.pool(cat);
+    const m = b.build([d, y, mp]);
+    const c = checkModel(m, hw);
+    const dwLayer = m.layers.findIndex((l) => l.outputs[0] === d);
+    const ids = c.map.layers[dwLayer].descriptors;
+    expect(ids.length).toBe(3);
+    expect(ids.map((i) => c.descriptors[i].gin)).toEqual([2, 2, 1]);
+    for (const i of ids) expect(c.descriptors[i].out_gstride).toBe(5);
+    expect(ids.map((i) => c.descriptors[i].src.length)).toEqual([2, 1, 1]);
+    // The same model without chunking gives the same tensors.
+    checkModel(m, U96);
+  });
+
+  it('stem with many output channels (several passes) and a 1x1 layer with several tiles', () => {
+    const b = new Builder('tiles', 9, 7);
+    const s = b.stem('image', 47, 2);
+    const p = b.pw(s, 70, false);
+    const m = b.build([b.pw(p, 33)]);
+    for (const hw of [U96, PYNQ]) {
+      const c = checkModel(m, hw);
+      expect(c.map.layers[0].descriptors.length).toBe(Math.ceil(47 / (hw.pwOutputs / 2 - 1)));
+      expect(c.map.layers[1].descriptors.length).toBe(Math.ceil(Math.ceil(70 / hw.lanes) / (hw.pwOutputs / hw.lanes)));
+    }
+  });
+});
+
+describe('models that do not fit', () => {
+  it('a too-wide tensor names the layer and maxWidth', () => {
+    const b = new Builder('wide', 4, 600);
+    const m = b.build([b.pw(b.stem('image', 4, 1), 4)]);
+    expectUserError(() => compileModel(m, U96), 'layer "stem0" (stem)', 'maxWidth 512');
+  });
+
+  it('a dilation above the hardware dmax', () => {
+    const b = new Builder('dil', 8, 8);
+    const m = b.build([b.dw(b.stem('image', 4, 1), 1, 9)]);
+    expectUserError(() => compileModel(m, U96), 'layer "dw3x3', 'dilation 9', 'dmax 7');
+  });
+
+  it('a deformable layer larger than the dilation map', () => {
+    const hw = validateHwConfig({ ...U96, mapEntries: 32 }, 'test');
+    const b = new Builder('map', 8, 8);
+    const s = b.stem('image', 4, 1);
+    const m = b.build([b.deform(s, b.offset(s, 5))]);
+    expectUserError(() => compileModel(m, hw), 'layer "dwdeform2" (dwdeform)', 'mapEntries 32');
+  });
+
+  it('a 1x1 input row longer than the row buffer', () => {
+    const hw = validateHwConfig({ ...U96, rowBufferBeats: 16 }, 'test');
+    const b = new Builder('row', 8, 8);
+    const m = b.build([b.pw(b.stem('image', 40, 1), 4)]); // 8 pixels x 3 groups
+    expectUserError(() => compileModel(m, hw), 'layer "conv1x1', 'rowBufferBeats 16');
+  });
+
+  it('an input spread over more than 8 buffers', () => {
+    const b = new Builder('sources', 4, 4);
+    const s = b.stem('image', 4, 1);
+    const parts = Array.from({ length: 9 }, () => b.pw(s, 2));
+    const m = b.build([b.pw(b.concat(parts), 3)]);
+    expectUserError(() => compileModel(m, U96), 'spans 9 buffers', '8 sources');
+  });
+
+  it('an offset conv with stride 2', () => {
+    const b = new Builder('ostride', 8, 8);
+    const s = b.stem('image', 4, 1);
+    const m = b.build([b.deform(b.dw(s, 2), b.offset(s, 3, 2))]);
+    expectUserError(() => compileModel(m, U96), 'layer "offset', 'stride 2');
+  });
+
+  it('the reference rejects a descriptor that breaks the limits', () => {
+    const b = new Builder('ref', 8, 8);
+    const m = b.build([b.pw(b.stem('image', 4, 1), 4)]);
+    const c = compileModel(m, U96);
+    const mem = new Uint8Array(c.imageBytes);
+    mem.set(c.image);
+    const small = validateHwConfig({ ...U96, rowBufferBeats: 4 }, 'test');
+    expect(() => executeProgram(mem, 0, c.descriptors.length, small)).toThrow(/rowBufferBeats/);
+  });
+});
