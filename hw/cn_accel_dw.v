@@ -80,7 +80,11 @@ module cn_accel_dw #(
   reg  im_valid;
   reg  [$clog2(IMB+1)-1:0] im_beat;
   wire im_last = ({{(32-$clog2(IMB+1)){1'b0}}, im_beat} == IMB - 1);
-  wire en = im2col ? (!im_valid || (out_ready && im_last)) : !(rq_valid && !out_ready);
+  wire im_drain = im_valid && out_ready && im_last;
+  wire pe_valid_w;
+  // A column arrives at most every nine cycles, so the pipeline stalls only when a new column would
+  // overwrite one that has not left yet.
+  wire en = im2col ? (!im_valid || im_drain || !pe_valid_w) : !(rq_valid && !out_ready);
 
   // Configuration memories.
   reg [LANES*8-1:0]   pad_mem [0:GMAX-1];
@@ -189,6 +193,7 @@ module cn_accel_dw #(
   reg [8*LANES*8-1:0] taps;
   reg [7:0]           taps_in;
   reg                 pe_valid;
+  assign pe_valid_w = pe_valid;
   reg [9*LANES*8-1:0] pe_x;
   reg [8:0]           pe_in;
   reg [9*LANES*4-1:0] pe_w;
@@ -247,12 +252,14 @@ module cn_accel_dw #(
   // bytes t*3 + c of one column (pad codes outside the image), sent as IMB beats.
   reg [IMB*LANES*8-1:0] im_data;
   integer it, ic;
+  wire im_load = en && im2col && pe_valid;
   always @(posedge clk) begin
     if (rst) begin im_valid <= 1'b0; im_beat <= '0; end
-    else if (en) begin im_valid <= im2col && pe_valid; im_beat <= '0; end
+    else if (im_load) begin im_valid <= 1'b1; im_beat <= '0; end
+    else if (im_drain) im_valid <= 1'b0;
     else if (im_valid && out_ready) im_beat <= im_beat + 1'b1;
   end
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (im_load) begin
     im_data <= '0;
     for (it = 0; it < 9; it = it + 1)
       for (ic = 0; ic < 3; ic = ic + 1)

@@ -1,0 +1,53 @@
+import type { HwConfig } from '../hw/config.ts';
+import { boardOf } from '../hw/config.ts';
+import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, type Descriptor } from '../compiler/descriptor.ts';
+
+/**
+ * Cycle model of one descriptor on hw/cn_accel_seq.v (docs/isa.md), the same phases the sequencer
+ * goes through: fetch, config streams, the run (engine, DDR and the loader's first rows, whichever
+ * bounds), statistics. Each term is what the RTL does, so a change in the RTL that changes cycles
+ * shows as a drift in test/perf-rtl.test.ts, which holds this model within 5% of simulation.
+ */
+export interface DescriptorCycles {
+  fetch: number;
+  config: number;
+  /** Engine cycles alone: 1 beat a cycle for the 1x1 engine, 9 taps a lane group for the depthwise one. */
+  engine: number;
+  /** Read plus write beats of the run, at the board's DDR bandwidth. */
+  ddr: number;
+  /** Input rows the engine needs before its first output (not overlapped). */
+  fill: number;
+  total: number;
+  bound: 'compute' | 'memory';
+}
+
+/** Sequencer bookkeeping per descriptor (state changes, pipeline drains, the B response of the statistics beat). */
+const FIXED_CYCLES = 130;
+const DW_TAP_CYCLES = 9;
+const READ_COMMAND_GAP = 12;
+
+export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles {
+  const board = boardOf(hw);
+  const latency = Math.round((board.readLatencyCycles * hw.clockMHz) / board.defaultClockMHz);
+  const beatsPerCycle = board.ddrBytesPerSecond / (hw.clockMHz * 1e6) / hw.lanes;
+  const fetch = latency + (DESCRIPTOR_BYTES * 8) / hw.axiDataBits;
+  const sbPerBeat = d.engine === ENGINE_DW ? 1 : hw.lanes / 4; // the 1x1 engine takes one S/B channel a cycle
+  let config = 0;
+  for (const [beats, per] of [[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1]] as const)
+    if (beats > 0) config += latency + beats * per;
+  const outPixels = d.out_h * d.out_w;
+  const engine = d.engine === ENGINE_PW ? d.in_h * d.in_w * d.gin : outPixels * DW_TAP_CYCLES * (d.engine === ENGINE_DW ? d.gin : 1);
+  const rowBeats = d.src.reduce((a, s) => a + s.width * s.gstride, 0);
+  const reads = d.in_h * rowBeats;
+  const writes = outPixels * d.out_ng;
+  // The 1x1 engine starts after one row; the depthwise engine after rows 0..d (d = the layer's largest dilation).
+  const reach = d.engine === ENGINE_PW ? 0 : d.use_map ? d.dmax : d.dconst;
+  const fill = Math.min(reach + 1, d.in_h) * rowBeats;
+  const ddr = (reads + writes) / beatsPerCycle;
+  // Each (row, source) is one read command; the DMA's burst splitter takes a few idle cycles
+  // between commands, which shows when the loader (not the engine) bounds the pass.
+  const commandGaps = reads > engine ? READ_COMMAND_GAP * d.in_h * d.src.length : 0;
+  const run = latency + fill + Math.max(engine, ddr - fill + commandGaps, reads - fill + commandGaps);
+  const total = Math.round(fetch + config + run + FIXED_CYCLES);
+  return { fetch, config, engine, ddr, fill, total, bound: engine >= ddr ? 'compute' : 'memory' };
+}
