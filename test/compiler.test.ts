@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Layer, Model, Tensor } from '../src/ir/model.ts';
-import type { OpName } from '../src/ir/schema.ts';
-import { validateModel } from '../src/ir/load.ts';
-import { modelToDef } from '../src/ir/save.ts';
+import type { Model } from '../src/ir/model.ts';
+import { ModelBuilder } from '../src/verify/builder.ts';
 import { presetConfig, validateHwConfig, type HwConfig } from '../src/hw/config.ts';
 import { runGolden } from '../src/golden/run.ts';
-import { calibrate, randomWeights } from '../src/zoo/calibrate.ts';
 import { exportZooModel } from '../src/zoo/export.ts';
 import { imageCodes, randomImage } from '../src/zoo/image.ts';
-import { Rng } from '../src/util/rng.ts';
 import { UserError } from '../src/util/errors.ts';
 import {
   ADDRESS_WORDS, DESCRIPTOR_BYTES, decodeDescriptor, encodeDescriptor, readDescriptor, usedAddressWords, type Descriptor,
@@ -61,81 +57,8 @@ function checkModel(m: Model, hw: HwConfig, seed = 3): Compiled {
   return c;
 }
 
-// ---------------------------------------------------------------------------------------------
-// A small graph builder for hand-made models (random weights, calibrated like the zoo).
-
-class Builder {
-  tensors = new Map<string, Tensor>();
-  layers: Layer[] = [];
-  private k = 0;
-  constructor(readonly name: string, h: number, w: number) {
-    this.tensors.set('image', { name: 'image', shape: [h, w, 3], kind: 'act', scale: 1 / 57.6, zero: 0, pad: Int8Array.from([-4, -12, -24]) });
-  }
-  shape(t: string): [number, number, number] {
-    return this.tensors.get(t)!.shape;
-  }
-  add(op: OpName, inputs: string[], shapes: Array<[number, number, number]>, attrs: Partial<Layer> = {}): string[] {
-    const name = `${op}${this.k++}`;
-    const outputs = shapes.map((s, i) => {
-      const n = shapes.length > 1 ? `${name}.${i}` : name;
-      this.tensors.set(n, { name: n, shape: s, kind: op === 'offset' ? 'dilation' : 'act', scale: 1, zero: 0, pad: new Int8Array(s[2]) });
-      return n;
-    });
-    this.layers.push({ name, op, inputs, outputs, stride: 1, relu: false, dilation: 1, dmax: 0, ...attrs });
-    return outputs;
-  }
-  stem(x: string, cout: number, stride: number): string {
-    const [h, w] = this.shape(x);
-    return this.add('stem', [x], [[down(h, stride), down(w, stride), cout]], { stride, relu: true })[0];
-  }
-  pw(x: string, cout: number, relu = true): string {
-    const [h, w] = this.shape(x);
-    return this.add('conv1x1', [x], [[h, w, cout]], { relu })[0];
-  }
-  dw(x: string, stride = 1, dilation = 1, relu = false): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('dw3x3', [x], [[down(h, stride), down(w, stride), c]], { stride, dilation, relu })[0];
-  }
-  offset(x: string, dmax: number, stride = 1): string {
-    const [h, w] = this.shape(x);
-    return this.add('offset', [x], [[down(h, stride), down(w, stride), 1]], { dmax, stride })[0];
-  }
-  deform(x: string, map: string, stride = 1): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('dwdeform', [x, map], [[down(h, stride), down(w, stride), c]], { stride, relu: true })[0];
-  }
-  pool(x: string): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('maxpool', [x], [[down(h, 2), down(w, 2), c]])[0];
-  }
-  up(x: string): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('upsample', [x], [[2 * h, 2 * w, c]])[0];
-  }
-  split(x: string, sizes: number[]): string[] {
-    const [h, w] = this.shape(x);
-    return this.add('split', [x], sizes.map((c): [number, number, number] => [h, w, c]));
-  }
-  concat(xs: string[]): string {
-    const [h, w] = this.shape(xs[0]);
-    return this.add('concat', xs, [[h, w, xs.reduce((a, t) => a + this.shape(t)[2], 0)]])[0];
-  }
-  shuffle(x: string): string {
-    return this.add('shuffle', [x], [this.shape(x)])[0];
-  }
-  /** Random weights, calibrated S/B/n, random per-channel pad codes; validated like a model file. */
-  build(outputs: string[], seed = 5): Model {
-    const [h, w] = this.shape('image');
-    const m: Model = { name: this.name, metadata: { name: this.name }, tensors: this.tensors, layers: this.layers, inputs: ['image'], outputs };
-    const rng = new Rng(seed);
-    randomWeights(m, rng);
-    calibrate(m, [1, 2].map((i) => imageCodes(randomImage(seed * 10 + i, h, w))));
-    for (const t of m.tensors.values()) if (t.kind === 'act' && t.name !== 'image') for (let c = 0; c < t.pad.length; c++) t.pad[c] = rng.int(-128, 127);
-    return validateModel(JSON.parse(JSON.stringify(modelToDef(m))), `test model ${this.name}`);
-  }
-}
-
-const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
+// Hand-made models: src/verify/builder.ts (shared with codenet verify).
+class Builder extends ModelBuilder {}
 
 function expectUserError(f: () => unknown, ...parts: string[]): void {
   let err: unknown;
