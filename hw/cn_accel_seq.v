@@ -136,10 +136,12 @@ module cn_accel_seq #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ---------------- descriptor ----------------
+  // The field functions take the descriptor as an argument: a continuous assignment is re-evaluated
+  // when its operands change, and Icarus does not see a module signal read inside a function.
   reg [2047:0] desc;
   /* verilator lint_off UNUSEDSIGNAL */
-  function [31:0] w(input integer i); w = desc[32*i +: 32]; endfunction
-  wire [31:0] w0 = w(0), w1 = w(1), w2 = w(2), w3 = w(3), w4 = w(4), w5 = w(5);
+  function [31:0] w(input [2047:0] d, input integer i); w = d[32*i +: 32]; endfunction
+  wire [31:0] w0 = w(desc, 0), w1 = w(desc, 1), w2 = w(desc, 2), w3 = w(desc, 3), w4 = w(desc, 4), w5 = w(desc, 5);
   /* verilator lint_on UNUSEDSIGNAL */
   wire [2:0]  engine   = w0[2:0];
   wire        pw_mode  = w0[4];
@@ -158,26 +160,26 @@ module cn_accel_seq #(
   wire [3:0]  nsrc     = w4[19:16];
   wire [15:0] out_ng   = w5[15:0];
   wire [15:0] out_gs   = w5[31:16];
-  wire [63:0] out_addr = {w(7), w(6)};
+  wire [63:0] out_addr = {w(desc, 7), w(desc, 6)};
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] stat_addr = {w(21), w(20)};   // the master drives ADDR_W bits
+  wire [63:0] stat_addr = {w(desc, 21), w(desc, 20)};   // the master drives ADDR_W bits
   wire        is_dw    = (engine == E_DW);
   wire        is_stem  = (engine == E_STEM);
   wire        pw_in_rows = (engine == E_PW);
 
   // config stream k: 0 weights, 1 S/B, 2 pad, 3 map
   reg  [1:0]  ck;
-  wire [63:0] cfg_addr  = {w(9 + 3*ck), w(8 + 3*ck)};
-  wire [31:0] cfg_beats = w(10 + 3*ck);
+  wire [63:0] cfg_addr  = {w(desc, 9 + 3*ck), w(desc, 8 + 3*ck)};
+  wire [31:0] cfg_beats = w(desc, 10 + 3*ck);
   /* verilator lint_on UNUSEDSIGNAL */
 
   // sources
-  function [63:0] src_addr(input [2:0] s); src_addr = desc[32*(24 + 4*s) +: 64]; endfunction
-  function [15:0] src_gs(input [2:0] s);   src_gs = desc[32*(26 + 4*s) +: 16]; endfunction
-  function [15:0] src_w(input [2:0] s);    src_w  = desc[32*(26 + 4*s) + 16 +: 16]; endfunction
-  function [11:0] src_g0(input [2:0] s);   src_g0 = desc[32*(27 + 4*s) +: 12]; endfunction
-  function [11:0] src_ng(input [2:0] s);   src_ng = desc[32*(27 + 4*s) + 12 +: 12]; endfunction
-  function        src_up(input [2:0] s);   src_up = desc[32*(27 + 4*s) + 24]; endfunction
+  function [63:0] src_addr(input [2047:0] d, input [2:0] s); src_addr = d[32*(24 + 4*s) +: 64]; endfunction
+  function [15:0] src_gs(input [2047:0] d, input [2:0] s); src_gs = d[32*(26 + 4*s) +: 16]; endfunction
+  function [15:0] src_w(input [2047:0] d, input [2:0] s); src_w = d[32*(26 + 4*s) + 16 +: 16]; endfunction
+  function [11:0] src_g0(input [2047:0] d, input [2:0] s); src_g0 = d[32*(27 + 4*s) +: 12]; endfunction
+  function [11:0] src_ng(input [2047:0] d, input [2:0] s); src_ng = d[32*(27 + 4*s) + 12 +: 12]; endfunction
+  function        src_up(input [2047:0] d, input [2:0] s); src_up = d[32*(27 + 4*s) + 24]; endfunction
 
   // ---------------- program counter and main state ----------------
   reg [63:0] pc_addr;
@@ -240,7 +242,7 @@ module cn_accel_seq #(
   reg  [15:0]     is_row;
   reg  [2:0]      is_src;
   reg  [63:0]     run_addr [0:7];
-  wire [31:0]     is_beats = src_w(is_src) * src_gs(is_src);
+  wire [31:0]     is_beats = src_w(desc, is_src) * src_gs(desc, is_src);
   wire            is_last_src = ({1'b0, is_src} == nsrc - 1'b1);
 
   // ---------------- run: receiver ----------------
@@ -250,15 +252,15 @@ module cn_accel_seq #(
   reg             rv_bank, rv_dup;
   reg  [RBW:0]    rv_pos, rv_off;
   reg  [1:0]      full;
-  wire [15:0]     r_g0 = {4'd0, src_g0(rv_src)};
-  wire [15:0]     r_ng = {4'd0, src_ng(rv_src)};
-  wire            r_up = src_up(rv_src);
+  wire [15:0]     r_g0 = {4'd0, src_g0(desc, rv_src)};
+  wire [15:0]     r_ng = {4'd0, src_ng(desc, rv_src)};
+  wire            r_up = src_up(desc, rv_src);
   wire            keep = (rv_g >= r_g0) && (rv_g < r_g0 + r_ng);
   wire            rv_can = rv_active && !full[rv_bank];
   wire            rv_write = rv_can && rd_out_valid && keep && (state == S_RUN);
   wire            rv_take = (state == S_RUN) && rv_can && rd_out_valid && !(keep && r_up && !rv_dup);
-  wire            rv_last_g = (rv_g == src_gs(rv_src) - 1'b1);
-  wire            rv_last_x = (rv_x == src_w(rv_src) - 1'b1);
+  wire            rv_last_g = (rv_g == src_gs(desc, rv_src) - 1'b1);
+  wire            rv_last_x = (rv_x == src_w(desc, rv_src) - 1'b1);
   wire            rv_last_src = ({1'b0, rv_src} == nsrc - 1'b1);
   wire            rv_row_done = rv_take && rv_last_g && rv_last_x && rv_last_src;
   /* verilator lint_off UNUSEDSIGNAL */
@@ -412,7 +414,7 @@ module cn_accel_seq #(
           wc_left <= (out_ng == out_gs) ? 32'd1 : out_h * out_w;
           wc_beats <= out_h * out_w;
           wc_addr <= out_addr;
-          for (i = 0; i < 8; i = i + 1) run_addr[i] <= src_addr(i[2:0]);
+          for (i = 0; i < 8; i = i + 1) run_addr[i] <= src_addr(desc, i[2:0]);
           state <= S_SETUP2;
         end
         S_SETUP2: begin
@@ -430,7 +432,7 @@ module cn_accel_seq #(
           // issuer: one read command per (row, source), at most one row ahead of the receiver
           if (is_active && (!rd_cmd_valid || rd_cmd_ready) && (is_row <= rv_row + 16'd1)) begin
             rd_cmd_valid <= 1'b1; rd_cmd_addr <= run_addr[is_src][ADDR_W-1:0]; rd_cmd_beats <= is_beats;
-            if (!src_up(is_src) || is_row[0]) run_addr[is_src] <= run_addr[is_src] + ({32'd0, is_beats} << BSH);
+            if (!src_up(desc, is_src) || is_row[0]) run_addr[is_src] <= run_addr[is_src] + ({32'd0, is_beats} << BSH);
             if (is_last_src) begin
               is_src <= 3'd0; is_row <= is_row + 1'b1;
               if (is_row == in_h - 1'b1) is_active <= 1'b0;
