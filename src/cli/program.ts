@@ -6,6 +6,9 @@ import { registerExport } from './commands/export.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerGolden } from './commands/golden.ts';
 import { registerPerf } from './commands/perf.ts';
+import { registerSim, CommandExit } from './commands/sim.ts';
+import { registerBundle } from './commands/bundle.ts';
+import { registerVerify } from './commands/verify.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -21,11 +24,15 @@ export async function main(argv: string[]): Promise<number> {
   registerInfo(program);
   registerGolden(program);
   registerPerf(program);
+  registerBundle(program);
+  registerSim(program);
+  registerVerify(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
+    if (e instanceof CommandExit) return e.code; // the command printed why
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // usage errors were printed by commander
     if (e instanceof UserError) {
       process.stderr.write(`codenet: error: ${e.message}\n`);

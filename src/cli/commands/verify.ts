@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { writeFilesAtomically } from '../../io/atomic.ts';
+import { dirname, basename } from 'node:path';
+import { verifyCases } from '../../verify/cases.ts';
+import { runCase, type Simulator } from '../../verify/run.ts';
+import { junitXml, type CaseResult } from '../../verify/junit.ts';
+import { fail } from '../../util/errors.ts';
+import { progress } from '../../util/progress.ts';
+import { hwFromOptions } from './perf.ts';
+
+interface VerifyOptions { board: string; hw?: string; quick?: boolean; junit?: string; simulator: string; case?: string[]; json?: string }
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('bit-exact regression: random single-layer models of every op and zoo models, golden model against the RTL')
+    .option('--board <name>', 'board preset whose accelerator is generated', 'ultra96v2')
+    .option('--hw <config.json>', 'hardware config file instead of a preset')
+    .option('--quick', 'the CI subset: single-layer cases and codenet-tiny (Verilator); Icarus runs only without --quick')
+    .option('--simulator <name>', 'verilator, icarus or both', 'both')
+    .option('--case <name...>', 'run only these cases')
+    .option('--junit <file>', 'write JUnit XML for CI systems')
+    .option('--json <file>', 'write the results (cases, seeds, cycles) as JSON')
+    .action(async (opts: VerifyOptions) => {
+      const hw = hwFromOptions(opts);
+      if (!['verilator', 'icarus', 'both'].includes(opts.simulator)) fail(`--simulator must be verilator, icarus or both, not "${opts.simulator}"`);
+      let cases = verifyCases(hw.dmax);
+      if (opts.case) {
+        const unknown = opts.case.filter((n) => !cases.some((k) => k.name === n));
+        if (unknown.length) fail(`unknown verify case ${unknown.map((n) => `"${n}"`).join(', ')}; cases: ${cases.map((k) => k.name).join(', ')}`);
+        cases = cases.filter((k) => opts.case!.includes(k.name));
+      } else if (opts.quick) cases = cases.filter((k) => !k.full);
+      const jobs: Array<[typeof cases[number], Simulator]> = [];
+      for (const k of cases) {
+        if (opts.simulator !== 'icarus') jobs.push([k, 'verilator']);
+        // Icarus (4-state, about 1k cycles/s here) runs the single-layer cases: enough to catch X.
+        if (opts.simulator !== 'verilator' && !(opts.quick && opts.simulator === 'both') && !k.name.startsWith('codenet-')) jobs.push([k, 'icarus']);
+      }
+      const bar = progress('verify');
+      const results: CaseResult[] = [];
+      for (const [k, sim] of jobs) {
+        const r = await runCase(k, hw, sim);
+        results.push(r);
+        bar.update(results.length, jobs.length, `${k.name} (${sim})`);
+        console.log(`${r.passed ? 'PASS' : 'FAIL'}  ${sim.padEnd(9)} ${k.name.padEnd(28)} seed ${String(k.seed).padEnd(4)} ${r.cycles !== undefined ? `${r.cycles} cycles` : ''}${r.passed ? '' : `\n      ${r.message}`}`);
+      }
+      bar.finish();
+      const failed = results.filter((r) => !r.passed).length;
+      const files = [];
+      if (opts.junit) files.push({ dir: dirname(opts.junit), name: basename(opts.junit), data: junitXml(results) });
+      if (opts.json) files.push({ dir: dirname(opts.json), name: basename(opts.json), data: JSON.stringify({ board: hw.board, hw, results }, null, 2) + '\n' });
+      for (const f of files) writeFilesAtomically(f.dir, [{ name: f.name, data: f.data }]);
+      console.log(`\n${results.length - failed} of ${results.length} bit-exact on ${hw.board} (${results.reduce((a, r) => a + (r.elements ?? 0), 0)} elements compared)`);
+      if (failed) process.exitCode = 1;
+    });
+}

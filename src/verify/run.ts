@@ -1,0 +1,43 @@
+import type { HwConfig } from '../hw/config.ts';
+import { compileModel, type Compiled } from '../compiler/compile.ts';
+import { writeInput } from '../compiler/tensors.ts';
+import { renderRtl } from '../gen/rtl.ts';
+import { runAccelerator } from '../sim/accel.ts';
+import { checkAgainstGolden, describeMismatch } from '../sim/check.ts';
+import { runIcarus } from '../sim/icarus.ts';
+import type { Model } from '../ir/model.ts';
+import type { CaseResult } from './junit.ts';
+import type { VerifyCase } from './cases.ts';
+
+/** Runs one regression case on one simulator: compile, simulate, compare every tensor with the golden model. */
+export type Simulator = 'verilator' | 'icarus';
+
+const ICARUS_BASE = 0x1000_0000;
+
+async function simulate(sim: Simulator, hw: HwConfig, c: Compiled, input: Int8Array): Promise<{ memory: Uint8Array; cycles: number }> {
+  if (sim === 'verilator') return runAccelerator(hw, c, input);
+  // The driver's work, done here for Icarus: relocate to the base, write the input.
+  const image = new Uint8Array(c.imageBytes);
+  image.set(c.image);
+  writeInput(c.map, image, input, hw);
+  const dv = new DataView(image.buffer);
+  for (const off of c.relocs) dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(ICARUS_BASE), true);
+  const r = await runIcarus({ hw, rtlFiles: renderRtl(hw), image, base: ICARUS_BASE, programLen: c.descriptors.length });
+  return { memory: r.memory, cycles: r.cycles };
+}
+
+export async function runCase(k: VerifyCase, hw: HwConfig, sim: Simulator): Promise<CaseResult> {
+  const t0 = performance.now();
+  const base = { name: k.name, seed: k.seed, simulator: sim };
+  let model: Model, input: Int8Array, compiled: Compiled;
+  try {
+    ({ model, input } = k.build(hw));
+    compiled = compileModel(model, hw);
+    const r = await simulate(sim, hw, compiled, input);
+    const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
+    const seconds = (performance.now() - t0) / 1000;
+    return { ...base, passed: chk.match, seconds, cycles: r.cycles, elements: chk.elements, message: chk.firstMismatch && describeMismatch(chk.firstMismatch) };
+  } catch (e) {
+    return { ...base, passed: false, seconds: (performance.now() - t0) / 1000, message: (e as Error).message };
+  }
+}

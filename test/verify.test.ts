@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { presetConfig } from '../src/hw/config.ts';
+import { compileModel } from '../src/compiler/compile.ts';
+import { executeProgram } from '../src/compiler/reference.ts';
+import { writeInput } from '../src/compiler/tensors.ts';
+import { checkAgainstGolden } from '../src/sim/check.ts';
+import { verifyCases } from '../src/verify/cases.ts';
+import { junitXml } from '../src/verify/junit.ts';
+import { runCli } from './helpers/cli.ts';
+
+// codenet verify --quick is the RTL regression CI runs: every single-layer case and codenet-tiny,
+// golden model against the Verilator simulation of the generated accelerator.
+describe('codenet verify', () => {
+  it('--quick: every case is bit-exact on the RTL; JUnit XML lists cases and seeds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codenet-verify-'));
+    const r = await runCli('verify', '--quick', '--simulator', 'verilator', '--junit', join(dir, 'junit.xml'), '--json', join(dir, 'verify.json'));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const quick = verifyCases(7).filter((k) => !k.full);
+    expect(r.stdout).toContain(`${quick.length} of ${quick.length} bit-exact on ultra96v2`);
+    const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(xml).toContain(`tests="${quick.length}" failures="0"`);
+    for (const k of quick) expect(xml).toContain(`name="${k.name}"`);
+    expect(xml).toContain('seed=118');
+    const json = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8')) as { results: Array<{ cycles: number; passed: boolean }> };
+    expect(json.results.every((x) => x.passed && x.cycles > 0)).toBe(true);
+  });
+
+  it('covers every compute op, strides, d = 0 and dmax, saturation and the zoo', () => {
+    const names = verifyCases(7).map((k) => k.name);
+    for (const p of ['conv1x1', 'offset', 'dw3x3-s2', 'dw3x3-d0', 'dw3x3-d7', 'dwdeform-s1', 'dwdeform-s2', 'maxpool', 'stem-s1', 'stem-s2', 'stem-s4', 'upsample', 'shufflenet-unit', 'saturating', 'codenet-tiny', 'codenet-a'])
+      expect(names.some((n) => n.includes(p)), p).toBe(true);
+  });
+
+  it('names the first layer that differs and where', () => {
+    const hw = presetConfig('ultra96v2');
+    const k = verifyCases(hw.dmax).find((c) => c.name === 'shufflenet-unit')!;
+    const { model, input } = k.build(hw);
+    const c = compileModel(model, hw);
+    const mem = new Uint8Array(c.imageBytes);
+    mem.set(c.image);
+    writeInput(c.map, mem, input, hw);
+    // Corrupt one weight beat of the second layer's first descriptor (the dw after the first 1x1s).
+    const dwLayer = c.map.layers.find((l) => l.name === model.layers.find((x) => x.op === 'dw3x3')!.name)!;
+    const d = c.descriptors[dwLayer.descriptors[0]];
+    mem[d.wgt_addr] ^= 0x77;
+    executeProgram(mem, 0, c.descriptors.length, hw);
+    const r = checkAgainstGolden(model, c.map, mem, input);
+    expect(r.match).toBe(false);
+    expect(r.firstMismatch!.layer).toBe(dwLayer.name);
+    expect(r.firstMismatch!.count).toBeGreaterThan(0);
+  });
+
+  it('rejects an unknown case and simulator with exit code 2', async () => {
+    expect((await runCli('verify', '--case', 'nope')).code).toBe(2);
+    expect((await runCli('verify', '--simulator', 'modelsim')).code).toBe(2);
+  });
+
+  it('JUnit XML escapes messages', () => {
+    const xml = junitXml([{ name: 'a<b', seed: 1, simulator: 'verilator', passed: false, message: 'x & "y"', seconds: 0.5 }]);
+    expect(xml).toContain('name="a&lt;b"');
+    expect(xml).toContain('failures="1"');
+    expect(xml).toContain('message="x &amp; &quot;y&quot;"');
+  });
+});
