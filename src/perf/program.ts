@@ -1,6 +1,7 @@
 import type { HwConfig } from '../hw/config.ts';
 import { boardOf } from '../hw/config.ts';
 import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, type Descriptor } from '../compiler/descriptor.ts';
+import { MAX_BURST } from '../gen/rtl.ts';
 
 /**
  * Cycle model of one descriptor on hw/cn_accel_seq.v (docs/isa.md), the same phases the sequencer
@@ -25,6 +26,7 @@ export interface DescriptorCycles {
 const FIXED_CYCLES = 130;
 const DW_TAP_CYCLES = 9;
 const READ_COMMAND_GAP = 12;
+const ROW_TURNAROUND = 12;
 
 export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles {
   const board = boardOf(hw);
@@ -44,10 +46,14 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const reach = d.engine === ENGINE_PW ? 0 : d.use_map ? d.dmax : d.dconst;
   const fill = Math.min(reach + 1, d.in_h) * rowBeats;
   const ddr = (reads + writes) / beatsPerCycle;
-  // Each (row, source) is one read command; the DMA's burst splitter takes a few idle cycles
-  // between commands, which shows when the loader (not the engine) bounds the pass.
-  const commandGaps = reads > engine ? READ_COMMAND_GAP * d.in_h * d.src.length : 0;
-  const run = latency + fill + Math.max(engine, ddr - fill + commandGaps, reads - fill + commandGaps);
+  // Each (row, source) is one read command, and the issuer runs one row ahead of the receiver:
+  // two rows are in flight, so a row takes at least about half a read latency. A command longer than the DMA's window of outstanding
+  // bursts is still being split when its data return, so the next command starts late.
+  const window = hw.outstandingReads * MAX_BURST;
+  const longCommands = d.src.filter((s) => s.width * s.gstride > window).length;
+  const rowCycles = Math.max(rowBeats + READ_COMMAND_GAP * longCommands, (latency + ROW_TURNAROUND) / 2);
+  const loader = d.in_h * rowCycles;
+  const run = latency + fill + Math.max(engine, ddr - fill, loader - fill);
   const total = Math.round(fetch + config + run + FIXED_CYCLES);
   return { fetch, config, engine, ddr, fill, total, bound: engine >= ddr ? 'compute' : 'memory' };
 }

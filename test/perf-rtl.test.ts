@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { presetConfig } from '../src/hw/config.ts';
+import { compileModel } from '../src/compiler/compile.ts';
+import { exportZooModel } from '../src/zoo/export.ts';
+import { imageCodes, randomImage } from '../src/zoo/image.ts';
+import { runAccelerator } from '../src/sim/accel.ts';
+import { checkAgainstGolden } from '../src/sim/check.ts';
+import { descriptorCycles } from '../src/perf/program.ts';
+
+// Whole codenet-a (256x256, 383 descriptors) on the generated RTL with the Ultra96-V2 DDR model:
+// bit-exact with the golden model, and the analytic model (perf/program.ts) within 5% of the
+// simulated cycles per layer (layers of at least 10,000 cycles: below that the fixed per-descriptor
+// costs dominate) and in total, so design-space exploration can trust it without simulating.
+describe('codenet-a on the RTL', () => {
+  const hw = presetConfig('ultra96v2');
+  const model = exportZooModel('codenet-a', { seed: 1 });
+  const input = imageCodes(randomImage(1, 256, 256));
+  const compiled = compileModel(model, hw);
+
+  it('is bit-exact, and the analytic model is within 5% of the RTL cycles', async () => {
+    const r = await runAccelerator(hw, compiled, input);
+    const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
+    expect(chk.match, JSON.stringify(chk.firstMismatch)).toBe(true);
+    expect(chk.tensors).toBe(model.layers.reduce((a, l) => a + l.outputs.length, 0));
+    // the statistics beats add up to the busy-cycle counter, less the writing of each statistics beat
+    // itself (counted by the counter, not by the beat it writes)
+    const sum = r.descriptors.reduce((a, d) => a + d.cycles, 0);
+    expect(r.counters.busyCycles).toBeGreaterThan(sum);
+    expect(r.counters.busyCycles - sum).toBeLessThan(32 * compiled.descriptors.length);
+    expect(r.counters.descriptorsDone).toBe(compiled.descriptors.length);
+    expect(r.counters.bytesRead).toBe(r.ddr.bytesRead);
+    expect(r.counters.bytesWritten).toBe(r.ddr.bytesWritten);
+    let predictedTotal = 0;
+    for (const l of compiled.map.layers) {
+      if (!l.descriptors.length) continue;
+      const measured = l.descriptors.reduce((a, i) => a + r.descriptors[i].cycles, 0);
+      const predicted = l.descriptors.reduce((a, i) => a + descriptorCycles(compiled.descriptors[i], hw).total, 0);
+      predictedTotal += predicted;
+      if (measured >= 10_000) expect(Math.abs(predicted - measured) / measured, `${l.name}: predicted ${predicted}, RTL ${measured}`).toBeLessThan(0.05);
+    }
+    expect(Math.abs(predictedTotal - sum) / sum).toBeLessThan(0.05);
+    // faster than the published CoDeNet accelerator on the same board (32.2 FPS, first layer on the CPU)
+    expect((hw.clockMHz * 1e6) / r.cycles).toBeGreaterThan(32.2);
+  });
+});
