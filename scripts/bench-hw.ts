@@ -12,7 +12,7 @@ import { exportZooModel } from '../src/zoo/export.ts';
 import { imageCodes, randomImage } from '../src/zoo/image.ts';
 import { summarize } from '../src/info/summary.ts';
 import { runAccelerator } from '../src/sim/accel.ts';
-import { checkAgainstGolden, describeMismatch } from '../src/sim/check.ts';
+import { checkAgainstGolden, describeMismatch } from '../src/sim/compare.ts';
 import { descriptorCycles } from '../src/perf/program.ts';
 
 /** The CoDeNet accelerator on Ultra96 (FPGA 2021, first layer on the CPU). */

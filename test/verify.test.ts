@@ -6,7 +6,7 @@ import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
 import { executeProgram } from '../src/compiler/reference.ts';
 import { writeInput } from '../src/compiler/tensors.ts';
-import { checkAgainstGolden } from '../src/sim/check.ts';
+import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { verifyCases } from '../src/verify/cases.ts';
 import { junitXml } from '../src/verify/junit.ts';
 import { runCli } from './helpers/cli.ts';

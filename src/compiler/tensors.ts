@@ -57,3 +57,24 @@ export function readTensor(map: MemoryMap, memory: Uint8Array, name: string): In
       for (let ch = 0; ch < c; ch++) out[(y * w + x) * c + ch] = memory[base[ch] + ((y >> sh) * bw[ch] + (x >> sh)) * pixel[ch]];
   return out;
 }
+
+/** The buffer the graph input is written to. */
+export const inputBuffer = (map: MemoryMap): MemBuffer => findBuffer(map, map.input.buffer);
+
+export const bufferBytes = (map: MemoryMap, b: MemBuffer): number => b.h * b.w * b.gstride * map.beatBytes;
+
+/** The input buffer's bytes (what the driver writes at base + its offset) for these codes. */
+export function inputBufferBytes(map: MemoryMap, hw: HwConfig, codes: Int8Array): Uint8Array {
+  const b = inputBuffer(map);
+  const mem = new Uint8Array(map.imageBytes);
+  writeInput(map, mem, codes, hw);
+  return mem.slice(b.offset, b.offset + bufferBytes(map, b));
+}
+
+/** The relocation table as the driver and the testbench read it: uint32 little-endian byte offsets. */
+export function relocBytes(relocs: Uint32Array): Uint8Array {
+  const out = new Uint8Array(relocs.length * 4);
+  const dv = new DataView(out.buffer);
+  relocs.forEach((off, i) => dv.setUint32(i * 4, off, true));
+  return out;
+}

@@ -52,7 +52,9 @@ export function buildVerilated(b: VerilatorBuild): string {
     ...(b.trace ? ['--trace-fst'] : []), ...params, '-CFLAGS', `-O2 ${[...includes.map((i) => `-I${i}`), ...defines].join(' ')}`];
   const h = createHash('sha256');
   h.update(verilatorVersion());
-  h.update(JSON.stringify(flags));
+  // Include folders enter the hash by their headers' contents (below), not their paths: the same
+  // sources in another generated folder reuse the build.
+  h.update(JSON.stringify(flags.map((f) => (f.startsWith('-O2 ') ? [...defines].join(' ') : f))));
   for (const f of [...sources, ...cpp]) {
     h.update(basename(f));
     h.update(readFileSync(f));

@@ -1,9 +1,9 @@
 import type { HwConfig } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
-import { writeInput } from '../compiler/tensors.ts';
+import { bufferBytes, inputBuffer, writeInput } from '../compiler/tensors.ts';
 import { renderRtl } from '../gen/rtl.ts';
 import { runAccelerator } from '../sim/accel.ts';
-import { checkAgainstGolden, describeMismatch } from '../sim/check.ts';
+import { checkAgainstGolden, describeMismatch } from '../sim/compare.ts';
 import { runIcarus } from '../sim/icarus.ts';
 import type { Model } from '../ir/model.ts';
 import type { CaseResult } from './junit.ts';
@@ -14,16 +14,19 @@ export type Simulator = 'verilator' | 'icarus';
 
 const ICARUS_BASE = 0x1000_0000;
 
-async function simulate(sim: Simulator, hw: HwConfig, c: Compiled, input: Int8Array): Promise<{ memory: Uint8Array; cycles: number }> {
+async function simulate(sim: Simulator, hw: HwConfig, c: Compiled, input: Int8Array): Promise<{ memory: Uint8Array; cycles: number; xMask?: Uint8Array }> {
   if (sim === 'verilator') return runAccelerator(hw, c, input);
-  // The driver's work, done here for Icarus: relocate to the base, write the input.
+  // The driver's work, done here for Icarus: relocate to the base, write the input. The tensor
+  // buffers start as X, so reading memory nobody wrote shows up as X in some output.
   const image = new Uint8Array(c.imageBytes);
   image.set(c.image);
   writeInput(c.map, image, input, hw);
   const dv = new DataView(image.buffer);
   for (const off of c.relocs) dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(ICARUS_BASE), true);
-  const r = await runIcarus({ hw, rtlFiles: renderRtl(hw), image, base: ICARUS_BASE, programLen: c.descriptors.length });
-  return { memory: r.memory, cycles: r.cycles };
+  const inBuf = inputBuffer(c.map);
+  const xRanges: Array<[number, number]> = [[c.map.fileBytes, inBuf.offset], [inBuf.offset + bufferBytes(c.map, inBuf), c.imageBytes]];
+  const r = await runIcarus({ hw, rtlFiles: renderRtl(hw), image, base: ICARUS_BASE, programLen: c.descriptors.length, xRanges });
+  return { memory: r.memory, cycles: r.cycles, xMask: r.xMask };
 }
 
 export async function runCase(k: VerifyCase, hw: HwConfig, sim: Simulator): Promise<CaseResult> {
@@ -34,7 +37,7 @@ export async function runCase(k: VerifyCase, hw: HwConfig, sim: Simulator): Prom
     ({ model, input } = k.build(hw));
     compiled = compileModel(model, hw);
     const r = await simulate(sim, hw, compiled, input);
-    const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
+    const chk = checkAgainstGolden(model, compiled.map, r.memory, input, r.xMask);
     const seconds = (performance.now() - t0) / 1000;
     return { ...base, passed: chk.match, seconds, cycles: r.cycles, elements: chk.elements, message: chk.firstMismatch && describeMismatch(chk.firstMismatch) };
   } catch (e) {

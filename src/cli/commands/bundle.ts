@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { writeSimBundle } from '../../sim/bundle.ts';
+import { hwFromOptions } from './perf.ts';
+import { loadInputCodes } from './golden.ts';
+import { intOption, resolveModel } from '../model-arg.ts';
+
+/** `codenet bundle`: the simulation folder (rtl/, sim/, data/) that `codenet sim` and `make sim` run. */
+export function registerBundle(program: Command): void {
+  program
+    .command('bundle <model>')
+    .description('compile a model and write the simulation bundle (rtl/, sim/, data/) that codenet sim runs')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--board <name>', 'board preset: ultra96v2, zcu104, kv260, pynq-z2', 'ultra96v2')
+    .option('--hw <config.json>', 'hardware config file (fields not given come from its board preset)')
+    .option('--clock <MHz>', 'fabric clock', intOption('--clock', 1, 1000))
+    .option('--seed <n>', 'seed of a zoo model\'s weights and of the random input image', intOption('--seed', 0, 2 ** 31 - 1), 0)
+    .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: a seeded random image)')
+    .action((modelArg: string, opts: { out: string; board: string; hw?: string; clock?: number; seed: number; input?: string }) => {
+      const model = resolveModel(modelArg, { seed: opts.seed });
+      const hw = hwFromOptions(opts);
+      const codes = loadInputCodes(model, opts.input, opts.seed);
+      const files = writeSimBundle(opts.out, model, hw, codes);
+      const mem = files['data/memory.bin'] as Uint8Array;
+      console.log(`wrote the simulation bundle of ${model.name} for ${hw.board} at ${hw.clockMHz} MHz to ${opts.out} (${Object.keys(files).length} files, image ${(mem.length / 1e6).toFixed(2)} MB)`);
+      console.log(`run it with: codenet sim ${opts.out}   (or without codenet: make -C ${join(opts.out, 'sim')})`);
+    });
+}

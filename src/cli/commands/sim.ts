@@ -1,0 +1,80 @@
+import { Option, type Command } from 'commander';
+import { join } from 'node:path';
+import { writeFilesAtomically } from '../../io/atomic.ts';
+import { loadBundle, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
+import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema } from '../../sim/report.ts';
+import { fail } from '../../util/errors.ts';
+import { loadInputCodes } from './golden.ts';
+import { intOption } from '../model-arg.ts';
+
+/** Ends a command with a given exit code after it has printed its own explanation (main() returns the code). */
+export class CommandExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function numberOption(flag: string, min: number, max: number): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!v.trim() || !Number.isFinite(n) || n < min || n > max) fail(`${flag} must be a number in ${min}..${max}, got "${v}"`);
+    return n;
+  };
+}
+
+function addressOption(v: string): number {
+  const n = Number(v);
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(v.trim()) || !Number.isSafeInteger(n) || n % 4096 !== 0) fail(`--base must be a multiple of 4096 (decimal or 0x hex), got "${v}"`);
+  return n;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+function printLayers(r: SimResult): void {
+  console.log(`${'layer'.padEnd(22)}${'op'.padEnd(10)}${'desc'.padStart(5)}${'MACs'.padStart(12)}${'cycles'.padStart(11)}${'loader wait'.padStart(12)}${'MAC/cycle'.padStart(10)}  bit-exact`);
+  for (const l of r.layers)
+    console.log(`${l.name.padEnd(22)}${l.op.padEnd(10)}${String(l.descriptors).padStart(5)}${String(l.macs).padStart(12)}${String(l.cycles).padStart(11)}${String(l.loaderWaitCycles).padStart(12)}${(l.cycles ? (l.macs / l.cycles).toFixed(1) : '-').padStart(10)}  ${l.match ? 'yes' : 'NO'}`);
+  console.log('');
+}
+
+export function registerSim(program: Command): void {
+  program
+    .command('sim <dir>')
+    .description('run the generated accelerator in a bundle folder (codenet bundle) in Verilator (or Icarus) and compare every tensor with the golden model')
+    .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
+    .addOption(new Option('--simulator <name>', 'RTL simulator').choices(['verilator', 'icarus']).default('verilator'))
+    .option('--trace <out.fst>', 'write an FST waveform (a separate build with trace support; slow and large)')
+    .option('--layers', 'print cycles, loader wait and bit-exactness per layer')
+    .option('--latency <cycles>', 'DDR model read latency (default: the board\'s, at the config\'s clock)', intOption('--latency', 0, 100_000))
+    .option('--bandwidth <GBps>', 'DDR model bandwidth in GB/s, 0 = unlimited (default: the board\'s DDR)', numberOption('--bandwidth', 0, 1000))
+    .option('--max-cycles <n>', 'give up after this many cycles without the interrupt', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
+    .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
+    .action(async (dir: string, opts: { input?: string; simulator: 'verilator' | 'icarus'; trace?: string; layers?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
+      const bundle = loadBundle(dir);
+      const inputCodes = opts.input ? loadInputCodes(bundle.model, opts.input, 0) : undefined;
+      let r: SimResult;
+      try {
+        r = await runSimulation({
+          dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, latency: opts.latency,
+          bytesPerCycle: opts.bandwidth === undefined ? undefined : (opts.bandwidth * 1e9) / (bundle.hw.clockMHz * 1e6),
+          maxCycles: opts.maxCycles, base: opts.base,
+        });
+      } catch (e) {
+        if (!(e instanceof SimulationError)) throw e;
+        process.stderr.write(`codenet: simulation of ${dir} failed: ${e.message}\n`);
+        throw new CommandExit(1);
+      }
+      const report = SimReportSchema.parse({ format: SIM_REPORT_FORMAT, version: SIM_REPORT_VERSION, ...r });
+      writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
+
+      if (opts.layers) printLayers(r);
+      const bw = r.ddrModel.bytesPerCycle ? `${r.ddrModel.bytesPerCycle.toFixed(2)} B/cycle` : 'unlimited bandwidth';
+      console.log(`${r.model} on ${r.board} at ${r.clockMHz} MHz, ${r.simulator === 'icarus' ? 'Icarus Verilog' : 'Verilator'} (DDR model: ${bw}, read latency ${r.ddrModel.latency} cycles, base ${r.ddrModel.base})`);
+      console.log(`total cycles ${r.totalCycles}, ${r.fps.toFixed(1)} FPS, MAC utilisation ${pct(r.macUtilisation)}, DDR ${(r.ddr.bytesRead / 1e6).toFixed(2)} MB read, ${(r.ddr.bytesWritten / 1e6).toFixed(2)} MB written`);
+      console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s); report: ${join(dir, 'sim-report.json')}`);
+      const m = r.firstMismatch;
+      if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements`);
+      console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, RTL ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);
+      throw new CommandExit(1);
+    });
+}

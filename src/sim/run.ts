@@ -1,0 +1,221 @@
+/**
+ * `codenet sim`: runs a simulation bundle (src/sim/bundle.ts) in Verilator and checks that the RTL
+ * computed exactly what the golden model computes. The testbench is built from the bundle's own
+ * rtl/ and sim/ (cached by a hash of every input, src/sim/verilator.ts), runs the driver's
+ * sequence on the image and dumps the memory; every tensor is then read back through the memory
+ * map and compared element by element with runGolden, in layer order.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Model } from '../ir/model.ts';
+import { loadModelFile } from '../ir/load.ts';
+import { loadHwConfig, peakMacsPerCycle, type HwConfig } from '../hw/config.ts';
+import { MemoryMapSchema, type MemoryMap } from '../compiler/memory-map.ts';
+import { bufferBytes, inputBuffer, inputBufferBytes, readTensor } from '../compiler/tensors.ts';
+import { runGolden } from '../golden/run.ts';
+import { layerMacs } from '../info/summary.ts';
+import { TOP_MODULE } from '../gen/rtl.ts';
+import { describeZodIssues, fail } from '../util/errors.ts';
+import { COUNTER_KEYS, DDR_MODEL_HEADER, LINK_BASE, buildTestbench, ddrDefaults, runTestbench, type TbOutput } from './testbench.ts';
+import { runIcarus } from './icarus.ts';
+import { compareWithGolden } from './compare.ts';
+import type { SimReport } from './report.ts';
+
+export { SimulationError } from './testbench.ts';
+
+export interface SimOptions {
+  /** The bundle folder (rtl/, sim/, data/). */
+  dir: string;
+  simulator?: 'verilator' | 'icarus';
+  /** Input image codes (HWC int8); default: the bundle's data/input.bin. */
+  inputCodes?: Int8Array;
+  /** Where inputCodes came from, for the report. */
+  inputName?: string;
+  /** Write an FST waveform here (a separate, slower build with trace support). */
+  trace?: string;
+  /** DDR model read latency in cycles; default: the board's, scaled to the clock. */
+  latency?: number;
+  /** DDR model bandwidth in bytes per cycle (0 = unlimited); default: the board's DDR at the clock. */
+  bytesPerCycle?: number;
+  /** Physical address the image is linked at; default LINK_BASE. */
+  base?: number;
+  maxCycles?: number;
+  /** The bundle already loaded by loadBundle(dir) (saves reading it twice). */
+  bundle?: Bundle;
+}
+
+/** The report without its format header. */
+export type SimResult = Omit<SimReport, 'format' | 'version'>;
+
+export interface Bundle {
+  dir: string;
+  hw: HwConfig;
+  model: Model;
+  map: MemoryMap;
+  rtl: string[];
+  testbench: string;
+}
+
+const REQUIRED = ['data/hw.json', 'data/model.json', 'data/memory-map.json', 'data/memory.bin', 'data/relocs.bin', 'data/input.bin',
+  `rtl/${TOP_MODULE}.v`, 'sim/tb_codenet.cpp', `sim/${DDR_MODEL_HEADER}`];
+
+/** Reads and cross-checks a bundle's data/ files; every problem names the file. */
+export function loadBundle(dirArg: string): Bundle {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    fail(`simulation folder ${dirArg} does not exist; create one with "codenet bundle <model> -o ${dirArg}"`);
+  const missing = REQUIRED.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length)
+    fail(`${dirArg} is not a complete simulation bundle: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing; (re)create it with "codenet bundle <model> -o ${dirArg}"`);
+  const hw = loadHwConfig(join(dir, 'data/hw.json'));
+  const model = loadModelFile(join(dir, 'data/model.json'));
+  const mapPath = join(dirArg, 'data/memory-map.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(join(dir, 'data/memory-map.json'), 'utf8'));
+  } catch (e) {
+    fail(`${mapPath} is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = MemoryMapSchema.safeParse(json);
+  if (!parsed.success) fail(describeZodIssues(mapPath, parsed.error.issues));
+  const map = parsed.data;
+  if (map.model !== model.name) fail(`${mapPath}: field "model" is "${map.model}" but data/model.json is "${model.name}"; regenerate the bundle`);
+  if (map.lanes !== hw.lanes || map.beatBytes !== hw.axiDataBits / 8 || map.pwOutputs !== hw.pwOutputs)
+    fail(`${mapPath}: lanes ${map.lanes}, beatBytes ${map.beatBytes}, pwOutputs ${map.pwOutputs} do not match data/hw.json (${hw.lanes}, ${hw.axiDataBits / 8}, ${hw.pwOutputs}); regenerate the bundle`);
+  const size = (f: string) => statSync(join(dir, f)).size;
+  if (size('data/memory.bin') !== map.fileBytes) fail(`${join(dirArg, 'data/memory.bin')} holds ${size('data/memory.bin')} bytes, field "fileBytes" of data/memory-map.json says ${map.fileBytes}; regenerate the bundle`);
+  if (size('data/relocs.bin') % 4) fail(`${join(dirArg, 'data/relocs.bin')} holds ${size('data/relocs.bin')} bytes, not a whole number of uint32 offsets`);
+  const inBytes = bufferBytes(map, inputBuffer(map));
+  if (size('data/input.bin') !== inBytes) fail(`${join(dirArg, 'data/input.bin')} holds ${size('data/input.bin')} bytes, the input buffer "${map.input.buffer}" of data/memory-map.json needs ${inBytes}`);
+  const rtl = readdirSync(join(dir, 'rtl')).filter((f) => f.endsWith('.v')).sort().map((f) => join(dir, 'rtl', f));
+  return { dir, hw, model, map, rtl, testbench: join(dir, 'sim/tb_codenet.cpp') };
+}
+
+/** The input codes of data/input.bin (the inverse of writeInput). */
+export function bundleInputCodes(b: Bundle): Int8Array {
+  const mem = new Uint8Array(b.map.imageBytes);
+  mem.set(readFileSync(join(b.dir, 'data/input.bin')), inputBuffer(b.map).offset);
+  return readTensor(b.map, mem, b.map.input.tensor) as Int8Array;
+}
+
+function checkNumber(what: string, v: number | undefined, min: number, max: number): void {
+  if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max)) fail(`${what} must be a number in ${min}..${max}, got ${v}`);
+}
+
+/** What one simulator run left behind, whichever simulator ran it. */
+interface RawRun {
+  dump: Uint8Array;
+  /** 4-state simulators: 1 for each byte of the dump that was X. */
+  xMask?: Uint8Array;
+  cycles: number;
+  counters: Record<string, number>;
+  ddr: { bytesRead: number; bytesWritten: number };
+  ddrModel: { latency: number; bytesPerCycle: number; base: string };
+  wallSeconds: number;
+  simCycles: number;
+}
+
+async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number): Promise<RawRun> {
+  const { hw, map } = b;
+  const ddr = ddrDefaults(hw);
+  const tty = process.stderr.isTTY === true && !process.env.CI;
+  if (tty) process.stderr.write(`building the Verilator model of ${o.dir}/rtl (cached after the first build)...\r`);
+  const exe = buildTestbench(b.rtl, b.testbench, join(b.dir, 'sim'), !!o.trace);
+  if (tty) process.stderr.write('\x1b[2K\r');
+  let input = join(b.dir, 'data/input.bin');
+  if (o.inputCodes) writeFileSync((input = join(run, 'input.bin')), inputBufferBytes(map, hw, o.inputCodes));
+  const dumpPath = join(run, 'dump.bin');
+  const tb: TbOutput = await runTestbench(exe, {
+    image: join(b.dir, 'data/memory.bin'), relocs: join(b.dir, 'data/relocs.bin'), imageBytes: map.imageBytes, input,
+    inputOffset: inputBuffer(map).offset, statsOffset: map.stats.offset, programLen: map.program.descriptors, dump: dumpPath, base,
+    latency: o.latency ?? ddr.latency, bytesPerCycle: o.bytesPerCycle ?? ddr.bytesPerCycle, maxCycles: o.maxCycles, trace: o.trace && resolve(o.trace),
+  });
+  return {
+    dump: new Uint8Array(readFileSync(dumpPath)), cycles: tb.cycles, counters: tb.counters, ddr: { bytesRead: tb.ddr.bytesRead, bytesWritten: tb.ddr.bytesWritten },
+    ddrModel: { latency: tb.latency, bytesPerCycle: tb.bytesPerCycle, base: tb.base }, wallSeconds: tb.wallSeconds, simCycles: tb.simCycles,
+  };
+}
+
+/**
+ * Icarus runs the same RTL (the bundle's rtl/) in 4-state logic. Memory nobody has written (the
+ * tensor buffers) starts as X, so a read of it or an uninitialised register shows up in the dump.
+ * Its DDR model has latency but no bandwidth limit; it is slow (~500 cycles/s): small models only.
+ */
+async function runIcarusBundle(b: Bundle, o: SimOptions, base: number, codes: Int8Array): Promise<RawRun> {
+  if (o.trace) fail('--trace needs --simulator verilator (Icarus writes VCD only through the test API)');
+  const { hw, map } = b;
+  const image = new Uint8Array(map.imageBytes);
+  image.set(readFileSync(join(b.dir, 'data/memory.bin')));
+  const dv = new DataView(image.buffer);
+  const relocs = readFileSync(join(b.dir, 'data/relocs.bin'));
+  for (let i = 0; i < relocs.length; i += 4) {
+    const off = relocs.readUInt32LE(i);
+    dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(base), true);
+  }
+  const inBuf = inputBuffer(map);
+  image.set(inputBufferBytes(map, hw, codes), inBuf.offset);
+  const rtlFiles = Object.fromEntries(b.rtl.map((f) => [`rtl/${f.slice(f.lastIndexOf('/') + 1)}`, readFileSync(f, 'utf8')]));
+  const latency = o.latency ?? 8;
+  const r = await runIcarus({
+    hw, rtlFiles, image, base, programLen: map.program.descriptors, latency, maxCycles: o.maxCycles ?? 50_000_000,
+    xRanges: [[map.fileBytes, inBuf.offset], [inBuf.offset + bufferBytes(map, inBuf), map.imageBytes]],
+  });
+  const counters = Object.fromEntries(COUNTER_KEYS.map((k, i) => [k, r.counters[i]]));
+  return {
+    dump: r.memory, xMask: r.xMask, cycles: r.cycles, counters, ddr: { bytesRead: counters.bytesRead, bytesWritten: counters.bytesWritten },
+    ddrModel: { latency, bytesPerCycle: 0, base: `0x${base.toString(16)}` }, wallSeconds: r.wallSeconds, simCycles: r.cycles,
+  };
+}
+
+/** Builds (cached), runs and checks one simulation of a bundle. */
+export async function runSimulation(o: SimOptions): Promise<SimResult> {
+  const simulator = o.simulator ?? 'verilator';
+  checkNumber('latency', o.latency, 0, 100_000);
+  checkNumber('bytes per cycle', o.bytesPerCycle, 0, 1e6);
+  checkNumber('max cycles', o.maxCycles, 1, Number.MAX_SAFE_INTEGER);
+  const b = o.bundle ?? loadBundle(o.dir);
+  const { hw, model, map } = b;
+  const codes = o.inputCodes ?? bundleInputCodes(b);
+  const inT = model.tensors.get(model.inputs[0])!;
+  if (codes.length !== inT.shape.reduce((a, v) => a * v, 1)) fail(`input holds ${codes.length} codes, model input "${inT.name}" of shape [${inT.shape}] needs ${inT.shape.reduce((a, v) => a * v, 1)}`);
+  const base = o.base ?? LINK_BASE;
+
+  const run = mkdtempSync(join(tmpdir(), 'codenet-sim-'));
+  try {
+    const raw = simulator === 'icarus' ? await runIcarusBundle(b, o, base, codes) : await runVerilator(b, o, run, base);
+    if (raw.dump.length !== map.imageBytes) throw new Error(`the simulation dumped ${raw.dump.length} bytes, expected ${map.imageBytes}`);
+    const golden = runGolden(model, new Map([[model.inputs[0], codes]]), { keepAll: true });
+    const cmp = compareWithGolden(model, map, raw.dump, golden, raw.xMask);
+    const stats = new DataView(raw.dump.buffer, raw.dump.byteOffset + map.stats.offset, map.stats.bytes);
+    const word = (i: number, w: number) => stats.getUint32(i * map.beatBytes + 4 * w, true);
+    const mapLayers = new Map(map.layers.map((l) => [l.name, l.descriptors]));
+    const layers = model.layers.map((l) => {
+      const ds = mapLayers.get(l.name) ?? [];
+      return {
+        name: l.name, op: l.op, descriptors: ds.length,
+        cycles: ds.reduce((a, i) => a + word(i, 0), 0), loaderWaitCycles: ds.reduce((a, i) => a + word(i, 1), 0),
+        macs: layerMacs(l, model), match: !cmp.badLayers.has(l.name),
+      };
+    });
+    const macs = layers.reduce((a, l) => a + l.macs, 0);
+    const cycles = raw.cycles;
+    return {
+      model: model.name, board: hw.board, clockMHz: hw.clockMHz, simulator,
+      input: o.inputCodes ? (o.inputName ?? '(given codes)') : 'data/input.bin',
+      ddrModel: raw.ddrModel,
+      match: !cmp.firstMismatch,
+      compared: { tensors: cmp.tensors, elements: cmp.elements },
+      ...(cmp.firstMismatch ? { firstMismatch: cmp.firstMismatch } : {}),
+      layers, totalCycles: cycles,
+      fps: cycles ? (hw.clockMHz * 1e6) / cycles : 0,
+      macUtilisation: cycles ? macs / (cycles * peakMacsPerCycle(hw)) : 0,
+      ddr: raw.ddr,
+      counters: raw.counters,
+      wallSeconds: raw.wallSeconds,
+      cyclesPerSecond: raw.wallSeconds > 0 ? raw.simCycles / raw.wallSeconds : 0,
+    };
+  } finally {
+    rmSync(run, { recursive: true, force: true });
+  }
+}

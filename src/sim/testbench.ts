@@ -1,0 +1,169 @@
+/**
+ * The one Verilator testbench of the accelerator (templates/sim/tb_codenet.cpp.hbs): rendered from
+ * the hardware config alone (so one build serves every model on that config), built with the RTL
+ * (cached by a hash of its inputs, src/sim/verilator.ts) and run as a child process. Used by
+ * runAccelerator (tests, verify, bench), by `codenet sim` on a generated folder and, without
+ * codenet, by the folder's sim/Makefile.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { boardOf, type HwConfig } from '../hw/config.ts';
+import { COUNTERS, CODENET_VERSION, HW_VERSION, TOP_MODULE, addressBits, renderRtl } from '../gen/rtl.ts';
+import { PROJECT_ROOT } from '../util/paths.ts';
+import { progress } from '../util/progress.ts';
+import { renderTemplate } from '../util/templates.ts';
+import { buildVerilated } from './verilator.ts';
+
+/** Where the testbench links the image unless told otherwise (inside the PS DDR of every board). */
+export const LINK_BASE = 0x1000_0000;
+
+/** Default cycle limit of a run: far above any zoo model at any clock (codenet-e takes ~3e7). */
+export const DEFAULT_MAX_CYCLES = 2_000_000_000;
+
+/** JSON key of each performance counter in the testbench's output: 'busy cycles' -> 'busyCycles'. */
+export const COUNTER_KEYS = COUNTERS.map((n) => n.replace(/ (\w)/g, (_, c: string) => c.toUpperCase()));
+
+/** Header the testbench includes; copied into generated folders beside it. */
+export const DDR_MODEL_HEADER = 'axi_ddr_model.h';
+export const ddrModelSource = (): string => readFileSync(join(PROJECT_ROOT, 'sim', DDR_MODEL_HEADER), 'utf8');
+
+export interface DdrOptions {
+  /** Read latency in cycles (default: the board's, scaled to the clock). */
+  latency?: number;
+  /** Shared DDR bandwidth in bytes per cycle (default: the board's at the config's clock; 0 = unlimited). */
+  bytesPerCycle?: number;
+}
+
+/** DDR model defaults of the board: read latency scaled to the clock, bandwidth in bytes per cycle. */
+export function ddrDefaults(hw: HwConfig): Required<DdrOptions> {
+  const b = boardOf(hw);
+  return {
+    latency: Math.max(1, Math.round((b.readLatencyCycles * hw.clockMHz) / b.defaultClockMHz)),
+    bytesPerCycle: Number((b.ddrBytesPerSecond / (hw.clockMHz * 1e6)).toFixed(6)),
+  };
+}
+
+/** Template context shared by the testbench and the generated Makefile. */
+export function testbenchContext(hw: HwConfig): Record<string, unknown> {
+  const d = ddrDefaults(hw);
+  return {
+    codenetVersion: CODENET_VERSION, board: hw.board, clockMHz: hw.clockMHz,
+    dataBits: hw.axiDataBits, beatBytes: hw.axiDataBits / 8, addrBits: addressBits(hw),
+    versionHex: (HW_VERSION >>> 0).toString(16).padStart(8, '0'), numCounters: COUNTERS.length, counters: COUNTER_KEYS,
+    baseHex: LINK_BASE.toString(16).padStart(8, '0'), latency: d.latency, bytesPerCycle: d.bytesPerCycle,
+    ddrGBps: (boardOf(hw).ddrBytesPerSecond / 1e9).toFixed(2), maxCycles: DEFAULT_MAX_CYCLES,
+  };
+}
+
+export const renderTestbench = (hw: HwConfig): string => renderTemplate('sim/tb_codenet.cpp.hbs', testbenchContext(hw));
+
+/** Builds (or finds in the cache) the simulation of given RTL files and testbench. */
+export function buildTestbench(rtl: string[], testbench: string, includeDir: string, trace = false): string {
+  return buildVerilated({ top: TOP_MODULE, sources: rtl, cppSources: [testbench], includeDirs: [includeDir], trace });
+}
+
+/** Builds (or finds in the cache) the simulation of the accelerator generated for `hw`. */
+export function buildAccelSim(hw: HwConfig, trace = false): { exe: string; seconds: number } {
+  const t0 = performance.now();
+  const rtl = renderRtl(hw);
+  const root = join(PROJECT_ROOT, '.cache', 'sources');
+  mkdirSync(root, { recursive: true });
+  const dir = mkdtempSync(join(root, 'accel-'));
+  try {
+    mkdirSync(join(dir, 'rtl'));
+    for (const [p, text] of Object.entries(rtl)) writeFileSync(join(dir, p), text);
+    writeFileSync(join(dir, 'tb_codenet.cpp'), renderTestbench(hw));
+    writeFileSync(join(dir, DDR_MODEL_HEADER), ddrModelSource());
+    const exe = buildTestbench(Object.keys(rtl).map((p) => join(dir, p)), join(dir, 'tb_codenet.cpp'), dir, trace);
+    return { exe, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const uint = z.number().int().min(0);
+export const TbOutputSchema = z.object({
+  cycles: uint,
+  status: z.number().int(),
+  simCycles: uint,
+  wallSeconds: z.number().min(0),
+  base: z.string(),
+  latency: uint,
+  bytesPerCycle: z.number().min(0),
+  counters: z.record(z.string(), uint),
+  ddr: z.object({ bytesRead: uint, bytesWritten: uint, readBursts: uint, writeBursts: uint }),
+});
+export type TbOutput = z.infer<typeof TbOutputSchema>;
+
+/** The RTL run itself failed (timeout, STATUS.ERROR, AXI protocol error): a finding about the design. */
+export class SimulationError extends Error {
+  override readonly name = 'SimulationError';
+}
+
+const EXIT_MEANING: Record<number, string> = {
+  2: 'the testbench rejected its arguments or files',
+  3: 'timeout',
+  4: 'the accelerator reported an error',
+  5: 'AXI protocol error',
+  6: 'wrong accelerator version',
+};
+
+export interface TbRun {
+  image: string;
+  relocs: string;
+  imageBytes: number;
+  input: string;
+  inputOffset: number;
+  statsOffset: number;
+  programLen: number;
+  dump: string;
+  base?: number;
+  latency: number;
+  bytesPerCycle: number;
+  maxCycles?: number;
+  trace?: string;
+}
+
+/** Runs a built testbench; resolves with its JSON line, or throws SimulationError with its message. */
+export function runTestbench(exe: string, r: TbRun): Promise<TbOutput> {
+  const tty = process.stderr.isTTY === true && !process.env.CI;
+  const args = [
+    '--image', r.image, '--relocs', r.relocs, '--image-bytes', String(r.imageBytes), '--input', r.input, '--input-offset', String(r.inputOffset),
+    '--stats-offset', String(r.statsOffset), '--program-len', String(r.programLen), '--dump', r.dump, '--base', `0x${(r.base ?? LINK_BASE).toString(16)}`,
+    '--latency', String(r.latency), '--bytes-per-cycle', String(r.bytesPerCycle), '--max-cycles', String(r.maxCycles ?? DEFAULT_MAX_CYCLES),
+    ...(r.trace ? ['--trace', r.trace] : []), ...(tty ? ['--progress'] : []),
+  ];
+  const bar = progress('simulating');
+  return new Promise((resolveRun, reject) => {
+    const p = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', errTail = '', partial = '';
+    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) {
+        const m = /^progress (\d+) (\d+) (\d+)$/.exec(l);
+        if (m) bar.update(Number(m[1]), r.programLen, `${m[1]}/${m[2]} descriptors, ${(Number(m[3]) / 1e6).toFixed(1)} M cycles`);
+        else errTail = (errTail + l + '\n').slice(-4000);
+      }
+    });
+    p.on('error', (e) => { bar.finish(); reject(e); });
+    p.on('close', (code, signal) => {
+      bar.finish();
+      const msg = (errTail + partial).trim();
+      if (code !== 0) {
+        const what = signal ? `killed by ${signal}` : `exit ${code}${EXIT_MEANING[code ?? -1] ? `: ${EXIT_MEANING[code!]}` : ''}`;
+        return reject(new SimulationError(`Verilator simulation failed (${what}). ${msg || '(no message)'}\nCommand: ${exe} ${args.join(' ')}`));
+      }
+      const line = out.trim().split('\n').pop() ?? '';
+      let json: unknown;
+      try { json = JSON.parse(line); } catch { return reject(new Error(`testbench printed no JSON result line; its output:\n${out}${msg}`)); }
+      const parsed = TbOutputSchema.safeParse(json);
+      if (!parsed.success) return reject(new Error(`testbench result line does not match its schema: ${line}`));
+      for (const k of COUNTER_KEYS) if (parsed.data.counters[k] === undefined) return reject(new Error(`testbench result has no counter "${k}"`));
+      resolveRun(parsed.data);
+    });
+  });
+}
