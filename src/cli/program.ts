@@ -9,6 +9,8 @@ import { registerPerf } from './commands/perf.ts';
 import { registerSim, CommandExit } from './commands/sim.ts';
 import { registerBundle } from './commands/bundle.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerGen } from './commands/gen.ts';
+import { registerSynth } from './commands/synth.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   registerBundle(program);
   registerSim(program);
   registerVerify(program);
+  registerGen(program);
+  registerSynth(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

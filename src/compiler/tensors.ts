@@ -78,3 +78,24 @@ export function relocBytes(relocs: Uint32Array): Uint8Array {
   relocs.forEach((off, i) => dv.setUint32(i * 4, off, true));
   return out;
 }
+
+/**
+ * How a host finds element (y, x, c) of a logical tensor in the image (what the drivers in sw/
+ * generate tables from): byte offset channelOffset[c] + ((y >> shift) * rowPixels[c] + (x >> shift)) * pixelStride[c],
+ * where shift is 1 for an upsampled tensor that is not stored (it reads its source).
+ */
+export interface TensorAddressing {
+  name: string;
+  shape: [number, number, number];
+  shift: number;
+  channelOffset: number[];
+  pixelStride: number[];
+  rowPixels: number[];
+}
+
+export function tensorAddressing(map: MemoryMap, name: string): TensorAddressing {
+  const t = findTensor(map, name);
+  const src = t.upsampleOf ? findTensor(map, t.upsampleOf) : t;
+  const { base, pixel, w } = channelAddressing(map, src);
+  return { name, shape: [t.shape[0], t.shape[1], t.shape[2]], shift: t.upsampleOf ? 1 : 0, channelOffset: base, pixelStride: pixel, rowPixels: w };
+}

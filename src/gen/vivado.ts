@@ -1,9 +1,14 @@
+import { boardOf, type HwConfig } from '../hw/config.ts';
 import { renderTemplate } from '../util/templates.ts';
+import { CODENET_VERSION, TOP_MODULE } from './rtl.ts';
 
 /**
  * vivado/create_project.tcl: the processing system and its wiring differ between Zynq UltraScale+
  * (zynq_ultra_ps_e: HPM0_FPD control master, HP0 data slave, pl_clk0) and Zynq-7000
- * (processing_system7: M_AXI_GP0, S_AXI_HP0, FCLK_CLK0); everything else is shared.
+ * (processing_system7: M_AXI_GP0, S_AXI_HP0, FCLK_CLK0, external DDR and MIO); everything else
+ * is shared. The accelerator enters the block design as an RTL module reference; its AXI
+ * interfaces are inferred from the port prefixes, clock, reset and interrupt from the
+ * X_INTERFACE attributes of the generated top.
  */
 export interface VivadoTarget {
   board: string;
@@ -15,15 +20,12 @@ export interface VivadoTarget {
   axiDataBits: number;
 }
 
-export interface AccelPorts {
-  top: string;
-  clk: string;
-  resetn: string;
-  /** AXI4-Lite slave interface name (bus prefix). */
-  ctrl: string;
-  /** AXI4 master interface name (bus prefix). */
-  mem: string;
-  irq: string;
+/** Port and interface names of the generated top (templates/verilog/codenet_accel.v.hbs). */
+export const ACCEL_PORTS = { top: TOP_MODULE, clk: 'clk', resetn: 'rst_n', ctrl: 's_axil', mem: 'm_axi', irq: 'irq' } as const;
+
+export function vivadoTarget(hw: HwConfig): VivadoTarget {
+  const b = boardOf(hw);
+  return { board: b.name, part: b.part, boardPart: b.boardPart, family: b.family, clockMHz: hw.clockMHz, axiDataBits: hw.axiDataBits };
 }
 
 /** Where the control registers sit in the PS address map; the driver header uses the same value. */
@@ -56,12 +58,13 @@ function psConfig(t: VivadoTarget) {
   };
 }
 
-export function renderVivadoProject(t: VivadoTarget, ports: AccelPorts, rtlFiles: string[], codenetVersion: string): string {
+export function renderVivadoProject(t: VivadoTarget, rtlFiles: string[], codenetVersion = CODENET_VERSION): string {
+  const ports = ACCEL_PORTS;
   const ctrl = controlBase(t.family);
   const project = `codenet_${t.board.replace(/[^A-Za-z0-9]/g, '_')}`;
   return renderTemplate('vivado/create_project.tcl.hbs', {
     codenetVersion, board: t.board, part: t.part, boardPart: t.boardPart, clockMHz: t.clockMHz, axiDataBits: t.axiDataBits,
-    project, design: 'codenet_bd', xsaName: `${project}.xsa`, top: ports.top, ports, rtlFiles: [...rtlFiles].sort(),
+    project, design: 'codenet_bd', xsaName: `${project}.xsa`, top: ports.top, ports, xc7: t.family === 'xc7', rtlFiles: [...rtlFiles].sort(),
     ps: psConfig(t), ctrlBaseHex: `0x${ctrl.base.toString(16).toUpperCase().padStart(8, '0')}`, ctrlRange: ctrl.range,
   });
 }

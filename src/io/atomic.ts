@@ -88,3 +88,28 @@ function moveInto(staged: string, target: string, names: string[], backup: strin
     throw e;
   }
 }
+
+/**
+ * Replaces the whole folder `dir` with exactly `files` (a generated folder: no stale files from an
+ * earlier run). The new folder is staged beside it and swapped in with two renames; on any error
+ * the old folder is left as it was.
+ */
+export function replaceDirAtomically(dir: string, files: ReadonlyArray<OutputFile>): void {
+  const target = resolve(dir);
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(join(parent, `.${basename(target)}.tmp-`));
+  try {
+    const staged = join(tmp, 'new');
+    writeFilesAtomically(staged, files);
+    if (existsSync(target)) renameSync(target, join(tmp, 'old'));
+    try {
+      renameSync(staged, target);
+    } catch (e) {
+      if (existsSync(join(tmp, 'old'))) renameSync(join(tmp, 'old'), target);
+      throw e;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

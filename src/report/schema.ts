@@ -25,7 +25,8 @@ export const ReportSchema = z.object({
   resources: z.object({
     tool: z.string(),
     family: z.string(),
-    seconds: z.number().nonnegative(),
+    /** Synthesis wall time; left out of generated reports (it differs between machines). */
+    seconds: z.number().nonnegative().optional(),
     total: ResourcesSchema,
     budget: ResourcesSchema.omit({ lutMemory: true }),
     /** Utilisation caps as fractions (FINN-style), e.g. lut 0.8. */

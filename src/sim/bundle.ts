@@ -14,7 +14,7 @@
 import type { Model } from '../ir/model.ts';
 import { serializeModel } from '../ir/save.ts';
 import type { HwConfig } from '../hw/config.ts';
-import { compileModel } from '../compiler/compile.ts';
+import { compileModel, type Compiled } from '../compiler/compile.ts';
 import { inputBuffer, inputBufferBytes, relocBytes } from '../compiler/tensors.ts';
 import { renderRtl } from '../gen/rtl.ts';
 import { writeFilesAtomically } from '../io/atomic.ts';
@@ -24,8 +24,7 @@ import { DDR_MODEL_HEADER, ddrModelSource, renderTestbench, testbenchContext } f
 export type BundleFiles = Record<string, string | Uint8Array>;
 
 /** Renders the whole bundle for a model, a hardware config and the input image (int8 codes, HWC). */
-export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Array): BundleFiles {
-  const c = compileModel(model, hw);
+export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Array, c: Compiled = compileModel(model, hw)): BundleFiles {
   const ctx = {
     ...testbenchContext(hw), model: model.name,
     imageBytes: c.map.imageBytes, inputOffset: inputBuffer(c.map).offset, statsOffset: c.map.stats.offset, programLen: c.map.program.descriptors,

@@ -26,6 +26,8 @@ export interface SynthResult {
   seconds: number;
   total: Resources;
   modules: Record<string, Resources>;
+  /** Read from the cache (seconds is then the original run's). */
+  cached?: boolean;
 }
 
 // LUTs per distributed-memory primitive (UG574/UG474).
@@ -68,7 +70,7 @@ export async function synthesize(files: Record<string, string>, top: string, fam
   const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules/@yowasp/yosys/package.json'), 'utf8')) as { version: string };
   h.update(pkg.version);
   const cacheFile = join(cacheDir, `${top}-${family}-${h.digest('hex').slice(0, 20)}.json`);
-  if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as SynthResult;
+  if (existsSync(cacheFile)) return { ...(JSON.parse(readFileSync(cacheFile, 'utf8')) as SynthResult), cached: true };
 
   const t0 = performance.now();
   let log = '';

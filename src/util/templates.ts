@@ -13,6 +13,7 @@ hb.registerHelper('fixed', (v: number, digits: number) => (typeof v === 'number'
 hb.registerHelper('pct', (v: number) => (typeof v === 'number' ? `${(100 * v).toFixed(1)}%` : ''));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hb.registerHelper('add', (a: number, b: number) => a + b);
+hb.registerHelper('join', (v: unknown[], sep: unknown) => v.join(typeof sep === 'string' ? sep : ', '));
 hb.registerHelper('int', (v: number) => (typeof v === 'number' ? Math.round(v).toLocaleString('en-US') : ''));
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();

@@ -4,6 +4,7 @@ import { writeFilesAtomically } from '../../io/atomic.ts';
 import { loadBundle, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
 import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema } from '../../sim/report.ts';
 import { fail } from '../../util/errors.ts';
+import { updateReport, withSimulation } from '../../report/update.ts';
 import { loadInputCodes } from './golden.ts';
 import { intOption } from '../model-arg.ts';
 
@@ -40,7 +41,7 @@ function printLayers(r: SimResult): void {
 export function registerSim(program: Command): void {
   program
     .command('sim <dir>')
-    .description('run the generated accelerator in a bundle folder (codenet bundle) in Verilator (or Icarus) and compare every tensor with the golden model')
+    .description('run the accelerator of a generated folder (codenet gen or codenet bundle) in Verilator (or Icarus) and compare every tensor with the golden model')
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
     .addOption(new Option('--simulator <name>', 'RTL simulator').choices(['verilator', 'icarus']).default('verilator'))
     .option('--trace <out.fst>', 'write an FST waveform (a separate build with trace support; slow and large)')
@@ -66,12 +67,13 @@ export function registerSim(program: Command): void {
       }
       const report = SimReportSchema.parse({ format: SIM_REPORT_FORMAT, version: SIM_REPORT_VERSION, ...r });
       writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
+      const reported = updateReport(dir, (x) => withSimulation(x, report));
 
       if (opts.layers) printLayers(r);
       const bw = r.ddrModel.bytesPerCycle ? `${r.ddrModel.bytesPerCycle.toFixed(2)} B/cycle` : 'unlimited bandwidth';
       console.log(`${r.model} on ${r.board} at ${r.clockMHz} MHz, ${r.simulator === 'icarus' ? 'Icarus Verilog' : 'Verilator'} (DDR model: ${bw}, read latency ${r.ddrModel.latency} cycles, base ${r.ddrModel.base})`);
       console.log(`total cycles ${r.totalCycles}, ${r.fps.toFixed(1)} FPS, MAC utilisation ${pct(r.macUtilisation)}, DDR ${(r.ddr.bytesRead / 1e6).toFixed(2)} MB read, ${(r.ddr.bytesWritten / 1e6).toFixed(2)} MB written`);
-      console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s); report: ${join(dir, 'sim-report.json')}`);
+      console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s); report: ${join(dir, 'sim-report.json')}${reported ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
       const m = r.firstMismatch;
       if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements`);
       console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, RTL ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);

@@ -1,0 +1,62 @@
+import { Option, type Command } from 'commander';
+import { join } from 'node:path';
+import { peakMacsPerCycle } from '../../hw/config.ts';
+import { modelPerf } from '../../perf/model.ts';
+import { checkOutputDir, generateZynq, writeGenerated } from '../../gen/zynq.ts';
+import { intOption, resolveModel } from '../model-arg.ts';
+import { hwFromOptions } from './perf.ts';
+import { loadInputCodes } from './golden.ts';
+import { addCapOptions, capsFromOptions, type CapOptions } from './caps-options.ts';
+import { printResources } from './synth.ts';
+
+interface GenOpts extends CapOptions {
+  target: 'zynq';
+  board: string;
+  model: string;
+  hw?: string;
+  clock?: number;
+  out?: string;
+  force?: boolean;
+  synth: boolean;
+  seed: number;
+  input?: string;
+}
+
+/** `codenet gen --target zynq`: the folder a hardware engineer builds, simulates and runs (docs/outputs.md). */
+export function registerGen(program: Command): void {
+  const cmd = program
+    .command('gen')
+    .description('generate the accelerator deliverable: RTL, testbench, Vivado project, drivers, memory image and reports')
+    .addOption(new Option('--target <target>', 'what to generate').choices(['zynq']).makeOptionMandatory())
+    .option('--board <name>', 'board preset: ultra96v2, zcu104, kv260, pynq-z2', 'ultra96v2')
+    .option('--model <name|file>', 'zoo model (seeded random weights) or integer model file', 'codenet-a')
+    .option('--hw <config.json>', 'hardware config file (fields not given come from its board preset)')
+    .option('--clock <MHz>', 'fabric clock (default: the board\'s)', intOption('--clock', 1, 2000))
+    .option('-o, --out <dir>', 'output folder (default ./build/codenet-<model>-<board>)')
+    .option('--force', 'replace a non-empty folder that codenet gen did not create')
+    .option('--no-synth', 'skip the Yosys resource estimate (and its caps)')
+    .option('--seed <n>', 'seed of a zoo model\'s weights and of the sample input', intOption('--seed', 0, 2 ** 31 - 1), 0)
+    .option('--input <file>', 'sample input .npy for data/input.bin (uint8 RGB [H,W,3] or int8 codes; default: a seeded random image)');
+  addCapOptions(cmd).action(async (o: GenOpts) => {
+    const model = resolveModel(o.model, { seed: o.seed });
+    const hw = hwFromOptions(o);
+    const out = o.out ?? join('build', `codenet-${model.name}-${hw.board}`);
+    checkOutputDir(out, !!o.force);
+    const codes = loadInputCodes(model, o.input, o.seed);
+    const tty = process.stderr.isTTY === true && !process.env.CI;
+    if (tty && o.synth) process.stderr.write('compiling, rendering and synthesizing with Yosys (minutes on the first run, cached after)...\n');
+    const t0 = performance.now();
+    const g = await generateZynq({ model, hw, inputCodes: codes, synth: o.synth, caps: capsFromOptions(o) });
+    writeGenerated(out, g.files);
+    const perf = modelPerf(model, hw, peakMacsPerCycle(hw));
+    const bytes = g.files.reduce((a, f) => a + f.data.length, 0);
+    console.log(`wrote ${out}: ${g.files.length} files, ${(bytes / 1e6).toFixed(1)} MB (${model.name} on ${hw.board} at ${hw.clockMHz} MHz, ${g.compiled.descriptors.length} descriptors) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (g.synth) printResources(g.synth, false);
+    else console.log('resources: not estimated (--no-synth); run codenet synth ' + out);
+    console.log(`expected: ${perf.cycles.toLocaleString('en-US')} cycles per frame, ${perf.fps.toFixed(1)} FPS, MAC utilisation ${(100 * perf.macUtilisation).toFixed(1)}%, DDR ${(perf.ddrBytes / 1e6).toFixed(1)} MB per frame (analytic model)`);
+    console.log(`next:
+  codenet sim ${out}                  simulate in Verilator, compare every tensor with the golden model (or: make -C ${join(out, 'sim')})
+  (cd ${out} && vivado -mode batch -source vivado/create_project.tcl)   bitstream, .xsa and .hwh in vivado/output
+  open ${join(out, 'report/report.html')}`);
+  });
+}
