@@ -4,9 +4,10 @@
  * with its relocations and memory map. Layers are compiled in the model's topological order:
  *
  * - every compute layer's output gets a fresh buffer (never reused);
- * - split, concat and upsample only change channel maps (views); shuffle is stored by PW
- *   permutation passes; a view that cannot be read as it stands (an upsampled tensor that is
- *   split, concatenated or upsampled again) is first stored by a PW copy pass;
+ * - split, concat, shuffle and upsample only change channel maps (views): consumers fold the
+ *   permutation into their weight order or per-lane parameters; a view that cannot be read as it
+ *   stands (an upsampled tensor that is split, concatenated or upsampled again, or a view over
+ *   more than eight buffers) is first stored by a PW copy pass;
  * - a consumer reads its input through up to eight sources, one contiguous group range per buffer.
  *
  * Every model-does-not-fit condition is a UserError naming the layer and the limit.
@@ -258,6 +259,14 @@ class Compiler {
     return { buf, ids };
   }
 
+  /** Stores a view compactly in a fresh buffer (a PW copy pass) and makes the tensor refer to it. */
+  store(li: number, at: string, t: string): number[] {
+    const v = this.view(t);
+    const { buf, ids } = this.emitCopy(li, at, t, v, v.chans.map((_, c) => c), t);
+    this.state.set(t, { channels: v.chans.map((_, c): Ref => [buf.name, c]) });
+    return ids;
+  }
+
   /** Replaces an upsampled (unstored) tensor by a stored copy, so it can be split, concatenated or upsampled. */
   materialize(li: number, at: string, t: string): number[] {
     if (!this.state.get(t)!.upsampleOf) return [];
@@ -426,15 +435,25 @@ class Compiler {
       }
       case 'concat': {
         const ids = l.inputs.flatMap((t) => this.materialize(li, at, t));
+        // Keep the result readable by one descriptor: store the most scattered inputs compactly
+        // until at most eight buffers remain.
+        const spread = (t: string) => new Set(this.view(t).chans.map(([b]) => b)).size;
+        const total = () => new Set(l.inputs.flatMap((t) => this.view(t).chans.map(([b]) => b))).size;
+        for (const t of [...l.inputs].sort((a, b) => spread(b) - spread(a))) {
+          if (total() <= MAX_SOURCES) break;
+          if (spread(t) > 1) ids.push(...this.store(li, at, t));
+        }
         this.state.set(y, { channels: l.inputs.flatMap((t) => this.state.get(t)!.channels!) });
         return ids;
       }
       case 'shuffle': {
+        // A permutation of the channel map: consumers fold it into their weight order (1x1) or
+        // per-lane parameters (depthwise); nothing runs.
+        const ids = this.materialize(li, at, x);
+        const ch = this.state.get(x)!.channels!;
         const c = yT.shape[2], half = c / 2;
-        const perm = Array.from({ length: c }, (_, k) => (k % 2) * half + (k >> 1));
-        const cp = this.emitCopy(li, at, x, this.view(x), perm, y);
-        this.state.set(y, { channels: perm.map((_, k): Ref => [cp.buf.name, k]) });
-        return cp.ids;
+        this.state.set(y, { channels: Array.from({ length: c }, (_, k) => ch[(k % 2) * half + (k >> 1)]) });
+        return ids;
       }
     }
   }
