@@ -15,7 +15,6 @@ import { MemoryMapSchema } from '../src/compiler/memory-map.ts';
 import { readTensor, writeInput } from '../src/compiler/tensors.ts';
 import { runGolden } from '../src/golden/run.ts';
 import { ReportSchema } from '../src/report/schema.ts';
-import { LINK_BASE } from '../src/sim/testbench.ts';
 import { GEN_MARKER } from '../src/gen/zynq.ts';
 import { imageCodes, randomImage } from '../src/zoo/image.ts';
 
@@ -123,7 +122,7 @@ describe('sw/: drivers', () => {
     const want = new Uint8Array(c.imageBytes);
     want.set(c.image);
     const dv = new DataView(want.buffer);
-    for (const off of c.relocs) dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(0x2000_0000 - LINK_BASE), true);
+    for (const off of c.relocs) dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(0x2000_0000), true);
     writeInput(c.map, want, codes, hw);
     expect(Buffer.from(readFileSync(join(work, 'loaded.bin'))).equals(Buffer.from(want))).toBe(true);
 

@@ -6,7 +6,6 @@ import { ADDR_WORD, MAX_SOURCES, srcAddrWord } from '../compiler/descriptor.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { COUNTERS, CODENET_VERSION, HW_VERSION } from './rtl.ts';
 import { controlBase } from './vivado.ts';
-import { LINK_BASE } from '../sim/testbench.ts';
 
 /**
  * sw/: the register map header, the Linux user-space C driver with an example and a Makefile, and
@@ -42,7 +41,7 @@ export function renderDrivers(model: string, hw: HwConfig, map: MemoryMap): Reco
       ...Array.from({ length: MAX_SOURCES }, (_, s) => ({ name: `SRC${s}_ADDR`, word: srcAddrWord(s), doc: `source ${s}: 64-bit address, low word (relocated)` })),
     ],
     image: {
-      linkBase: LINK_BASE, bytes: map.imageBytes, fileBytes: map.fileBytes, programOffset: map.program.offset, programLen: map.program.descriptors,
+      linkBase: 0, bytes: map.imageBytes, fileBytes: map.fileBytes, programOffset: map.program.offset, programLen: map.program.descriptors,
       statsOffset: map.stats.offset, inputBuffer: { offset: inBuf.offset, bytes: bufferBytes(map, inBuf) }, input, outputs,
     },
     input, outputs, tensors: [input, ...outputs],
