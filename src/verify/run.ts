@@ -5,17 +5,19 @@ import { renderRtl } from '../gen/rtl.ts';
 import { runAccelerator } from '../sim/accel.ts';
 import { checkAgainstGolden, describeMismatch } from '../sim/compare.ts';
 import { runIcarus } from '../sim/icarus.ts';
+import { runHlsCsim } from '../sim/hls.ts';
 import type { Model } from '../ir/model.ts';
 import type { CaseResult } from './junit.ts';
 import type { VerifyCase } from './cases.ts';
 
 /** Runs one regression case on one simulator: compile, simulate, compare every tensor with the golden model. */
-export type Simulator = 'verilator' | 'icarus';
+export type Simulator = 'verilator' | 'icarus' | 'hls';
 
 const ICARUS_BASE = 0x1000_0000;
 
-async function simulate(sim: Simulator, hw: HwConfig, c: Compiled, input: Int8Array): Promise<{ memory: Uint8Array; cycles: number; xMask?: Uint8Array }> {
+async function simulate(sim: Simulator, hw: HwConfig, c: Compiled, input: Int8Array): Promise<{ memory: Uint8Array; cycles?: number; xMask?: Uint8Array }> {
   if (sim === 'verilator') return runAccelerator(hw, c, input);
+  if (sim === 'hls') return runHlsCsim(hw, c, input); // untimed: C-simulation counts no cycles
   // The driver's work, done here for Icarus: relocate to the base, write the input. The tensor
   // buffers start as X, so reading memory nobody wrote shows up as X in some output.
   const image = new Uint8Array(c.imageBytes);

@@ -13,17 +13,21 @@ interface VerifyOptions { board: string; hw?: string; quick?: boolean; junit?: s
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('bit-exact regression: random single-layer models of every op and zoo models, golden model against the RTL')
+    .description('bit-exact regression: random single-layer models of every op and zoo models, golden model against the RTL (Verilator, Icarus) and the HLS C-simulation')
     .option('--board <name>', 'board preset whose accelerator is generated', 'ultra96v2')
     .option('--hw <config.json>', 'hardware config file instead of a preset')
-    .option('--quick', 'the CI subset: single-layer cases and codenet-tiny (Verilator); Icarus runs only without --quick')
-    .option('--simulator <name>', 'verilator, icarus or both', 'both')
+    .option('--quick', 'the CI subset: single-layer cases and codenet-tiny; Icarus runs only without --quick (or when named)')
+    .option('--simulator <list>', 'comma-separated: verilator, icarus, hls; or all', 'all')
     .option('--case <name...>', 'run only these cases')
     .option('--junit <file>', 'write JUnit XML for CI systems')
     .option('--json <file>', 'write the results (cases, seeds, cycles) as JSON')
     .action(async (opts: VerifyOptions) => {
       const hw = hwFromOptions(opts);
-      if (!['verilator', 'icarus', 'both'].includes(opts.simulator)) fail(`--simulator must be verilator, icarus or both, not "${opts.simulator}"`);
+      const ALL: Simulator[] = ['verilator', 'icarus', 'hls'];
+      const named = opts.simulator === 'all' ? ALL : opts.simulator === 'both' ? ALL.slice(0, 2) : opts.simulator.split(',').map((x) => x.trim());
+      const bad = named.filter((x) => !ALL.includes(x as Simulator));
+      if (bad.length || !named.length) fail(`--simulator takes verilator, icarus, hls (comma-separated) or all, not "${opts.simulator}"`);
+      const sims = new Set(named as Simulator[]);
       let cases = verifyCases(hw.dmax);
       if (opts.case) {
         const unknown = opts.case.filter((n) => !cases.some((k) => k.name === n));
@@ -32,9 +36,10 @@ export function registerVerify(program: Command): void {
       } else if (opts.quick) cases = cases.filter((k) => !k.full);
       const jobs: Array<[typeof cases[number], Simulator]> = [];
       for (const k of cases) {
-        if (opts.simulator !== 'icarus') jobs.push([k, 'verilator']);
+        if (sims.has('verilator')) jobs.push([k, 'verilator']);
         // Icarus (4-state, about 1k cycles/s here) runs the single-layer cases: enough to catch X.
-        if (opts.simulator !== 'verilator' && !(opts.quick && opts.simulator === 'both') && !k.name.startsWith('codenet-')) jobs.push([k, 'icarus']);
+        if (sims.has('icarus') && !(opts.quick && opts.simulator === 'all') && !k.name.startsWith('codenet-')) jobs.push([k, 'icarus']);
+        if (sims.has('hls')) jobs.push([k, 'hls']);
       }
       const bar = progress('verify');
       const results: CaseResult[] = [];
