@@ -9,12 +9,18 @@ command -v verilator >/dev/null 2>&1 || missing+=(verilator)
 command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
 # Headless Chromium renders the HTML report in tests (driven by playwright-core, no browser download).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# g++ builds the Verilator models and the HLS C-simulation; gcc the generated C driver; make runs the
+# generated Makefiles; python3 checks the generated PYNQ driver.
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing ${missing[*]} from Debian's packages"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" g++ make >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 npm ci --no-audit --no-fund --loglevel=error

@@ -1,6 +1,7 @@
 import { boardOf, type HwConfig } from '../hw/config.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { CODENET_VERSION, TOP_MODULE } from './rtl.ts';
+import { HLS_TOP } from './hls.ts';
 
 /**
  * vivado/create_project.tcl: the processing system and its wiring differ between Zynq UltraScale+
@@ -22,6 +23,10 @@ export interface VivadoTarget {
 
 /** Port and interface names of the generated top (templates/verilog/codenet_accel.v.hbs). */
 export const ACCEL_PORTS = { top: TOP_MODULE, clk: 'clk', resetn: 'rst_n', ctrl: 's_axil', mem: 'm_axi', irq: 'irq' } as const;
+/** The same for the HLS IP (Vitis names: ap_ctrl on s_axi_control, the m_axi bundle gmem). */
+export const HLS_PORTS = { top: HLS_TOP, clk: 'ap_clk', resetn: 'ap_rst_n', ctrl: 's_axi_control', mem: 'm_axi_gmem', irq: 'interrupt' } as const;
+
+export type Backend = 'rtl' | 'hls';
 
 export function vivadoTarget(hw: HwConfig): VivadoTarget {
   const b = boardOf(hw);
@@ -58,13 +63,13 @@ function psConfig(t: VivadoTarget) {
   };
 }
 
-export function renderVivadoProject(t: VivadoTarget, rtlFiles: string[], codenetVersion = CODENET_VERSION): string {
-  const ports = ACCEL_PORTS;
+export function renderVivadoProject(t: VivadoTarget, rtlFiles: string[], codenetVersion = CODENET_VERSION, backend: Backend = 'rtl'): string {
+  const ports = backend === 'hls' ? HLS_PORTS : ACCEL_PORTS;
   const ctrl = controlBase(t.family);
   const project = `codenet_${t.board.replace(/[^A-Za-z0-9]/g, '_')}`;
   return renderTemplate('vivado/create_project.tcl.hbs', {
     codenetVersion, board: t.board, part: t.part, boardPart: t.boardPart, clockMHz: t.clockMHz, axiDataBits: t.axiDataBits,
-    project, design: 'codenet_bd', xsaName: `${project}.xsa`, top: ports.top, ports, xc7: t.family === 'xc7', rtlFiles: [...rtlFiles].sort(),
+    project, design: 'codenet_bd', xsaName: `${project}.xsa`, top: ports.top, ports, xc7: t.family === 'xc7', hls: backend === 'hls', rtlFiles: [...rtlFiles].sort(),
     ps: psConfig(t), ctrlBaseHex: `0x${ctrl.base.toString(16).toUpperCase().padStart(8, '0')}`, ctrlRange: ctrl.range,
   });
 }

@@ -2,8 +2,9 @@
  * `codenet gen --target zynq`: the whole deliverable for one model on one board (docs/outputs.md).
  *
  *   rtl/     accelerator Verilog (renderRtl)                  vivado/  create_project.tcl
- *   sim/     Verilator testbench + Makefile (make sim)        sw/      C and PYNQ drivers, header
- *   data/    memory image (.bin, .hex), relocations, map      report/  report.json, .md, .html
+ *   hls/     the same accelerator in HLS C++, C-sim, TCL      sw/      C and PYNQ drivers, header
+ *   sim/     Verilator testbench + Makefile (make sim)        report/  report.json, .md, .html
+ *   data/    memory image (.bin, .hex), relocations, map
  *
  * Everything is rendered in memory first (and synthesized, unless told not to), so a failure
  * writes nothing; the folder is then replaced in one step.
@@ -26,7 +27,9 @@ import { fail } from '../util/errors.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { renderDrivers } from './drivers.ts';
 import { CODENET_VERSION, TOP_MODULE } from './rtl.ts';
-import { renderVivadoProject, vivadoTarget } from './vivado.ts';
+import { renderVivadoProject, vivadoTarget, type Backend } from './vivado.ts';
+import { renderHls } from './hls.ts';
+import { inputBuffer } from '../compiler/tensors.ts';
 
 /** Written into every generated folder: gen replaces a folder without --force only if it holds this. */
 export const GEN_MARKER = '.codenet-gen';
@@ -39,6 +42,8 @@ export interface GenOptions {
   /** Run Yosys and enforce the caps (default true). */
   synth?: boolean;
   caps?: Budget;
+  /** Which accelerator the Vivado project builds: rtl/ (default) or the HLS IP of hls/. */
+  backend?: Backend;
 }
 
 export interface GenResult {
@@ -64,12 +69,13 @@ export async function generateZynq(o: GenOptions): Promise<GenResult> {
   const texts: Record<string, string | Uint8Array> = {
     ...bundle,
     'data/memory.hex': toHexBeats(compiled.image, hw.axiDataBits / 8),
-    'vivado/create_project.tcl': renderVivadoProject(vivadoTarget(hw), Object.keys(rtl)),
+    ...renderHls(hw, { imageBytes: compiled.imageBytes, inputOffset: inputBuffer(compiled.map).offset, programLen: compiled.descriptors.length }),
+    'vivado/create_project.tcl': renderVivadoProject(vivadoTarget(hw), Object.keys(rtl), CODENET_VERSION, o.backend ?? 'rtl'),
     ...renderDrivers(model.name, hw, compiled.map),
     ...Object.fromEntries(reportFiles(report).map((f) => [f.name, f.data])),
     'README.md': renderTemplate('gen/README.md.hbs', {
       codenetVersion: CODENET_VERSION, model: model.name, board: board.name, description: board.description, part: board.part,
-      clockMHz: hw.clockMHz, top: TOP_MODULE, descriptors: compiled.descriptors.length, imageBytes: compiled.imageBytes, beatBits: hw.axiDataBits,
+      clockMHz: hw.clockMHz, top: TOP_MODULE, hls: o.backend === 'hls', descriptors: compiled.descriptors.length, imageBytes: compiled.imageBytes, beatBits: hw.axiDataBits,
     }),
     [GEN_MARKER]: `codenet ${CODENET_VERSION} gen --target zynq: this folder is generated and is replaced by the next codenet gen\n`,
   };

@@ -47,7 +47,7 @@ export const SimReportSchema = z.strictObject({
   model: z.string(),
   board: z.string(),
   clockMHz: z.number().positive(),
-  simulator: z.enum(['verilator', 'icarus']),
+  simulator: z.enum(['verilator', 'icarus', 'hls']),
   /** Where the input came from: data/input.bin or the --input file. */
   input: z.string(),
   ddrModel: z.strictObject({ latency: uint, bytesPerCycle: z.number().min(0), base: z.string() }),
@@ -55,7 +55,7 @@ export const SimReportSchema = z.strictObject({
   compared: z.strictObject({ tensors: uint, elements: uint }),
   firstMismatch: SimMismatchSchema.optional(),
   layers: z.array(SimLayerSchema),
-  /** Cycles from the START write to irq. */
+  /** Cycles from the START write to irq (0 for the untimed HLS C-simulation). */
   totalCycles: uint,
   fps: z.number().min(0),
   macUtilisation: z.number().min(0),

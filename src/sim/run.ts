@@ -19,6 +19,8 @@ import { TOP_MODULE } from '../gen/rtl.ts';
 import { describeZodIssues, fail } from '../util/errors.ts';
 import { COUNTER_KEYS, DDR_MODEL_HEADER, LINK_BASE, buildTestbench, ddrDefaults, runTestbench, type TbOutput } from './testbench.ts';
 import { runIcarus } from './icarus.ts';
+import { buildCsim, runCsimFiles } from './hls.ts';
+import { renderCsimSources } from '../gen/hls.ts';
 import { compareWithGolden } from './compare.ts';
 import type { SimReport } from './report.ts';
 
@@ -27,7 +29,8 @@ export { SimulationError } from './testbench.ts';
 export interface SimOptions {
   /** The bundle folder (rtl/, sim/, data/). */
   dir: string;
-  simulator?: 'verilator' | 'icarus';
+  /** verilator and icarus run rtl/; hls C-simulates hls/ (or, in a bundle without it, the kernel rendered from data/hw.json). */
+  simulator?: 'verilator' | 'icarus' | 'hls';
   /** Input image codes (HWC int8); default: the bundle's data/input.bin. */
   inputCodes?: Int8Array;
   /** Where inputCodes came from, for the report. */
@@ -168,6 +171,29 @@ async function runIcarusBundle(b: Bundle, o: SimOptions, base: number, codes: In
   };
 }
 
+/**
+ * The HLS C-simulation (g++) of the folder's hls/ sources, or of the kernel rendered from its
+ * hardware config when the folder has none (a plain bundle). Untimed: no cycles.
+ */
+async function runHlsBundle(b: Bundle, o: SimOptions, run: string, codes: Int8Array): Promise<RawRun> {
+  if (o.trace) fail('--trace needs an RTL simulator (--simulator verilator)');
+  const { hw, map } = b;
+  const own = join(b.dir, 'hls');
+  const names = ['codenet_kernel.h', 'codenet_kernel.cpp', 'cn_ap_int.h', 'tb_codenet_hls.cpp'];
+  const sources = existsSync(join(own, names[0])) ? Object.fromEntries(names.map((n) => [n, readFileSync(join(own, n), 'utf8')])) : renderCsimSources(hw);
+  const { exe } = buildCsim(sources);
+  const input = join(run, 'input.bin');
+  writeFileSync(input, inputBufferBytes(map, hw, codes));
+  const dump = join(run, 'dump.bin');
+  const wallSeconds = await runCsimFiles(exe, {
+    image: join(b.dir, 'data/memory.bin'), imageBytes: map.imageBytes, input, inputOffset: inputBuffer(map).offset, programLen: map.program.descriptors, dump,
+  });
+  return {
+    dump: new Uint8Array(readFileSync(dump)), cycles: 0, counters: {}, ddr: { bytesRead: 0, bytesWritten: 0 },
+    ddrModel: { latency: 0, bytesPerCycle: 0, base: '0x0' }, wallSeconds, simCycles: 0,
+  };
+}
+
 /** Builds (cached), runs and checks one simulation of a bundle. */
 export async function runSimulation(o: SimOptions): Promise<SimResult> {
   const simulator = o.simulator ?? 'verilator';
@@ -183,7 +209,8 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
 
   const run = mkdtempSync(join(tmpdir(), 'codenet-sim-'));
   try {
-    const raw = simulator === 'icarus' ? await runIcarusBundle(b, o, base, codes) : await runVerilator(b, o, run, base);
+    const raw = simulator === 'icarus' ? await runIcarusBundle(b, o, base, codes)
+      : simulator === 'hls' ? await runHlsBundle(b, o, run, codes) : await runVerilator(b, o, run, base);
     if (raw.dump.length !== map.imageBytes) throw new Error(`the simulation dumped ${raw.dump.length} bytes, expected ${map.imageBytes}`);
     const golden = runGolden(model, new Map([[model.inputs[0], codes]]), { keepAll: true });
     const cmp = compareWithGolden(model, map, raw.dump, golden, raw.xMask);

@@ -11,6 +11,7 @@ import { printResources } from './synth.ts';
 
 interface GenOpts extends CapOptions {
   target: 'zynq';
+  backend: 'rtl' | 'hls';
   board: string;
   model: string;
   hw?: string;
@@ -28,6 +29,7 @@ export function registerGen(program: Command): void {
     .command('gen')
     .description('generate the accelerator deliverable: RTL, testbench, Vivado project, drivers, memory image and reports')
     .addOption(new Option('--target <target>', 'what to generate').choices(['zynq']).makeOptionMandatory())
+    .addOption(new Option('--backend <name>', 'accelerator the Vivado project builds: rtl (rtl/) or hls (the IP exported from hls/)').choices(['rtl', 'hls']).default('rtl'))
     .option('--board <name>', 'board preset: ultra96v2, zcu104, kv260, pynq-z2', 'ultra96v2')
     .option('--model <name|file>', 'zoo model (seeded random weights) or integer model file', 'codenet-a')
     .option('--hw <config.json>', 'hardware config file (fields not given come from its board preset)')
@@ -44,18 +46,23 @@ export function registerGen(program: Command): void {
     checkOutputDir(out, !!o.force);
     const codes = loadInputCodes(model, o.input, o.seed);
     const tty = process.stderr.isTTY === true && !process.env.CI;
-    if (tty && o.synth) process.stderr.write('compiling, rendering and synthesizing with Yosys (minutes on the first run, cached after)...\n');
+    if (tty && o.synth && o.backend === 'rtl') process.stderr.write('compiling, rendering and synthesizing with Yosys (minutes on the first run, cached after)...\n');
     const t0 = performance.now();
-    const g = await generateZynq({ model, hw, inputCodes: codes, synth: o.synth, caps: capsFromOptions(o) });
+    // Yosys estimates the RTL; the HLS backend's resources come from Vitis' synthesis report.
+    const synth = o.synth && o.backend === 'rtl';
+    const g = await generateZynq({ model, hw, inputCodes: codes, synth, caps: capsFromOptions(o), backend: o.backend });
     writeGenerated(out, g.files);
     const perf = modelPerf(model, hw, peakMacsPerCycle(hw));
     const bytes = g.files.reduce((a, f) => a + f.data.length, 0);
     console.log(`wrote ${out}: ${g.files.length} files, ${(bytes / 1e6).toFixed(1)} MB (${model.name} on ${hw.board} at ${hw.clockMHz} MHz, ${g.compiled.descriptors.length} descriptors) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     if (g.synth) printResources(g.synth, false);
+    else if (o.backend === 'hls') console.log('resources: the HLS backend\'s come from vitis_hls (hls/codenet_hls/solution1/syn/report); codenet synth estimates the RTL');
     else console.log('resources: not estimated (--no-synth); run codenet synth ' + out);
     console.log(`expected: ${perf.cycles.toLocaleString('en-US')} cycles per frame, ${perf.fps.toFixed(1)} FPS, MAC utilisation ${(100 * perf.macUtilisation).toFixed(1)}%, DDR ${(perf.ddrBytes / 1e6).toFixed(1)} MB per frame (analytic model)`);
     console.log(`next:
   codenet sim ${out}                  simulate in Verilator, compare every tensor with the golden model (or: make -C ${join(out, 'sim')})
+  codenet sim ${out} --backend hls    C-simulate the HLS version (or: make -C ${join(out, 'hls')})${o.backend === 'hls' ? `
+  (cd ${out} && vitis_hls -f hls/run_hls.tcl)   synthesize and export the HLS IP (before Vivado)` : ''}
   (cd ${out} && vivado -mode batch -source vivado/create_project.tcl)   bitstream, .xsa and .hwh in vivado/output
   open ${join(out, 'report/report.html')}`);
   });

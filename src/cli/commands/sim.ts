@@ -43,15 +43,17 @@ export function registerSim(program: Command): void {
     .command('sim <dir>')
     .description('run the accelerator of a generated folder (codenet gen or codenet bundle) in Verilator (or Icarus) and compare every tensor with the golden model')
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
-    .addOption(new Option('--simulator <name>', 'RTL simulator').choices(['verilator', 'icarus']).default('verilator'))
+    .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++)').choices(['verilator', 'icarus', 'hls']).default('verilator'))
+    .addOption(new Option('--backend <name>', 'rtl (rtl/ on --simulator) or hls (same as --simulator hls)').choices(['rtl', 'hls']).default('rtl'))
     .option('--trace <out.fst>', 'write an FST waveform (a separate build with trace support; slow and large)')
     .option('--layers', 'print cycles, loader wait and bit-exactness per layer')
     .option('--latency <cycles>', 'DDR model read latency (default: the board\'s, at the config\'s clock)', intOption('--latency', 0, 100_000))
     .option('--bandwidth <GBps>', 'DDR model bandwidth in GB/s, 0 = unlimited (default: the board\'s DDR)', numberOption('--bandwidth', 0, 1000))
     .option('--max-cycles <n>', 'give up after this many cycles without the interrupt', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
     .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
-    .action(async (dir: string, opts: { input?: string; simulator: 'verilator' | 'icarus'; trace?: string; layers?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
+    .action(async (dir: string, opts: { input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
       const bundle = loadBundle(dir);
+      if (opts.backend === 'hls') opts.simulator = 'hls';
       const inputCodes = opts.input ? loadInputCodes(bundle.model, opts.input, 0) : undefined;
       let r: SimResult;
       try {
@@ -67,16 +69,22 @@ export function registerSim(program: Command): void {
       }
       const report = SimReportSchema.parse({ format: SIM_REPORT_FORMAT, version: SIM_REPORT_VERSION, ...r });
       writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
-      const reported = updateReport(dir, (x) => withSimulation(x, report));
+      // The report's simulated cycles come from the cycle-accurate RTL simulation only.
+      const reported = r.simulator !== 'hls' && updateReport(dir, (x) => withSimulation(x, report));
 
       if (opts.layers) printLayers(r);
       const bw = r.ddrModel.bytesPerCycle ? `${r.ddrModel.bytesPerCycle.toFixed(2)} B/cycle` : 'unlimited bandwidth';
-      console.log(`${r.model} on ${r.board} at ${r.clockMHz} MHz, ${r.simulator === 'icarus' ? 'Icarus Verilog' : 'Verilator'} (DDR model: ${bw}, read latency ${r.ddrModel.latency} cycles, base ${r.ddrModel.base})`);
-      console.log(`total cycles ${r.totalCycles}, ${r.fps.toFixed(1)} FPS, MAC utilisation ${pct(r.macUtilisation)}, DDR ${(r.ddr.bytesRead / 1e6).toFixed(2)} MB read, ${(r.ddr.bytesWritten / 1e6).toFixed(2)} MB written`);
-      console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s); report: ${join(dir, 'sim-report.json')}${reported ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
+      if (r.simulator === 'hls') {
+        console.log(`${r.model} on ${r.board}: HLS C-simulation (g++, untimed: cycles come from the RTL simulation or Vitis co-simulation)`);
+        console.log(`ran in ${r.wallSeconds.toFixed(2)} s; report: ${join(dir, 'sim-report.json')}`);
+      } else {
+        console.log(`${r.model} on ${r.board} at ${r.clockMHz} MHz, ${r.simulator === 'icarus' ? 'Icarus Verilog' : 'Verilator'} (DDR model: ${bw}, read latency ${r.ddrModel.latency} cycles, base ${r.ddrModel.base})`);
+        console.log(`total cycles ${r.totalCycles}, ${r.fps.toFixed(1)} FPS, MAC utilisation ${pct(r.macUtilisation)}, DDR ${(r.ddr.bytesRead / 1e6).toFixed(2)} MB read, ${(r.ddr.bytesWritten / 1e6).toFixed(2)} MB written`);
+        console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s); report: ${join(dir, 'sim-report.json')}${reported ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
+      }
       const m = r.firstMismatch;
       if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements`);
-      console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, RTL ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);
+      console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, ${r.simulator === 'hls' ? 'HLS' : 'RTL'} ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);
       throw new CommandExit(1);
     });
 }
