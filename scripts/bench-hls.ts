@@ -6,9 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
-import { exportZooModel } from '../src/zoo/export.ts';
-import { imageCodes, randomImage } from '../src/zoo/image.ts';
 import { runHlsCsim } from '../src/sim/hls.ts';
+import { zooModelAndInput } from '../src/verify/cases.ts';
 import { checkAgainstGolden, describeMismatch } from '../src/sim/compare.ts';
 
 const models = process.argv.slice(2).length ? process.argv.slice(2) : ['codenet-a', 'codenet-b', 'codenet-c', 'codenet-d', 'codenet-e'];
@@ -16,9 +15,7 @@ const hw = presetConfig('ultra96v2');
 const rows = [];
 console.log('model         descriptors  build s  C-sim s  bit-exact');
 for (const name of models) {
-  const model = exportZooModel(name, { seed: 1 });
-  const [h, w] = model.tensors.get(model.inputs[0])!.shape;
-  const input = imageCodes(randomImage(1, h, w));
+  const { model, input } = zooModelAndInput(name, 1);
   const c = compileModel(model, hw);
   const r = await runHlsCsim(hw, c, input);
   const chk = checkAgainstGolden(model, c.map, r.memory, input);

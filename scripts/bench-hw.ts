@@ -8,10 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { presetConfig, peakMacsPerCycle } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
-import { exportZooModel } from '../src/zoo/export.ts';
-import { imageCodes, randomImage } from '../src/zoo/image.ts';
 import { summarize } from '../src/info/summary.ts';
 import { runAccelerator } from '../src/sim/accel.ts';
+import { zooModelAndInput } from '../src/verify/cases.ts';
 import { checkAgainstGolden, describeMismatch } from '../src/sim/compare.ts';
 import { descriptorCycles } from '../src/perf/program.ts';
 
@@ -27,9 +26,7 @@ const rows = [];
 console.log(`board ${board}, ${hw.clockMHz} MHz, ${hw.lanes} lanes x ${hw.pwOutputs} outputs (peak ${peakMacsPerCycle(hw)} MAC/cycle)`);
 console.log(`${'model'.padEnd(11)}${'cycles'.padStart(12)}${'FPS'.padStart(8)}${'paper'.padStart(7)}${'MAC util'.padStart(10)}${'DDR rd MB'.padStart(11)}${'DDR wr MB'.padStart(11)}${'model err'.padStart(11)}${'bit-exact'.padStart(11)}${'sim s'.padStart(8)}${'cyc/s'.padStart(10)}`);
 for (const name of names) {
-  const model = exportZooModel(name, { seed: 1 });
-  const [h, w] = model.tensors.get(model.inputs[0])!.shape;
-  const input = imageCodes(randomImage(1, h, w));
+  const { model, input } = zooModelAndInput(name, 1);
   const compiled = compileModel(model, hw);
   const r = await runAccelerator(hw, compiled, input);
   const chk = checkAgainstGolden(model, compiled.map, r.memory, input);

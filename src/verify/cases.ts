@@ -29,15 +29,15 @@ function single(name: string, seed: number, shape: [number, number, number], mak
   };
 }
 
+/** A zoo model with seeded weights and a seeded random image of its input size (also the benchmarks'). */
+export function zooModelAndInput(name: string, seed: number): { model: Model; input: Int8Array } {
+  const model = exportZooModel(name, { seed });
+  const [h, w] = model.tensors.get(model.inputs[0])!.shape;
+  return { model, input: imageCodes(randomImage(seed, h, w)) };
+}
+
 function zoo(name: string, seed: number, full: boolean): VerifyCase {
-  return {
-    name, seed, full,
-    build: () => {
-      const model = exportZooModel(name, { seed });
-      const [h, w] = model.tensors.get(model.inputs[0])!.shape;
-      return { model, input: imageCodes(randomImage(seed, h, w)) };
-    },
-  };
+  return { name, seed, full, build: () => zooModelAndInput(name, seed) };
 }
 
 export function verifyCases(hwDmax: number): VerifyCase[] {
