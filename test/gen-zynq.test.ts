@@ -2,7 +2,7 @@
 // existing folders, user errors (exit 2, nothing written), the drivers' address tables against the
 // compiler, the Vivado project against the driver header, and make sim without codenet.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -37,8 +37,9 @@ beforeAll(async () => {
 describe('codenet gen --target zynq', () => {
   it('writes rtl/, sim/, data/, vivado/, sw/ and report/ and prints the next commands', async () => {
     const files = listFiles(out);
-    for (const f of ['rtl/codenet_accel.v', 'rtl/cn_accel_seq.v', 'sim/tb_codenet.cpp', 'sim/Makefile', 'sim/axi_ddr_model.h',
-      'data/memory.bin', 'data/memory.hex', 'data/relocs.bin', 'data/memory-map.json', 'data/input.bin', 'data/model.json', 'data/hw.json',
+    for (const f of ['rtl/codenet_accel.v', 'rtl/cn_accel_seq.v', 'sim/tb_codenet.cpp', 'sim/Makefile', 'sim/axi_ddr_model.h', 'sim/codenet_expect.h',
+      'hls/codenet_kernel.cpp', 'hls/codenet_kernel.h', 'hls/cn_ap_int.h', 'hls/tb_codenet_hls.cpp', 'hls/codenet_expect.h', 'hls/run_hls.tcl', 'hls/hls_config.cfg', 'hls/Makefile',
+      'data/expected.bin', 'data/memory.bin', 'data/memory.hex', 'data/relocs.bin', 'data/memory-map.json', 'data/input.bin', 'data/model.json', 'data/hw.json',
       'vivado/create_project.tcl', 'sw/codenet_accel.h', 'sw/codenet_accel.c', 'sw/example.c', 'sw/Makefile', 'sw/codenet_accel.py',
       'report/report.json', 'report/report.md', 'report/report.html', 'README.md', GEN_MARKER]) expect(files, f).toContain(f);
     const map = MemoryMapSchema.parse(JSON.parse(readFileSync(join(out, 'data/memory-map.json'), 'utf8')));
@@ -150,13 +151,38 @@ describe('vivado/create_project.tcl of a generated folder', () => {
   });
 });
 
-describe('sim/: make sim without codenet', () => {
-  it('builds the testbench with Verilator and runs the image to the interrupt', () => {
-    const stdout = execFileSync('make', ['-s', '-C', join(out, 'sim'), `BUILD=${join(root, 'make-build')}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-    const line = JSON.parse(stdout.trim().split('\n').pop()!) as { cycles: number; status: number; counters: Record<string, number> };
+describe('make sim / make -C hls without codenet: self-checking testbenches', () => {
+  const make = (sub: string) => spawnSync('make', ['-s', '-C', join(out, sub), `BUILD=${join(root, `make-${sub}`)}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+
+  it('sim/: builds with Verilator, runs to the interrupt and checks every output element against the golden model', () => {
+    const r = make('sim');
+    expect(r.status, r.stderr).toBe(0);
+    const line = JSON.parse(r.stdout.trim().split('\n').pop()!) as { cycles: number; status: number; counters: Record<string, number> };
     expect(line.cycles).toBeGreaterThan(1000);
     expect(line.status & 2).toBe(2); // DONE
     const map = MemoryMapSchema.parse(JSON.parse(readFileSync(join(out, 'data/memory-map.json'), 'utf8')));
     expect(line.counters.descriptorsDone).toBe(map.program.descriptors);
+    const elements = map.outputs.reduce((a, t) => a + map.tensors.find((x) => x.name === t)!.shape.reduce((p, v) => p * v, 1), 0);
+    expect(readFileSync(join(out, 'data/expected.bin')).length).toBe(5 * elements);
+    expect(r.stderr).toContain(`bit-exact: ${elements} output elements equal the golden model`);
+  }, 300_000);
+
+  it('hls/: builds with g++ -Werror, runs and checks; both fail (exit 1) when one expected element differs', () => {
+    expect(make('hls').status).toBe(0);
+    const exp = join(out, 'data/expected.bin');
+    const good = readFileSync(exp);
+    const bad = Buffer.from(good);
+    bad[4 + 5 * 17] ^= 1; // the value of element 17
+    writeFileSync(exp, bad);
+    try {
+      for (const sub of ['hls', 'sim']) {
+        const r = make(sub);
+        expect(r.status, sub).not.toBe(0);
+        expect(r.stderr).toContain('MISMATCH: output element 17');
+        expect(r.stderr).toMatch(/1 of \d+ output elements differ from the golden model/);
+      }
+    } finally {
+      writeFileSync(exp, good);
+    }
   }, 300_000);
 });

@@ -2,6 +2,7 @@ import type { HwConfig } from '../hw/config.ts';
 import { boardOf } from '../hw/config.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { CODENET_VERSION, HW_VERSION } from './rtl.ts';
+import { EXPECT_HEADER, simHeader } from '../sim/testbench.ts';
 
 /**
  * hls/: the accelerator in HLS C++ (templates/hls/), from the same hardware config as rtl/: it runs
@@ -36,6 +37,7 @@ export function renderHls(hw: HwConfig, layout: HlsLayout): Record<string, strin
     'hls/codenet_kernel.cpp': r('codenet_kernel.cpp'),
     'hls/cn_ap_int.h': r('cn_ap_int.h'),
     'hls/tb_codenet_hls.cpp': r('tb_codenet_hls.cpp'),
+    [`hls/${EXPECT_HEADER}`]: simHeader(EXPECT_HEADER),
     'hls/run_hls.tcl': r('run_hls.tcl'),
     'hls/hls_config.cfg': r('hls_config.cfg'),
     'hls/Makefile': r('Makefile'),
@@ -46,5 +48,8 @@ export function renderHls(hw: HwConfig, layout: HlsLayout): Record<string, strin
 export function renderCsimSources(hw: HwConfig): Record<string, string> {
   const ctx = hlsContext(hw);
   const r = (t: string) => renderTemplate(`hls/${t}.hbs`, ctx);
-  return { 'codenet_kernel.h': r('codenet_kernel.h'), 'codenet_kernel.cpp': r('codenet_kernel.cpp'), 'cn_ap_int.h': r('cn_ap_int.h'), 'tb_codenet_hls.cpp': r('tb_codenet_hls.cpp') };
+  return {
+    'codenet_kernel.h': r('codenet_kernel.h'), 'codenet_kernel.cpp': r('codenet_kernel.cpp'), 'cn_ap_int.h': r('cn_ap_int.h'),
+    'tb_codenet_hls.cpp': r('tb_codenet_hls.cpp'), [EXPECT_HEADER]: simHeader(EXPECT_HEADER),
+  };
 }

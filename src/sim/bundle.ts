@@ -15,13 +15,39 @@ import type { Model } from '../ir/model.ts';
 import { serializeModel } from '../ir/save.ts';
 import type { HwConfig } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
-import { inputBuffer, inputBufferBytes, relocBytes } from '../compiler/tensors.ts';
+import { inputBuffer, inputBufferBytes, relocBytes, tensorAddressing } from '../compiler/tensors.ts';
 import { renderRtl } from '../gen/rtl.ts';
 import { writeFilesAtomically } from '../io/atomic.ts';
 import { renderTemplate } from '../util/templates.ts';
-import { DDR_MODEL_HEADER, ddrModelSource, renderTestbench, testbenchContext } from './testbench.ts';
+import { DDR_MODEL_HEADER, EXPECT_HEADER, ddrModelSource, renderTestbench, simHeader, testbenchContext } from './testbench.ts';
+import { runGolden } from '../golden/run.ts';
+import type { MemoryMap } from '../compiler/memory-map.ts';
 
 export type BundleFiles = Record<string, string | Uint8Array>;
+
+/**
+ * data/expected.bin (sim/codenet_expect.h): every element of every graph output of the golden
+ * model on the sample input, as 5-byte records { uint32 LE byte offset in the image, int8 value }.
+ */
+export function expectedOutputs(model: Model, map: MemoryMap, inputCodes: Int8Array): Uint8Array {
+  const golden = runGolden(model, new Map([[model.inputs[0], inputCodes]]));
+  const recs: number[] = [];
+  for (const name of map.outputs) {
+    const a = tensorAddressing(map, name);
+    const [h, w, c] = a.shape;
+    const v = golden.get(name)!;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let ch = 0; ch < c; ch++) recs.push(a.channelOffset[ch] + ((y >> a.shift) * a.rowPixels[ch] + (x >> a.shift)) * a.pixelStride[ch], v[(y * w + x) * c + ch] & 0xff);
+  }
+  const out = new Uint8Array((recs.length / 2) * 5);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < recs.length; i += 2) {
+    dv.setUint32((i / 2) * 5, recs[i], true);
+    out[(i / 2) * 5 + 4] = recs[i + 1];
+  }
+  return out;
+}
 
 /** Renders the whole bundle for a model, a hardware config and the input image (int8 codes, HWC). */
 export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Array, c: Compiled = compileModel(model, hw)): BundleFiles {
@@ -33,11 +59,13 @@ export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Arra
     ...renderRtl(hw),
     'sim/tb_codenet.cpp': renderTestbench(hw),
     [`sim/${DDR_MODEL_HEADER}`]: ddrModelSource(),
+    [`sim/${EXPECT_HEADER}`]: simHeader(EXPECT_HEADER),
     'sim/Makefile': renderTemplate('sim/Makefile.hbs', ctx),
     'data/memory.bin': c.image,
     'data/relocs.bin': relocBytes(c.relocs),
     'data/memory-map.json': JSON.stringify(c.map, null, 1) + '\n',
     'data/input.bin': inputBufferBytes(c.map, hw, inputCodes),
+    'data/expected.bin': expectedOutputs(model, c.map, inputCodes),
     'data/model.json': serializeModel(model),
     'data/hw.json': JSON.stringify(hw, null, 2) + '\n',
   };

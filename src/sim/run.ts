@@ -17,7 +17,7 @@ import { runGolden } from '../golden/run.ts';
 import { layerMacs } from '../info/summary.ts';
 import { TOP_MODULE } from '../gen/rtl.ts';
 import { describeZodIssues, fail } from '../util/errors.ts';
-import { COUNTER_KEYS, DDR_MODEL_HEADER, LINK_BASE, buildTestbench, ddrDefaults, runTestbench, type TbOutput } from './testbench.ts';
+import { COUNTER_KEYS, DDR_MODEL_HEADER, EXPECT_HEADER, LINK_BASE, buildTestbench, ddrDefaults, runTestbench, type TbOutput } from './testbench.ts';
 import { runIcarus } from './icarus.ts';
 import { buildCsim, runCsimFiles } from './hls.ts';
 import { renderCsimSources } from '../gen/hls.ts';
@@ -61,7 +61,7 @@ export interface Bundle {
 }
 
 const REQUIRED = ['data/hw.json', 'data/model.json', 'data/memory-map.json', 'data/memory.bin', 'data/relocs.bin', 'data/input.bin',
-  `rtl/${TOP_MODULE}.v`, 'sim/tb_codenet.cpp', `sim/${DDR_MODEL_HEADER}`];
+  `rtl/${TOP_MODULE}.v`, 'sim/tb_codenet.cpp', `sim/${DDR_MODEL_HEADER}`, `sim/${EXPECT_HEADER}`];
 
 /** Reads and cross-checks a bundle's data/ files; every problem names the file. */
 export function loadBundle(dirArg: string): Bundle {
@@ -179,7 +179,7 @@ async function runHlsBundle(b: Bundle, o: SimOptions, run: string, codes: Int8Ar
   if (o.trace) fail('--trace needs an RTL simulator (--simulator verilator)');
   const { hw, map } = b;
   const own = join(b.dir, 'hls');
-  const names = ['codenet_kernel.h', 'codenet_kernel.cpp', 'cn_ap_int.h', 'tb_codenet_hls.cpp'];
+  const names = ['codenet_kernel.h', 'codenet_kernel.cpp', 'cn_ap_int.h', 'tb_codenet_hls.cpp', EXPECT_HEADER];
   const sources = existsSync(join(own, names[0])) ? Object.fromEntries(names.map((n) => [n, readFileSync(join(own, n), 'utf8')])) : renderCsimSources(hw);
   const { exe } = buildCsim(sources);
   const input = join(run, 'input.bin');

@@ -25,9 +25,11 @@ export const DEFAULT_MAX_CYCLES = 2_000_000_000;
 /** JSON key of each performance counter in the testbench's output: 'busy cycles' -> 'busyCycles'. */
 export const COUNTER_KEYS = COUNTERS.map((n) => n.replace(/ (\w)/g, (_, c: string) => c.toUpperCase()));
 
-/** Header the testbench includes; copied into generated folders beside it. */
+/** Headers the testbenches include (hand-written, in sim/); copied into generated folders beside them. */
 export const DDR_MODEL_HEADER = 'axi_ddr_model.h';
-export const ddrModelSource = (): string => readFileSync(join(PROJECT_ROOT, 'sim', DDR_MODEL_HEADER), 'utf8');
+export const EXPECT_HEADER = 'codenet_expect.h';
+export const simHeader = (name: string): string => readFileSync(join(PROJECT_ROOT, 'sim', name), 'utf8');
+export const ddrModelSource = (): string => simHeader(DDR_MODEL_HEADER);
 
 export interface DdrOptions {
   /** Read latency in cycles (default: the board's, scaled to the clock). */
@@ -75,7 +77,7 @@ export function buildAccelSim(hw: HwConfig, trace = false): { exe: string; secon
     mkdirSync(join(dir, 'rtl'));
     for (const [p, text] of Object.entries(rtl)) writeFileSync(join(dir, p), text);
     writeFileSync(join(dir, 'tb_codenet.cpp'), renderTestbench(hw));
-    writeFileSync(join(dir, DDR_MODEL_HEADER), ddrModelSource());
+    for (const h of [DDR_MODEL_HEADER, EXPECT_HEADER]) writeFileSync(join(dir, h), simHeader(h));
     const exe = buildTestbench(Object.keys(rtl).map((p) => join(dir, p)), join(dir, 'tb_codenet.cpp'), dir, trace);
     return { exe, seconds: (performance.now() - t0) / 1000 };
   } finally {
