@@ -21,6 +21,7 @@ import { compareWithGolden } from '../src/sim/compare.ts';
 import { runSimulation } from '../src/sim/run.ts';
 import { SimReportSchema } from '../src/sim/report.ts';
 import { verifyCases } from '../src/verify/cases.ts';
+import { serializeModel } from '../src/ir/save.ts';
 
 const HW = presetConfig('ultra96v2');
 let root: string;
@@ -121,6 +122,20 @@ describe('codenet sim (Verilator)', () => {
     const report = SimReportSchema.parse(JSON.parse(readFileSync(join(dir, 'sim-report.json'), 'utf8')));
     expect(report.input).toBe(p);
     expect(report.ddrModel.latency).toBe(8);
+  });
+});
+
+describe('codenet sim --model', () => {
+  it('runs another model on the folder\'s accelerator (one bitstream, any model), bit-exact', async () => {
+    const { model: other } = verifyCases(HW.dmax).find((c) => c.name === 'dwdeform-s2')!.build(HW);
+    const f = join(root, 'other.json');
+    writeFileSync(f, serializeModel(other));
+    const r = await runCli('sim', dir, '--model', f);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${other.name} on ultra96v2 at 250 MHz, Verilator`);
+    expect(r.stdout).toMatch(/bit-exact: \d+ tensors/);
+    const report = SimReportSchema.parse(JSON.parse(readFileSync(join(dir, 'sim-report.json'), 'utf8')));
+    expect(report.model).toBe(other.name);
   });
 });
 

@@ -11,21 +11,23 @@ import { verifyCases } from '../src/verify/cases.ts';
 import { junitXml } from '../src/verify/junit.ts';
 import { runCli } from './helpers/cli.ts';
 
-// codenet verify --quick is the RTL regression CI runs: every single-layer case and codenet-tiny,
-// golden model against the Verilator simulation of the generated accelerator.
+// codenet verify --quick is the regression CI runs: every single-layer case and codenet-tiny,
+// golden model against the Verilator simulation of the generated accelerator and against the HLS
+// C-simulation of the same program.
 describe('codenet verify', () => {
-  it('--quick: every case is bit-exact on the RTL; JUnit XML lists cases and seeds', async () => {
+  it('--quick: every case is bit-exact on the RTL and in HLS C-simulation; JUnit XML lists cases and seeds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'codenet-verify-'));
-    const r = await runCli('verify', '--quick', '--simulator', 'verilator', '--junit', join(dir, 'junit.xml'), '--json', join(dir, 'verify.json'));
+    const r = await runCli('verify', '--quick', '--simulator', 'verilator,hls', '--junit', join(dir, 'junit.xml'), '--json', join(dir, 'verify.json'));
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const quick = verifyCases(7).filter((k) => !k.full);
-    expect(r.stdout).toContain(`${quick.length} of ${quick.length} bit-exact on ultra96v2`);
+    expect(r.stdout).toContain(`${2 * quick.length} of ${2 * quick.length} bit-exact on ultra96v2`);
+    expect(r.stdout).toMatch(/PASS {2}hls {7}shufflenet-unit/);
     const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(xml).toContain(`tests="${quick.length}" failures="0"`);
+    expect(xml).toContain(`tests="${2 * quick.length}" failures="0"`);
     for (const k of quick) expect(xml).toContain(`name="${k.name}"`);
     expect(xml).toContain('seed=118');
-    const json = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8')) as { results: Array<{ cycles: number; passed: boolean }> };
-    expect(json.results.every((x) => x.passed && x.cycles > 0)).toBe(true);
+    const json = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8')) as { results: Array<{ cycles?: number; passed: boolean; simulator: string }> };
+    expect(json.results.every((x) => x.passed && (x.simulator === 'hls' || x.cycles! > 0))).toBe(true);
   });
 
   it('covers every compute op, strides, d = 0 and dmax, saturation and the zoo', () => {

@@ -12,7 +12,8 @@ import type { Model } from '../ir/model.ts';
 import { loadModelFile } from '../ir/load.ts';
 import { loadHwConfig, peakMacsPerCycle, type HwConfig } from '../hw/config.ts';
 import { MemoryMapSchema, type MemoryMap } from '../compiler/memory-map.ts';
-import { bufferBytes, inputBuffer, inputBufferBytes, readTensor } from '../compiler/tensors.ts';
+import { bufferBytes, inputBuffer, inputBufferBytes, readTensor, relocBytes } from '../compiler/tensors.ts';
+import { compileModel } from '../compiler/compile.ts';
 import { runGolden } from '../golden/run.ts';
 import { layerMacs } from '../info/summary.ts';
 import { TOP_MODULE } from '../gen/rtl.ts';
@@ -53,6 +54,8 @@ export type SimResult = Omit<SimReport, 'format' | 'version'>;
 
 export interface Bundle {
   dir: string;
+  /** Folder of memory.bin, relocs.bin and input.bin: the bundle's data/, or a model compiled for --model. */
+  data: string;
   hw: HwConfig;
   model: Model;
   map: MemoryMap;
@@ -92,13 +95,25 @@ export function loadBundle(dirArg: string): Bundle {
   const inBytes = bufferBytes(map, inputBuffer(map));
   if (size('data/input.bin') !== inBytes) fail(`${join(dirArg, 'data/input.bin')} holds ${size('data/input.bin')} bytes, the input buffer "${map.input.buffer}" of data/memory-map.json needs ${inBytes}`);
   const rtl = readdirSync(join(dir, 'rtl')).filter((f) => f.endsWith('.v')).sort().map((f) => join(dir, 'rtl', f));
-  return { dir, hw, model, map, rtl, testbench: join(dir, 'sim/tb_codenet.cpp') };
+  return { dir, data: join(dir, 'data'), hw, model, map, rtl, testbench: join(dir, 'sim/tb_codenet.cpp') };
+}
+
+/**
+ * The bundle's accelerator running another model (one bitstream, any model): `model` compiled for
+ * the bundle's hardware config, its image and a seeded random input written into `tmp`.
+ */
+export function withModel(b: Bundle, model: Model, tmp: string, inputCodes: Int8Array): Bundle {
+  const c = compileModel(model, b.hw);
+  writeFileSync(join(tmp, 'memory.bin'), c.image);
+  writeFileSync(join(tmp, 'relocs.bin'), relocBytes(c.relocs));
+  writeFileSync(join(tmp, 'input.bin'), inputBufferBytes(c.map, b.hw, inputCodes));
+  return { ...b, data: tmp, model, map: c.map };
 }
 
 /** The input codes of data/input.bin (the inverse of writeInput). */
 export function bundleInputCodes(b: Bundle): Int8Array {
   const mem = new Uint8Array(b.map.imageBytes);
-  mem.set(readFileSync(join(b.dir, 'data/input.bin')), inputBuffer(b.map).offset);
+  mem.set(readFileSync(join(b.data, 'input.bin')), inputBuffer(b.map).offset);
   return readTensor(b.map, mem, b.map.input.tensor) as Int8Array;
 }
 
@@ -126,11 +141,11 @@ async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number)
   if (tty) process.stderr.write(`building the Verilator model of ${o.dir}/rtl (cached after the first build)...\r`);
   const exe = buildTestbench(b.rtl, b.testbench, join(b.dir, 'sim'), !!o.trace);
   if (tty) process.stderr.write('\x1b[2K\r');
-  let input = join(b.dir, 'data/input.bin');
+  let input = join(b.data, 'input.bin');
   if (o.inputCodes) writeFileSync((input = join(run, 'input.bin')), inputBufferBytes(map, hw, o.inputCodes));
   const dumpPath = join(run, 'dump.bin');
   const tb: TbOutput = await runTestbench(exe, {
-    image: join(b.dir, 'data/memory.bin'), relocs: join(b.dir, 'data/relocs.bin'), imageBytes: map.imageBytes, input,
+    image: join(b.data, 'memory.bin'), relocs: join(b.data, 'relocs.bin'), imageBytes: map.imageBytes, input,
     inputOffset: inputBuffer(map).offset, statsOffset: map.stats.offset, programLen: map.program.descriptors, dump: dumpPath, base,
     latency: o.latency ?? ddr.latency, bytesPerCycle: o.bytesPerCycle ?? ddr.bytesPerCycle, maxCycles: o.maxCycles, trace: o.trace && resolve(o.trace),
   });
@@ -149,9 +164,9 @@ async function runIcarusBundle(b: Bundle, o: SimOptions, base: number, codes: In
   if (o.trace) fail('--trace needs --simulator verilator (Icarus writes VCD only through the test API)');
   const { hw, map } = b;
   const image = new Uint8Array(map.imageBytes);
-  image.set(readFileSync(join(b.dir, 'data/memory.bin')));
+  image.set(readFileSync(join(b.data, 'memory.bin')));
   const dv = new DataView(image.buffer);
-  const relocs = readFileSync(join(b.dir, 'data/relocs.bin'));
+  const relocs = readFileSync(join(b.data, 'relocs.bin'));
   for (let i = 0; i < relocs.length; i += 4) {
     const off = relocs.readUInt32LE(i);
     dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(base), true);
@@ -186,7 +201,7 @@ async function runHlsBundle(b: Bundle, o: SimOptions, run: string, codes: Int8Ar
   writeFileSync(input, inputBufferBytes(map, hw, codes));
   const dump = join(run, 'dump.bin');
   const wallSeconds = await runCsimFiles(exe, {
-    image: join(b.dir, 'data/memory.bin'), imageBytes: map.imageBytes, input, inputOffset: inputBuffer(map).offset, programLen: map.program.descriptors, dump,
+    image: join(b.data, 'memory.bin'), imageBytes: map.imageBytes, input, inputOffset: inputBuffer(map).offset, programLen: map.program.descriptors, dump,
   });
   return {
     dump: new Uint8Array(readFileSync(dump)), cycles: 0, counters: {}, ddr: { bytesRead: 0, bytesWritten: 0 },
@@ -229,7 +244,7 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
     const cycles = raw.cycles;
     return {
       model: model.name, board: hw.board, clockMHz: hw.clockMHz, simulator,
-      input: o.inputCodes ? (o.inputName ?? '(given codes)') : 'data/input.bin',
+      input: o.inputCodes ? (o.inputName ?? '(given codes)') : b.data === join(b.dir, 'data') ? 'data/input.bin' : `${b.model.name} sample input`,
       ddrModel: raw.ddrModel,
       match: !cmp.firstMismatch,
       compared: { tensors: cmp.tensors, elements: cmp.elements },

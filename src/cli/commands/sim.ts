@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { writeFilesAtomically } from '../../io/atomic.ts';
-import { loadBundle, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
+import { loadBundle, withModel, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
 import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema } from '../../sim/report.ts';
 import { fail } from '../../util/errors.ts';
 import { updateReport, withSimulation } from '../../report/update.ts';
 import { loadInputCodes } from './golden.ts';
-import { intOption } from '../model-arg.ts';
+import { intOption, resolveModel } from '../model-arg.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 /** Ends a command with a given exit code after it has printed its own explanation (main() returns the code). */
 export class CommandExit extends Error {
@@ -42,6 +44,7 @@ export function registerSim(program: Command): void {
   program
     .command('sim <dir>')
     .description('run the accelerator of a generated folder (codenet gen or codenet bundle) in Verilator (or Icarus) and compare every tensor with the golden model')
+    .option('--model <name|file>', 'run another model (zoo name, seed 0, or model file) on the folder\'s accelerator: compiled for its data/hw.json')
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
     .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++)').choices(['verilator', 'icarus', 'hls']).default('verilator'))
     .addOption(new Option('--backend <name>', 'rtl (rtl/ on --simulator) or hls (same as --simulator hls)').choices(['rtl', 'hls']).default('rtl'))
@@ -51,12 +54,15 @@ export function registerSim(program: Command): void {
     .option('--bandwidth <GBps>', 'DDR model bandwidth in GB/s, 0 = unlimited (default: the board\'s DDR)', numberOption('--bandwidth', 0, 1000))
     .option('--max-cycles <n>', 'give up after this many cycles without the interrupt', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
     .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
-    .action(async (dir: string, opts: { input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
-      const bundle = loadBundle(dir);
+    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
+      let bundle = loadBundle(dir);
       if (opts.backend === 'hls') opts.simulator = 'hls';
-      const inputCodes = opts.input ? loadInputCodes(bundle.model, opts.input, 0) : undefined;
+      const model = opts.model ? resolveModel(opts.model) : undefined;
+      const tmp = mkdtempSync(join(tmpdir(), 'codenet-model-'));
       let r: SimResult;
       try {
+        if (model) bundle = withModel(bundle, model, tmp, loadInputCodes(model, undefined, 0));
+        const inputCodes = opts.input ? loadInputCodes(bundle.model, opts.input, 0) : undefined;
         r = await runSimulation({
           dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, latency: opts.latency,
           bytesPerCycle: opts.bandwidth === undefined ? undefined : (opts.bandwidth * 1e9) / (bundle.hw.clockMHz * 1e6),
@@ -66,11 +72,13 @@ export function registerSim(program: Command): void {
         if (!(e instanceof SimulationError)) throw e;
         process.stderr.write(`codenet: simulation of ${dir} failed: ${e.message}\n`);
         throw new CommandExit(1);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
       }
       const report = SimReportSchema.parse({ format: SIM_REPORT_FORMAT, version: SIM_REPORT_VERSION, ...r });
       writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
-      // The report's simulated cycles come from the cycle-accurate RTL simulation only.
-      const reported = r.simulator !== 'hls' && updateReport(dir, (x) => withSimulation(x, report));
+      // The report describes the folder's model and takes cycles from the cycle-accurate RTL simulation only.
+      const reported = r.simulator !== 'hls' && !model && updateReport(dir, (x) => withSimulation(x, report));
 
       if (opts.layers) printLayers(r);
       const bw = r.ddrModel.bytesPerCycle ? `${r.ddrModel.bytesPerCycle.toFixed(2)} B/cycle` : 'unlimited bandwidth';
