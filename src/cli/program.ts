@@ -11,6 +11,7 @@ import { registerBundle } from './commands/bundle.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerGen } from './commands/gen.ts';
 import { registerSynth } from './commands/synth.ts';
+import { registerQuantize } from './commands/quantize.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -31,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   registerVerify(program);
   registerGen(program);
   registerSynth(program);
+  registerQuantize(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

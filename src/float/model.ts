@@ -264,7 +264,7 @@ export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.Laye
   return tf.model({ name: spec.name, inputs: image, outputs });
 }
 
-const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 const IMAGENET_STD = 0.226;
 
 /** RGB uint8 HWC images -> normalised float batch [N,H,W,3] (real 0 = the mean pixel, the pad value). */

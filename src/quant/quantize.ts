@@ -1,0 +1,204 @@
+/**
+ * The W4A8 post-training quantizer (docs/numerics.md section 10): a float CoDeNet (src/float/model.ts,
+ * batch norm after every conv) and calibration images in, an integer model (docs/ir.md) out, that
+ * runs unchanged in the golden model and on the accelerator.
+ *
+ * 1. Batch norm is folded into the conv before it: w' = w * g / sqrt(v + eps), b' = beta - m * g / sqrt(v + eps).
+ * 2. Weights: symmetric per output channel, int4 (-8..7) with scale max|w'| / 7, the stem int8 (/127).
+ * 3. Activations: int8 per tensor, asymmetric, range [min, max] (always containing 0) from the
+ *    calibration images, or a percentile of them; then frozen. Tensors an op only moves (split,
+ *    concat, shuffle, upsample, maxpool) share one quantizer with their inputs: the concat of a
+ *    ShuffleNet unit makes a whole stage's chain one quantizer, as the numerics require.
+ * 4. Per output channel M = s_w s_x / s_y; n is the largest shift that keeps every S = round(M 2^n)
+ *    in int16; B = round(128 + z_y + (b' - s_w s_x sum_i z_x,i w_i) / s_y). The offset conv maps its
+ *    real output to the integer dilation: s_y = 1 and no +128, so t = round(real offset) and
+ *    d = clamp(t, 0, dmax), the float layer's round-half-up.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Layer, Model, Tensor } from '../ir/model.ts';
+import { validateModel } from '../ir/load.ts';
+import { modelToDef } from '../ir/save.ts';
+import { INT16_MAX, INT16_MIN, SHIFT_MAX, SHIFT_MIN } from '../numerics/requant.ts';
+import type { ZooSpec } from '../zoo/specs.ts';
+import { buildTopology } from '../zoo/graph.ts';
+import { imageCodes } from '../zoo/image.ts';
+import { IMAGENET_MEAN, imagesToTensor } from '../float/model.ts';
+import { fail } from '../util/errors.ts';
+
+export interface QuantizeOptions {
+  /** Activation range: 100 = min/max (default); e.g. 99.99 clips the rarest values. */
+  percentile?: number;
+}
+
+const WEIGHT_OPS = new Set(['stem', 'conv1x1', 'offset', 'dw3x3', 'dwdeform']);
+/** Calibration images run through the float model at once. */
+const CALIB_BATCH = 4;
+
+/** The float layer whose output is IR tensor `t` (after its batch norm and ReLU). */
+function floatSource(fm: tf.LayersModel, t: string): string {
+  for (const n of [`${t}.relu`, `${t}.bn`, t]) if (fm.layers.some((l) => l.name === n)) return n;
+  fail(`the float model has no layer "${t}" (or "${t}.bn", "${t}.relu"): its layers do not match the zoo structure`);
+}
+
+/** Float activations of every IR tensor (NHWC, batch of the images), by tensor name. */
+export function floatActivations(fm: tf.LayersModel, m: Model, images: Uint8Array[]): Map<string, Float32Array> {
+  const [h, w] = m.tensors.get(m.inputs[0])!.shape;
+  const names = [...m.tensors.keys()].filter((t) => t !== m.inputs[0]);
+  const probe = tf.model({ inputs: fm.inputs, outputs: names.map((t) => fm.getLayer(floatSource(fm, t)).output as tf.SymbolicTensor) });
+  const x = imagesToTensor(images, h, w);
+  const ys = probe.predict(x) as tf.Tensor[];
+  const out = new Map<string, Float32Array>();
+  names.forEach((t, i) => {
+    const want = [images.length, ...m.tensors.get(t)!.shape];
+    if (ys[i].shape.join() !== want.join()) fail(`float layer "${floatSource(fm, t)}" outputs [${ys[i].shape}], the zoo structure needs [${want}]: its layers do not match the zoo structure`);
+    out.set(t, ys[i].dataSync() as Float32Array);
+  });
+  out.set(m.inputs[0], x.dataSync() as Float32Array);
+  tf.dispose([x, ...ys]);
+  return out;
+}
+
+/** Union-find over tensor names: ops that only move codes tie their tensors to one quantizer. */
+function quantGroups(m: Model): Map<string, string> {
+  const parent = new Map([...m.tensors.keys()].map((t) => [t, t]));
+  const find = (t: string): string => (parent.get(t) === t ? t : find(parent.get(t)!));
+  for (const l of m.layers)
+    if (!WEIGHT_OPS.has(l.op)) for (const t of [...l.inputs, ...l.outputs]) parent.set(find(t), find(l.inputs[0]));
+  return new Map([...m.tensors.keys()].map((t) => [t, find(t)]));
+}
+
+function range(v: Float32Array, percentile: number): [number, number] {
+  if (percentile >= 100) {
+    let lo = 0, hi = 0;
+    for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+    return [lo, hi];
+  }
+  const s = Float32Array.from(v).sort();
+  const k = Math.min(s.length - 1, Math.floor((percentile / 100) * (s.length - 1)));
+  return [Math.min(0, s[s.length - 1 - k]), Math.max(0, s[k])];
+}
+
+function setActQuant(t: Tensor, lo: number, hi: number): void {
+  const s = hi > lo ? (hi - lo) / 255 : 1 / 255;
+  t.scale = s;
+  t.zero = Math.max(-128, Math.min(127, Math.round(-128 - lo / s)));
+  t.pad.fill(t.zero); // zero padding in real terms
+}
+
+/** The folded float weights [Cout][fan-in] (IR order) and biases of an IR layer. */
+function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model): { w: Float64Array[]; b: Float64Array } {
+  const layer = fm.getLayer(l.name);
+  const vars = layer.getWeights();
+  const cout = m.tensors.get(l.outputs[0])!.shape[2];
+  const cin = m.tensors.get(l.inputs[0])!.shape[2];
+  const want = l.op === 'stem' ? [3, 3, cin, cout] : l.op === 'dw3x3' || l.op === 'dwdeform' ? [3, 3, cout, 1] : [1, 1, cin, cout];
+  if (!vars.length || vars[0].shape.join() !== want.join())
+    fail(`float layer "${l.name}" has a kernel of shape [${vars[0]?.shape ?? ''}], the zoo structure needs [${want}]: its layers do not match the zoo structure`);
+  const kernel = vars[0].arraySync() as number[][][][];
+  const bias = vars.length > 1 ? (vars[1].arraySync() as number[]) : new Array<number>(cout).fill(0);
+  const w: Float64Array[] = [];
+  for (let co = 0; co < cout; co++) {
+    if (l.op === 'stem') w.push(Float64Array.from({ length: 9 * cin }, (_, i) => kernel[Math.floor(i / (3 * cin))][Math.floor(i / cin) % 3][i % cin][co]));
+    else if (l.op === 'dw3x3' || l.op === 'dwdeform') w.push(Float64Array.from({ length: 9 }, (_, t) => kernel[Math.floor(t / 3)][t % 3][co][0]));
+    else w.push(Float64Array.from({ length: cin }, (_, ci) => kernel[0][0][ci][co]));
+  }
+  const b = Float64Array.from(bias);
+  const bnName = `${l.name}.bn`;
+  if (fm.layers.some((x) => x.name === bnName)) {
+    const bn = fm.getLayer(bnName);
+    const [gamma, beta, mean, variance] = bn.getWeights().map((v) => v.arraySync() as number[]);
+    const eps = Number(bn.getConfig().epsilon ?? 1e-3);
+    for (let co = 0; co < cout; co++) {
+      const g = gamma[co] / Math.sqrt(variance[co] + eps);
+      for (let i = 0; i < w[co].length; i++) w[co][i] *= g;
+      b[co] = beta[co] + (b[co] - mean[co]) * g;
+    }
+  }
+  return { w, b };
+}
+
+/** Quantizes the weights of one layer and derives S, B and n from the tensors' scales. */
+function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model): void {
+  const { w, b } = foldedWeights(fm, l, m);
+  const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
+  const stem = l.op === 'stem';
+  const qmax = stem ? 127 : 7, qmin = stem ? -128 : -8;
+  const cout = w.length, fan = w[0].length, cin = x.shape[2];
+  const weights = new Int8Array(cout * fan);
+  const M = new Float64Array(cout), K = new Float64Array(cout);
+  // The input's zero code per fan-in element: for the image, per channel and exact (255 mean - 128
+  // is not an integer code; its rounding is only the pad code).
+  const zx = (i: number) => (stem ? 255 * IMAGENET_MEAN[i % cin] - 128 : x.zero);
+  const sy = y.kind === 'dilation' ? 1 : y.scale;
+  for (let co = 0; co < cout; co++) {
+    const peak = Math.max(...w[co].map(Math.abs));
+    const sw = peak > 0 ? peak / qmax : 1;
+    let zsum = 0;
+    for (let i = 0; i < fan; i++) {
+      const q = Math.max(qmin, Math.min(qmax, Math.round(w[co][i] / sw)));
+      weights[co * fan + i] = q;
+      zsum += zx(i) * q;
+    }
+    M[co] = (sw * x.scale) / sy;
+    K[co] = (y.kind === 'dilation' ? 0 : 128 + y.zero) + (b[co] - sw * x.scale * zsum) / sy;
+  }
+  const peak = Math.max(...Array.from(M, Math.abs));
+  let n = 0;
+  for (let k = SHIFT_MAX; k >= SHIFT_MIN && !n; k--) if (Math.round(peak * 2 ** k) <= INT16_MAX) n = k;
+  if (!n) fail(`layer "${l.name}": the multiplier ${peak.toExponential(3)} (weight scale x input scale / output scale) does not fit an int16 S at any shift 1..31; the output range of "${y.name}" is too narrow for its input`);
+  const S = Int16Array.from(M, (v) => Math.round(v * 2 ** n));
+  const B = new Int16Array(cout);
+  for (let co = 0; co < cout; co++) {
+    const v = Math.round(K[co]);
+    if (v < INT16_MIN || v > INT16_MAX) fail(`layer "${l.name}", output channel ${co}: the bias term ${v} does not fit int16 B; its output range is too narrow for its bias`);
+    B[co] = v;
+  }
+  l.quant = { weights, weightDtype: stem ? 'int8' : 'int4', S, B, n };
+}
+
+export interface QuantizeResult {
+  model: Model;
+  /** The float activations of the first `activationImages` calibration images, by IR tensor (for reports). */
+  activations: Map<string, Float32Array>;
+  activationImages: number;
+}
+
+/**
+ * Quantizes float model `fm` of zoo spec `spec` (any input size) with RGB calibration images of
+ * its input size (uint8 HWC). The integer model passes the same validation as a model file.
+ */
+export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
+  const inShape = fm.inputs[0].shape;
+  const [h, w] = [inShape[1] as number, inShape[2] as number];
+  if (h !== w) fail(`the float model's input is ${h}x${w}; the zoo networks take square images`);
+  if (!images.length) fail('no calibration images');
+  images.forEach((img, i) => { if (img.length !== h * w * 3) fail(`calibration image ${i} holds ${img.length} bytes, the model takes ${h}x${w}x3`); });
+  const hm = fm.outputs.find((o) => o.sourceLayer.name === 'hm') ?? fail('the float model has no "hm" output: its layers do not match the zoo structure');
+  const m = buildTopology({ ...spec, input: h }, hm.shape[3] as number);
+  m.name = spec.name;
+  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100 };
+
+  // Ranges pooled over every image, a few images at a time (all activations of a batch are held).
+  const groups = quantGroups(m);
+  const ranges = new Map<string, [number, number]>();
+  let first: Map<string, Float32Array> | undefined;
+  for (let i = 0; i < images.length; i += CALIB_BATCH) {
+    const acts = floatActivations(fm, m, images.slice(i, i + CALIB_BATCH));
+    first ??= acts;
+    for (const [t, v] of acts) {
+      if (t === m.inputs[0] || m.tensors.get(t)!.kind === 'dilation') continue;
+      const g = groups.get(t)!, [lo, hi] = range(v, opts.percentile ?? 100), r = ranges.get(g);
+      ranges.set(g, r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi]);
+    }
+  }
+  for (const [t, tensor] of m.tensors) {
+    if (t === m.inputs[0] || tensor.kind === 'dilation') continue;
+    const [lo, hi] = ranges.get(groups.get(t)!)!;
+    setActQuant(tensor, lo, hi);
+  }
+  for (const l of m.layers) if (WEIGHT_OPS.has(l.op)) quantizeLayer(fm, l, m);
+  return { model: validateModel(JSON.parse(JSON.stringify(modelToDef(m))), `quantized ${spec.name}`), activations: first!, activationImages: Math.min(CALIB_BATCH, images.length) };
+}
+
+/** Calibration images as codes for the golden model. */
+export const calibrationCodes = (images: Uint8Array[]): Int8Array[] => images.map(imageCodes);

@@ -1,0 +1,103 @@
+// codenet quantize (src/quant/): a float CoDeNet in the TensorFlow.js layers format -> a W4A8
+// integer model that validates, runs in the golden model and, compiled, on the accelerator (HLS
+// C-simulation, bit-exact); per-layer SQNR against the float model; user errors are exit 2.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { buildFloatModel, imagesToTensor, initBackend } from '../src/float/model.ts';
+import { loadFloatModel, saveFloatModel } from '../src/float/io.ts';
+import { findZooSpec } from '../src/zoo/specs.ts';
+import { loadModelFile } from '../src/ir/load.ts';
+import { presetConfig } from '../src/hw/config.ts';
+import { compileModel } from '../src/compiler/compile.ts';
+import { runHlsCsim } from '../src/sim/hls.ts';
+import { checkAgainstGolden } from '../src/sim/compare.ts';
+import { imageCodes } from '../src/zoo/image.ts';
+import { makeDataset } from '../src/data/shapes.ts';
+import { SqnrReportSchema } from '../src/quant/report.ts';
+import { encodeNpy } from '../src/io/npy.ts';
+import { runCli } from './helpers/cli.ts';
+
+const spec = findZooSpec('codenet-tiny')!;
+let root: string;
+let floatDir: string;
+
+beforeAll(async () => {
+  await initBackend();
+  root = mkdtempSync(join(tmpdir(), 'codenet-quant-'));
+  floatDir = join(root, 'float');
+  const fm = buildFloatModel(spec, { classes: 6, seed: 5 });
+  // Batch-norm statistics as training leaves them (not the identity of a fresh model): the fold must use them.
+  for (const l of fm.layers.filter((x) => x.name.endsWith('.bn'))) {
+    const c = l.getWeights()[0].shape[0];
+    l.setWeights([tf.randomUniform([c], 0.5, 1.5, 'float32', 1), tf.randomUniform([c], -0.2, 0.2, 'float32', 2), tf.randomUniform([c], -0.3, 0.3, 'float32', 3), tf.randomUniform([c], 0.5, 2, 'float32', 4)]);
+  }
+  await saveFloatModel(fm, floatDir);
+}, 120_000);
+
+describe('float models in the TensorFlow.js layers format', () => {
+  it('save and load give the same predictions', async () => {
+    const a = await loadFloatModel(floatDir);
+    const b = await loadFloatModel(join(floatDir, 'model.json'));
+    const x = imagesToTensor(makeDataset({ seed: 1, count: 1, size: 64 }).map((s) => s.image), 64, 64);
+    const [ya, yb] = [a.predict(x) as tf.Tensor[], b.predict(x) as tf.Tensor[]];
+    expect(Array.from(ya[0].dataSync())).toEqual(Array.from(yb[0].dataSync()));
+    expect(JSON.parse(readFileSync(join(floatDir, 'model.json'), 'utf8')).format).toBe('layers-model');
+  });
+});
+
+describe('codenet quantize', () => {
+  it('writes a validated W4A8 model and its SQNR per layer; the model runs on the accelerator bit-exact', async () => {
+    const out = join(root, 'q', 'tiny-w4a8.json');
+    const r = await runCli('quantize', floatDir, '--calib', 'builtin:8', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/SQNR against the float model: worst -?\d+\.\d dB at /);
+    const m = loadModelFile(out);
+    for (const l of m.layers.filter((x) => x.quant)) {
+      const q = l.quant!;
+      const [lo, hi] = l.op === 'stem' ? [-128, 127] : [-8, 7];
+      expect(Math.min(...q.weights) >= lo && Math.max(...q.weights) <= hi, l.name).toBe(true);
+      expect(Math.max(...Array.from(q.S, Math.abs)), `${l.name}: n is the most precise shift`).toBeGreaterThan(16383);
+    }
+    // concat shares one quantizer with its inputs (and so does the whole chain of moves)
+    for (const l of m.layers.filter((x) => ['concat', 'split', 'shuffle', 'upsample'].includes(x.op)))
+      for (const t of [...l.inputs, ...l.outputs]) {
+        expect(m.tensors.get(t)!.scale, `${l.name}: ${t}`).toBe(m.tensors.get(l.inputs[0])!.scale);
+        expect(m.tensors.get(t)!.zero).toBe(m.tensors.get(l.inputs[0])!.zero);
+      }
+
+    const rep = SqnrReportSchema.parse(JSON.parse(readFileSync(join(root, 'q', 'tiny-w4a8.sqnr.json'), 'utf8')));
+    const db = (t: string) => rep.layers.find((l) => l.tensor === t)!.sqnrDb!;
+    expect(db('stem')).toBeGreaterThan(30); // int8 weights, int8 codes
+    expect(db('stage2.0.b1.dw')).toBeGreaterThan(15); // int4 weights
+    for (const l of rep.layers.filter((x) => x.dilationAgreement !== undefined)) expect(l.dilationAgreement!, l.tensor).toBeGreaterThan(0.9);
+    expect(readFileSync(join(root, 'q', 'tiny-w4a8.sqnr.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*stage2\.0\.b1\.dw/);
+
+    const hw = presetConfig('ultra96v2');
+    const codes = imageCodes(makeDataset({ seed: 7, count: 1, size: 64, split: 'val' })[0].image);
+    const c = compileModel(m, hw);
+    const run = await runHlsCsim(hw, c, codes);
+    expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
+  }, 120_000);
+
+  it('user errors: no calibration images, a misshapen calibration file, a float model that is not the zoo structure (exit 2)', async () => {
+    const out = join(root, 'bad', 'm.json');
+    const r1 = await runCli('quantize', floatDir, '--calib', 'builtin:0', '-o', out);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('no calibration images');
+    const npy = join(root, 'calib.npy');
+    writeFileSync(npy, encodeNpy({ dtype: 'uint8', shape: [2, 32, 32, 3], data: new Uint8Array(2 * 32 * 32 * 3) }));
+    const r2 = await runCli('quantize', floatDir, '--calib', npy, '-o', out);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain(`calibration data ${npy} must be uint8 RGB images [N, 64, 64, 3], got uint8 (2, 32, 32, 3)`);
+    const r3 = await runCli('quantize', floatDir, '--calib', 'builtin:2', '--zoo', 'codenet-a', '-o', out);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/its layers do not match the zoo structure|does not match/);
+    const r4 = await runCli('quantize', join(root, 'nope'), '--calib', 'builtin:2', '-o', out);
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toContain('not found');
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
+});
