@@ -15,7 +15,7 @@ import type { Model } from '../ir/model.ts';
 import type { HwConfig } from '../hw/config.ts';
 import { boardOf } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
-import { replaceDirAtomically, type OutputFile } from '../io/atomic.ts';
+import type { OutputFile } from '../io/atomic.ts';
 import { buildReport } from '../report/build.ts';
 import { reportFiles } from '../report/update.ts';
 import type { Report } from '../report/schema.ts';
@@ -91,10 +91,6 @@ export function checkOutputDir(dir: string, force: boolean): void {
   const entries = readdirSync(dir);
   if (!entries.length || force || entries.includes(GEN_MARKER)) return;
   fail(`output folder ${dir} is not empty and was not made by codenet gen (no ${GEN_MARKER} in it); choose another folder with -o, or pass --force to replace its contents`);
-}
-
-export function writeGenerated(dir: string, files: OutputFile[]): void {
-  replaceDirAtomically(dir, files);
 }
 
 /** Reads a file of a generated folder, naming the folder when it is missing. */

@@ -19,7 +19,7 @@ import { inputBuffer, inputBufferBytes, relocBytes, tensorAddressing } from '../
 import { renderRtl } from '../gen/rtl.ts';
 import { writeFilesAtomically } from '../io/atomic.ts';
 import { renderTemplate } from '../util/templates.ts';
-import { DDR_MODEL_HEADER, EXPECT_HEADER, ddrModelSource, renderTestbench, simHeader, testbenchContext } from './testbench.ts';
+import { DDR_MODEL_HEADER, EXPECT_HEADER, renderTestbench, simHeader, testbenchContext } from './testbench.ts';
 import { runGolden } from '../golden/run.ts';
 import type { MemoryMap } from '../compiler/memory-map.ts';
 
@@ -58,7 +58,7 @@ export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Arra
   return {
     ...renderRtl(hw),
     'sim/tb_codenet.cpp': renderTestbench(hw),
-    [`sim/${DDR_MODEL_HEADER}`]: ddrModelSource(),
+    [`sim/${DDR_MODEL_HEADER}`]: simHeader(DDR_MODEL_HEADER),
     [`sim/${EXPECT_HEADER}`]: simHeader(EXPECT_HEADER),
     'sim/Makefile': renderTemplate('sim/Makefile.hbs', ctx),
     'data/memory.bin': c.image,

@@ -29,7 +29,6 @@ export const COUNTER_KEYS = COUNTERS.map((n) => n.replace(/ (\w)/g, (_, c: strin
 export const DDR_MODEL_HEADER = 'axi_ddr_model.h';
 export const EXPECT_HEADER = 'codenet_expect.h';
 export const simHeader = (name: string): string => readFileSync(join(PROJECT_ROOT, 'sim', name), 'utf8');
-export const ddrModelSource = (): string => simHeader(DDR_MODEL_HEADER);
 
 export interface DdrOptions {
   /** Read latency in cycles (default: the board's, scaled to the clock). */

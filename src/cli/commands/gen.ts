@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { peakMacsPerCycle } from '../../hw/config.ts';
 import { modelPerf } from '../../perf/model.ts';
-import { checkOutputDir, generateZynq, writeGenerated } from '../../gen/zynq.ts';
+import { checkOutputDir, generateZynq } from '../../gen/zynq.ts';
+import { replaceDirAtomically } from '../../io/atomic.ts';
 import { intOption, resolveModel } from '../model-arg.ts';
 import { hwFromOptions } from './perf.ts';
 import { loadInputCodes } from './golden.ts';
@@ -51,7 +52,7 @@ export function registerGen(program: Command): void {
     // Yosys estimates the RTL; the HLS backend's resources come from Vitis' synthesis report.
     const synth = o.synth && o.backend === 'rtl';
     const g = await generateZynq({ model, hw, inputCodes: codes, synth, caps: capsFromOptions(o), backend: o.backend });
-    writeGenerated(out, g.files);
+    replaceDirAtomically(out, g.files); // the whole folder, in one swap: no stale files, nothing half-written
     const perf = modelPerf(model, hw, peakMacsPerCycle(hw));
     const bytes = g.files.reduce((a, f) => a + f.data.length, 0);
     console.log(`wrote ${out}: ${g.files.length} files, ${(bytes / 1e6).toFixed(1)} MB (${model.name} on ${hw.board} at ${hw.clockMHz} MHz, ${g.compiled.descriptors.length} descriptors) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
