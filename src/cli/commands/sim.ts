@@ -43,7 +43,7 @@ function printLayers(r: SimResult): void {
 export function registerSim(program: Command): void {
   program
     .command('sim <dir>')
-    .description('run the accelerator of a generated folder (codenet gen or codenet bundle) in Verilator (or Icarus) and compare every tensor with the golden model')
+    .description('run the accelerator of a generated folder (codenet gen or codenet bundle) in Verilator, Icarus or HLS C-simulation and compare every tensor with the golden model')
     .option('--model <name|file>', 'run another model (zoo name, seed 0, or model file) on the folder\'s accelerator: compiled for its data/hw.json')
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
     .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++)').choices(['verilator', 'icarus', 'hls']).default('verilator'))
