@@ -82,6 +82,24 @@ describe('codenet quantize', () => {
     expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
   }, 120_000);
 
+  it('codenet eval: AP50 per class and mean of the float model (tfjs) and of the quantized model through the golden model', async () => {
+    const q = join(root, 'q', 'tiny-w4a8.json');
+    expect(existsSync(q)).toBe(true);
+    const f = await runCli('eval', floatDir, '--data', 'builtin:3', '--json', join(root, 'ev', 'float.json'));
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toMatch(/codenet-tiny, float \(tfjs \w+\): AP50 \d+\.\d \(Pascal VOC all-point\) on 3 images/);
+    const i = await runCli('eval', q, '--data', 'builtin:3', '--json', join(root, 'ev', 'int.json'));
+    expect(i.code, i.stderr).toBe(0);
+    expect(i.stdout).toMatch(/integer \(golden model\): AP50/);
+    for (const n of ['float', 'int']) {
+      const r = JSON.parse(readFileSync(join(root, 'ev', `${n}.json`), 'utf8')) as { perClass: Array<number | null>; classes: string[]; images: number };
+      expect(r.classes).toEqual(['disc', 'square', 'triangle', 'cross', 'ring', 'star']);
+      expect(r.perClass.length).toBe(6);
+      expect(r.images).toBe(3);
+    }
+    expect((await runCli('eval', q, '--data', 'voc')).code).toBe(2);
+  }, 120_000);
+
   it('user errors: no calibration images, a misshapen calibration file, a float model that is not the zoo structure (exit 2)', async () => {
     const out = join(root, 'bad', 'm.json');
     const r1 = await runCli('quantize', floatDir, '--calib', 'builtin:0', '-o', out);

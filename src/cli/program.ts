@@ -12,6 +12,7 @@ import { registerVerify } from './commands/verify.ts';
 import { registerGen } from './commands/gen.ts';
 import { registerSynth } from './commands/synth.ts';
 import { registerQuantize } from './commands/quantize.ts';
+import { registerEval } from './commands/eval.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGen(program);
   registerSynth(program);
   registerQuantize(program);
+  registerEval(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
