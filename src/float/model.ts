@@ -10,8 +10,8 @@
  *   (round half up, like the requantizer), with a straight-through gradient (identity inside
  *   [0, dmax], 0 outside); then a depthwise 3x3 whose tap (i, j), i, j in {-1, 0, 1}, reads input
  *   (y + i*d, x + j*d), zero outside the image (real 0 = the pad code of the integer model).
- *   The taps are gathered with bilinear weights at the (integer-valued) positions: the forward pass
- *   is an exact gather, and the straight-through d gets the gradient of the sampling position.
+ *   The forward pass is exact (a per-pixel choice among dilated depthwise convolutions), and the
+ *   straight-through d gets the gradient of the sampling position (see deformDepthwise).
  *
  * Padding mirrors the integer kernels: stride-s 3x3 convs and the max pool pad one pixel on each
  * side ("valid" after a 1-pixel zero pad), so an HxW input gives floor((H - 1) / s) + 1 rows.
@@ -72,43 +72,46 @@ export function roundDilationSTE(v: tf.Tensor, dmax: number): tf.Tensor {
 
 /**
  * Square deformable depthwise 3x3 sampling: x [N,H,W,C], d [N,H,W,1] (integer values),
- * kernel [3,3,C,1]. Bilinear gather, zero padding (see the file comment).
+ * kernel [3,3,C,1]; tap (i, j) reads x[y + i*d][x + j*d], zero outside the image.
+ *
+ * Since d is an integer in 0..dmax, each tap is a per-pixel choice among shifted copies of x:
+ * tap(i, j) = sum_k [d == k] * x shifted by (i k, j k). Pads, slices and products have cheap
+ * gradients (a gather-based formulation backs through an O(pixels^2) segment sum on the cpu
+ * backend: 250 s a training step of codenet-tiny).
+ *
+ * The straight-through gradient of d is the derivative of the sampling position, as bilinear
+ * sampling at the integer corner would give it: d tap / d d = i * (x[y0+1][x0] - x[y0][x0]) +
+ * j * (x[y0][x0+1] - x[y0][x0]), i.e. the same mixture over forward differences of x with the kernel
+ * scaled by i (rows) and j (columns). It enters as (d - const(d)) * G: zero in value, gradient G.
  */
 export function deformDepthwise(x: tf.Tensor4D, d: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
-    const flat = tf.reshape(x, [n * h * w, c]);
-    const yy = tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1, 1]);
-    const xx = tf.reshape(tf.range(0, w, 1, 'float32'), [1, 1, w, 1]);
-    const base = tf.reshape(tf.mul(tf.range(0, n, 1, 'float32'), h * w), [n, 1, 1, 1]);
-    const k = tf.reshape(kernel, [9, c]);
-    const dConst = tf.tensor(d.dataSync(), d.shape, 'float32');
-    let out: tf.Tensor = tf.zeros([n, h, w, c]);
-    for (let i = -1; i <= 1; i++)
-      for (let j = -1; j <= 1; j++) {
-        const wt = tf.reshape(tf.slice(k, [(i + 1) * 3 + (j + 1), 0], [1, c]), [1, 1, 1, c]);
-        let tap: tf.Tensor;
-        if (i === 0 && j === 0) tap = x;
-        else {
-          const py = tf.add(yy, tf.mul(d, i)), px = tf.add(xx, tf.mul(d, j));
-          // Integer corners from the detached map (the gather indices must not be on the tape).
-          const y0 = tf.floor(tf.add(yy, tf.mul(dConst, i))), x0 = tf.floor(tf.add(xx, tf.mul(dConst, j)));
-          const fy = tf.sub(py, y0), fx = tf.sub(px, x0);
-          tap = tf.zeros([n, h, w, c]);
-          for (const [dy, wy] of [[0, tf.sub(1, fy)], [1, fy]] as Array<[number, tf.Tensor]>)
-            for (const [dx, wx] of [[0, tf.sub(1, fx)], [1, fx]] as Array<[number, tf.Tensor]>) {
-              const cy = tf.add(y0, dy), cx = tf.add(x0, dx);
-              const valid = tf.cast(tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(cy, 0), tf.less(cy, h)), tf.logicalAnd(tf.greaterEqual(cx, 0), tf.less(cx, w))), 'float32');
-              // flat row index, exact in float32 for any tensor that fits in memory
-              const pos = tf.add(tf.mul(tf.clipByValue(cy, 0, h - 1), w), tf.clipByValue(cx, 0, w - 1));
-              const idx = tf.reshape(tf.cast(tf.add(base, pos), 'int32'), [n * h * w]);
-              const g = tf.reshape(tf.gather(flat, idx), [n, h, w, c]);
-              tap = tf.add(tap, tf.mul(g, tf.mul(valid, tf.mul(wy, wx))));
-            }
+    const dv = d.dataSync();
+    const ks = [...new Set(Array.from(dv, (v) => Math.round(v)))].sort((a, b) => a - b);
+    const dConst = tf.tensor4d(dv, d.shape);
+    const k4 = tf.reshape(kernel, [3, 3, c, 1]) as tf.Tensor4D;
+    // Tap (i, j) of the pixels whose dilation is k reads src shifted by (i k, j k), zero-filled;
+    // pad and slice (not a dilated depthwise conv: tfjs has no gradient for dilation > 1).
+    const sel = new Map(ks.map((k) => [k, tf.cast(tf.equal(dConst, k), 'float32')]));
+    const mixture = (src: tf.Tensor4D, kern: tf.Tensor4D): tf.Tensor => {
+      const padded = new Map(ks.filter((k) => k > 0).map((k) => [k, tf.pad(src, [[0, 0], [k, k], [k, k], [0, 0]])]));
+      const taps: tf.Tensor[] = [];
+      for (let i = -1; i <= 1; i++)
+        for (let j = -1; j <= 1; j++) {
+          const tap = tf.addN(ks.map((k) => tf.mul(sel.get(k)!, k === 0 ? src : tf.slice(padded.get(k)!, [0, k + i * k, k + j * k, 0], [n, h, w, c]))));
+          taps.push(tf.mul(tap, tf.reshape(tf.slice(kern, [i + 1, j + 1, 0, 0], [1, 1, c, 1]), [1, 1, 1, c])));
         }
-        out = tf.add(out, tf.mul(tap, wt));
-      }
-    return out as tf.Tensor4D;
+      return tf.addN(taps);
+    };
+    const out = mixture(x, k4);
+    // d's straight-through gradient (see above).
+    const zr = tf.zeros([n, 1, w, c]), zc = tf.zeros([n, h, 1, c]);
+    const dRows = tf.sub(tf.concat([tf.slice(x, [0, 1, 0, 0], [n, h - 1, w, c]), zr], 1), x) as tf.Tensor4D;
+    const dCols = tf.sub(tf.concat([tf.slice(x, [0, 0, 1, 0], [n, h, w - 1, c]), zc], 2), x) as tf.Tensor4D;
+    const iw = tf.reshape(tf.tensor1d([-1, -1, -1, 0, 0, 0, 1, 1, 1]), [3, 3, 1, 1]), jw = tf.reshape(tf.tensor1d([-1, 0, 1, -1, 0, 1, -1, 0, 1]), [3, 3, 1, 1]);
+    const g = tf.add(mixture(dRows, tf.mul(k4, iw) as tf.Tensor4D), mixture(dCols, tf.mul(k4, jw) as tf.Tensor4D));
+    return tf.add(out, tf.mul(tf.sub(d, dConst), g)) as tf.Tensor4D;
   });
 }
 
