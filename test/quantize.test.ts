@@ -48,6 +48,23 @@ describe('float models in the TensorFlow.js layers format', () => {
   });
 });
 
+describe('codenet train', () => {
+  it('trains a float CoDeNet on the built-in data set, saves it in the tfjs format, resumes; eval and quantize take it', async () => {
+    const dir = join(root, 'trained');
+    const r = await runCli('train', '--zoo', 'codenet-tiny', '--input', '64', '--steps', '2', '--batch', '2', '--seed', '3', '-o', dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/trained codenet-tiny at 64 px for 2 steps of 2 on tfjs \w+: loss \d+\.\d+ -> \d+\.\d+, \d+\.\d+ images\/s/);
+    const log = JSON.parse(readFileSync(join(dir, 'train-log.json'), 'utf8')) as { loss: number[]; backend: string; imagesPerSecond: number };
+    expect(log.loss.length).toBe(2);
+    expect(log.loss.every(Number.isFinite)).toBe(true);
+    expect(log.imagesPerSecond).toBeGreaterThan(0);
+    const again = await runCli('train', '--zoo', 'codenet-tiny', '--input', '64', '--steps', '1', '--batch', '2', '--resume', dir, '-o', join(root, 'trained2'));
+    expect(again.code, again.stderr).toBe(0);
+    expect((await runCli('quantize', join(root, 'trained2'), '--calib', 'builtin:2', '-o', join(root, 'trained2', 'w4a8.json'))).code).toBe(0);
+    expect((await runCli('train', '--steps', '0', '-o', join(root, 'x'))).code).toBe(2);
+  }, 120_000);
+});
+
 describe('codenet quantize', () => {
   it('writes a validated W4A8 model and its SQNR per layer; the model runs on the accelerator bit-exact', async () => {
     const out = join(root, 'q', 'tiny-w4a8.json');

@@ -13,6 +13,7 @@ import { registerGen } from './commands/gen.ts';
 import { registerSynth } from './commands/synth.ts';
 import { registerQuantize } from './commands/quantize.ts';
 import { registerEval } from './commands/eval.ts';
+import { registerTrain } from './commands/train.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGen(program);
   registerSynth(program);
   registerQuantize(program);
+  registerTrain(program);
   registerEval(program);
   for (const c of program.commands) c.exitOverride();
   try {
