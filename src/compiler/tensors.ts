@@ -99,3 +99,9 @@ export function tensorAddressing(map: MemoryMap, name: string): TensorAddressing
   const { base, pixel, w } = channelAddressing(map, src);
   return { name, shape: [t.shape[0], t.shape[1], t.shape[2]], shift: t.upsampleOf ? 1 : 0, channelOffset: base, pixelStride: pixel, rowPixels: w };
 }
+
+/** What a loader does: adds the image's physical base to every 64-bit address field at `offsets`. */
+export function relocate(image: Uint8Array, offsets: Iterable<number>, base: number): void {
+  const dv = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  for (const off of offsets) dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(base), true);
+}

@@ -12,7 +12,7 @@ import type { Model } from '../ir/model.ts';
 import { loadModelFile } from '../ir/load.ts';
 import { loadHwConfig, peakMacsPerCycle, type HwConfig } from '../hw/config.ts';
 import { MemoryMapSchema, type MemoryMap } from '../compiler/memory-map.ts';
-import { bufferBytes, inputBuffer, inputBufferBytes, readTensor, relocBytes } from '../compiler/tensors.ts';
+import { bufferBytes, inputBuffer, inputBufferBytes, readTensor, relocBytes, relocate } from '../compiler/tensors.ts';
 import { compileModel } from '../compiler/compile.ts';
 import { runGolden } from '../golden/run.ts';
 import { layerMacs } from '../info/summary.ts';
@@ -165,12 +165,8 @@ async function runIcarusBundle(b: Bundle, o: SimOptions, base: number, codes: In
   const { hw, map } = b;
   const image = new Uint8Array(map.imageBytes);
   image.set(readFileSync(join(b.data, 'memory.bin')));
-  const dv = new DataView(image.buffer);
   const relocs = readFileSync(join(b.data, 'relocs.bin'));
-  for (let i = 0; i < relocs.length; i += 4) {
-    const off = relocs.readUInt32LE(i);
-    dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(base), true);
-  }
+  relocate(image, Array.from({ length: relocs.length / 4 }, (_, i) => relocs.readUInt32LE(4 * i)), base);
   const inBuf = inputBuffer(map);
   image.set(inputBufferBytes(map, hw, codes), inBuf.offset);
   const rtlFiles = Object.fromEntries(b.rtl.map((f) => [`rtl/${f.slice(f.lastIndexOf('/') + 1)}`, readFileSync(f, 'utf8')]));

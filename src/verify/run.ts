@@ -1,6 +1,6 @@
 import type { HwConfig } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
-import { bufferBytes, inputBuffer, writeInput } from '../compiler/tensors.ts';
+import { bufferBytes, inputBuffer, relocate, writeInput } from '../compiler/tensors.ts';
 import { renderRtl } from '../gen/rtl.ts';
 import { runAccelerator } from '../sim/accel.ts';
 import { checkAgainstGolden, describeMismatch } from '../sim/compare.ts';
@@ -23,8 +23,7 @@ async function simulate(sim: Simulator, hw: HwConfig, c: Compiled, input: Int8Ar
   const image = new Uint8Array(c.imageBytes);
   image.set(c.image);
   writeInput(c.map, image, input, hw);
-  const dv = new DataView(image.buffer);
-  for (const off of c.relocs) dv.setBigUint64(off, dv.getBigUint64(off, true) + BigInt(ICARUS_BASE), true);
+  relocate(image, c.relocs, ICARUS_BASE);
   const inBuf = inputBuffer(c.map);
   const xRanges: Array<[number, number]> = [[c.map.fileBytes, inBuf.offset], [inBuf.offset + bufferBytes(c.map, inBuf), c.imageBytes]];
   const r = await runIcarus({ hw, rtlFiles: renderRtl(hw), image, base: ICARUS_BASE, programLen: c.descriptors.length, xRanges });
