@@ -25,3 +25,10 @@ export function intOption(flag: string, min: number, max: number): (v: string) =
     return n;
   };
 }
+
+/** --percentile: the activation range's percentile, in (50, 100] (100 = min/max). */
+export function percentileOption(v: string): number {
+  const p = Number(v);
+  if (!(p > 50 && p <= 100)) fail(`--percentile must be a number in (50, 100], got "${v}"`);
+  return p;
+}

@@ -20,16 +20,17 @@ import * as tf from '@tensorflow/tfjs';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { Rng } from '../util/rng.ts';
 import { fail } from '../util/errors.ts';
+import { registerWasmTrainingKernels } from './grads.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Backend.
 
 /**
- * tfjs-node when installed; else tfjs with the wasm backend for inference, or the cpu backend for
- * training (tfjs-backend-wasm 4.22 has no conv backprop kernels: "Conv2DBackpropFilter not
- * registered for backend 'wasm'"). Logs and returns the backend name.
+ * tfjs-node when installed; else tfjs with the wasm backend, which trains too once the conv
+ * backprop kernels it lacks are registered (src/float/grads.ts; about 20x the cpu backend's speed);
+ * the pure-JavaScript cpu backend only if wasm fails to load. Logs and returns the backend name.
  */
-export async function initBackend(opts: { training?: boolean; log?: (msg: string) => void } = {}): Promise<string> {
+export async function initBackend(opts: { log?: (msg: string) => void } = {}): Promise<string> {
   const nodeName = '@tensorflow/tfjs-node';
   let ok = false;
   try {
@@ -38,15 +39,17 @@ export async function initBackend(opts: { training?: boolean; log?: (msg: string
   } catch {
     ok = false;
   }
-  if (!ok && !opts.training) {
+  let wasm = false;
+  if (!ok) {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
-      ok = await tf.setBackend('wasm');
+      registerWasmTrainingKernels();
+      wasm = await tf.setBackend('wasm');
     } catch {
-      ok = false;
+      wasm = false;
     }
   }
-  if (!ok) await tf.setBackend('cpu');
+  if (!ok && !wasm) await tf.setBackend('cpu');
   await tf.ready();
   opts.log?.(`tfjs backend: ${tf.getBackend()}${ok ? '' : ' (tfjs-node not installed)'}`);
   return tf.getBackend();

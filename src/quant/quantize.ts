@@ -117,15 +117,15 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model): { w: Float64Arra
   return { w, b };
 }
 
-/** Quantizes the weights of one layer and derives S, B and n from the tensors' scales. */
-function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model): void {
+/** Quantizes the weights of one layer and derives S, B and n from the tensors' scales; returns the weight scales. */
+function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, saturateBias: boolean): Float64Array {
   const { w, b } = foldedWeights(fm, l, m);
   const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
   const stem = l.op === 'stem';
   const qmax = stem ? 127 : 7, qmin = stem ? -128 : -8;
   const cout = w.length, fan = w[0].length, cin = x.shape[2];
   const weights = new Int8Array(cout * fan);
-  const M = new Float64Array(cout), K = new Float64Array(cout);
+  const M = new Float64Array(cout), K = new Float64Array(cout), scales = new Float64Array(cout);
   // The input's zero code per fan-in element: for the image, per channel and exact (255 mean - 128
   // is not an integer code; its rounding is only the pad code).
   const zx = (i: number) => (stem ? 255 * IMAGENET_MEAN[i % cin] - 128 : x.zero);
@@ -133,6 +133,7 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model): void {
   for (let co = 0; co < cout; co++) {
     const peak = Math.max(...w[co].map(Math.abs));
     const sw = peak > 0 ? peak / qmax : 1;
+    scales[co] = sw;
     let zsum = 0;
     for (let i = 0; i < fan; i++) {
       const q = Math.max(qmin, Math.min(qmax, Math.round(w[co][i] / sw)));
@@ -149,12 +150,29 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model): void {
   const S = Int16Array.from(M, (v) => Math.round(v * 2 ** n));
   const B = new Int16Array(cout);
   for (let co = 0; co < cout; co++) {
-    const v = Math.round(K[co]);
+    let v = Math.round(K[co]);
+    if (saturateBias) v = Math.max(INT16_MIN, Math.min(INT16_MAX, v));
     if (v < INT16_MIN || v > INT16_MAX) fail(`layer "${l.name}", output channel ${co}: the bias term ${v} does not fit int16 B; its output range is too narrow for its bias`);
     B[co] = v;
   }
   l.quant = { weights, weightDtype: stem ? 'int8' : 'int4', S, B, n };
+  return scales;
 }
+
+/**
+ * Quantizes the weights of every layer of `m` from float model `fm` against the activation
+ * quantizers `m` already holds (frozen): S, B, n and int weights in place; the weight scales by layer.
+ * `saturateBias` (QAT) clamps a B beyond int16 instead of failing: the output it feeds saturates
+ * either way, and QAT trains exactly the model it exports.
+ */
+export function quantizeWeights(fm: tf.LayersModel, m: Model, opts: { saturateBias?: boolean } = {}): Map<string, Float64Array> {
+  const scales = new Map<string, Float64Array>();
+  for (const l of m.layers) if (WEIGHT_OPS.has(l.op)) scales.set(l.name, quantizeLayer(fm, l, m, opts.saturateBias ?? false));
+  return scales;
+}
+
+/** A validated copy of `m` (as a model file would load): the same loader checks (accumulator bound, shapes). */
+export const validated = (m: Model, what: string): Model => validateModel(JSON.parse(JSON.stringify(modelToDef(m))), what);
 
 export interface QuantizeResult {
   model: Model;
@@ -168,6 +186,16 @@ export interface QuantizeResult {
  * its input size (uint8 HWC). The integer model passes the same validation as a model file.
  */
 export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
+  const { model: m, activations, activationImages } = calibrateActivations(fm, spec, images, opts);
+  quantizeWeights(fm, m);
+  return { model: validated(m, `quantized ${spec.name}`), activations, activationImages };
+}
+
+/**
+ * The integer topology of float model `fm` with activation quantizers from calibration images of
+ * its input size (uint8 HWC); weights not yet quantized (quantizeWeights).
+ */
+export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
   const inShape = fm.inputs[0].shape;
   const [h, w] = [inShape[1] as number, inShape[2] as number];
   if (h !== w) fail(`the float model's input is ${h}x${w}; the zoo networks take square images`);
@@ -196,8 +224,7 @@ export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Ui
     const [lo, hi] = ranges.get(groups.get(t)!)!;
     setActQuant(tensor, lo, hi);
   }
-  for (const l of m.layers) if (WEIGHT_OPS.has(l.op)) quantizeLayer(fm, l, m);
-  return { model: validateModel(JSON.parse(JSON.stringify(modelToDef(m))), `quantized ${spec.name}`), activations: first!, activationImages: Math.min(CALIB_BATCH, images.length) };
+  return { model: m, activations: first!, activationImages: Math.min(CALIB_BATCH, images.length) };
 }
 
 /** Calibration images as codes for the golden model. */

@@ -18,7 +18,7 @@ import { fail } from '../util/errors.ts';
 export interface QuantizeCliOptions { calib: string; out: string; zoo?: string; percentile: number; seed: number }
 
 /** --calib: "builtin:N" (N images of the built-in data set's train split) or a uint8 .npy [N,H,W,3]. */
-function calibrationImages(arg: string, size: number, seed: number): Uint8Array[] {
+export function calibrationImages(arg: string, size: number, seed: number): Uint8Array[] {
   const m = /^builtin(?::(\d+))?$/.exec(arg);
   if (m) return makeDataset({ seed, count: Number(m[1] ?? 32), size, split: 'train' }).map((s) => s.image);
   const a = readNpy(arg);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { fail } from '../../util/errors.ts';
-import { intOption } from '../model-arg.ts';
+import { intOption, percentileOption } from '../model-arg.ts';
 import type { QuantizeCliOptions } from '../../quant/run.ts';
 
 export function registerQuantize(program: Command): void {
@@ -10,11 +9,7 @@ export function registerQuantize(program: Command): void {
     .requiredOption('--calib <data>', 'calibration images: builtin[:N] (the built-in data set, default 32) or a uint8 .npy [N,H,W,3]')
     .requiredOption('-o, --out <model.json>', 'integer model file to write (beside it: <name>.sqnr.json and <name>.sqnr.svg)')
     .option('--zoo <name>', 'zoo structure of the float model (default: its name)')
-    .option('--percentile <p>', 'activation range: percentile of |values| (100 = min/max)', (v) => {
-      const p = Number(v);
-      if (!(p > 50 && p <= 100)) fail(`--percentile must be a number in (50, 100], got "${v}"`);
-      return p;
-    }, 100)
+    .option('--percentile <p>', 'activation range: percentile of |values| (100 = min/max)', percentileOption, 100)
     .option('--seed <n>', 'seed of the built-in calibration images', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .action(async (path: string, o: QuantizeCliOptions) => {
       const { runQuantize } = await import('../../quant/run.ts');

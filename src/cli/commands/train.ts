@@ -3,25 +3,48 @@ import { join } from 'node:path';
 import { writeFilesAtomically } from '../../io/atomic.ts';
 import { findZooSpec, ZOO } from '../../zoo/specs.ts';
 import { fail } from '../../util/errors.ts';
-import { intOption } from '../model-arg.ts';
+import { intOption, percentileOption } from '../model-arg.ts';
+
+interface TrainCli {
+  zoo: string; input: number; steps?: number; batch: number; lr?: number; seed: number; resume?: string; out: string;
+  qat?: boolean; calib: string; percentile: number;
+}
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a float CoDeNet (TensorFlow.js) on the built-in data set; saves model.json + weights.bin and train-log.json')
+    .description('train a float CoDeNet (TensorFlow.js) on the built-in data set, or fine-tune one quantization-aware (--qat); saves model.json + weights.bin and train-log.json')
     .option('--zoo <name>', 'network structure', 'codenet-tiny')
     .option('--input <px>', 'input size (square)', intOption('--input', 16, 1024), 64)
-    .option('--steps <n>', 'optimizer steps (each on freshly rendered images)', intOption('--steps', 1, 10_000_000), 1000)
+    .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 200 with --qat)', intOption('--steps', 1, 10_000_000))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
-    .option('--lr <rate>', 'Adam learning rate', (v) => Number(v), 2e-3)
+    .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 2e-4 with --qat)', (v) => Number(v))
     .option('--seed <n>', 'seed of the weights and the data', intOption('--seed', 0, 2 ** 31 - 1), 0)
-    .option('--resume <float-model>', 'continue training this model')
+    .option('--resume <float-model>', 'continue training this model (with --qat: the float model to fine-tune)')
+    .option('--qat', 'quantization-aware fine-tuning of --resume: the forward pass is the W4A8 integer model; also writes quantized.json')
+    .option('--calib <data>', 'with --qat: images for the frozen activation ranges, builtin[:N] or a uint8 .npy [N,H,W,3]', 'builtin:64')
+    .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max)', percentileOption, 100)
     .requiredOption('-o, --out <dir>', 'folder for the trained model')
-    .action(async (o: { zoo: string; input: number; steps: number; batch: number; lr: number; seed: number; resume?: string; out: string }) => {
+    .action(async (o: TrainCli) => {
       const spec = findZooSpec(o.zoo) ?? fail(`unknown zoo network "${o.zoo}"; known: ${ZOO.map((z) => z.name).join(', ')}`);
+      const log = (m: string) => process.stderr.isTTY && process.stderr.write(`${m}\n`);
+      const base = { spec, input: o.input, batch: o.batch, seed: o.seed, out: o.out, log };
+      if (o.qat) {
+        if (!o.resume) fail('--qat fine-tunes a trained float model: give it with --resume <float-model>');
+        const { trainQat } = await import('../../quant/qat-train.ts');
+        const { calibrationImages } = await import('../../quant/run.ts');
+        const { serializeModel } = await import('../../ir/save.ts');
+        const r = await trainQat({ ...base, steps: o.steps ?? 200, lr: o.lr ?? 2e-4, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile });
+        writeFilesAtomically(o.out, [
+          { name: 'quantized.json', data: serializeModel(r.model) },
+          { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
+        ]);
+        console.log(`QAT of ${spec.name} at ${o.input} px for ${r.log.steps} steps of ${r.log.batch} on tfjs ${r.log.backend}: loss ${r.log.loss[0].toFixed(3)} -> ${r.log.loss[r.log.loss.length - 1].toFixed(3)}, ${r.log.imagesPerSecond.toFixed(2)} images/s, ${r.log.seconds.toFixed(1)} s; saved ${join(o.out, 'model.json')} (float) and ${join(o.out, 'quantized.json')} (W4A8 integer model)`);
+        return;
+      }
       const { trainFloat } = await import('../../float/train.ts');
-      const log = await trainFloat({ ...o, spec, log: (m) => process.stderr.isTTY && process.stderr.write(`${m}\n`) });
-      writeFilesAtomically(o.out, [{ name: 'train-log.json', data: JSON.stringify(log, null, 1) + '\n' }]);
-      console.log(`trained ${spec.name} at ${o.input} px for ${log.steps} steps of ${log.batch} on tfjs ${log.backend}: loss ${log.loss[0].toFixed(3)} -> ${log.loss[log.loss.length - 1].toFixed(3)}, ${log.imagesPerSecond.toFixed(2)} images/s, ${log.seconds.toFixed(1)} s; saved ${join(o.out, 'model.json')}`);
+      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, lr: o.lr ?? 2e-3, resume: o.resume });
+      writeFilesAtomically(o.out, [{ name: 'train-log.json', data: JSON.stringify(r, null, 1) + '\n' }]);
+      console.log(`trained ${spec.name} at ${o.input} px for ${r.steps} steps of ${r.batch} on tfjs ${r.backend}: loss ${r.loss[0].toFixed(3)} -> ${r.loss[r.loss.length - 1].toFixed(3)}, ${r.imagesPerSecond.toFixed(2)} images/s, ${r.seconds.toFixed(1)} s; saved ${join(o.out, 'model.json')}`);
     });
 }

@@ -1,0 +1,211 @@
+/**
+ * The quantization-aware forward pass: what the hardware computes, inside a TensorFlow.js graph
+ * that trains the float model (docs/quantizer.md, "QAT").
+ *
+ * Every layer runs twice:
+ * - the integer path computes the codes exactly as docs/numerics.md defines them: the int weights,
+ *   S, B and n that the exporter derives (quantizeWeights) from the current float weights and the
+ *   frozen activation quantizers, an exact accumulator (tf convolutions of integer-valued float32
+ *   tensors: every partial sum is below 2^23, so float32 holds it exactly, in any order), and the
+ *   requantization (requantT: round half up, saturation, ReLU floor, integer dilation) in float64;
+ * - the float path is the folded float layer (batch norm folded with its moving statistics, the
+ *   weights fake-quantized to s_w * w_int) applied to the dequantized input, and gives only the
+ *   gradient: its value is replaced by the dequantized integer output, and the gradient passes
+ *   where the output did not saturate (straight-through estimator). The dilation passes its
+ *   gradient inside [0, dmax], as the float layer's roundDilationSTE does.
+ * So the loss is computed on exactly the outputs of the exported integer model; the test holds
+ * the codes of every tensor equal to the golden model's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Layer, Model, Tensor } from '../ir/model.ts';
+import { dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
+import { imageCodes } from '../zoo/image.ts';
+import { deformDepthwise, imagesToTensor } from '../float/model.ts';
+import { quantizeWeights } from './quantize.ts';
+import { fail } from '../util/errors.ts';
+
+type T4 = tf.Tensor4D;
+
+export interface QatOutputs {
+  /** Dequantized values of every tensor (differentiable along the float path), [N,H,W,C]. */
+  real: Map<string, T4>;
+  /** Integer codes of every tensor (integer-valued float32, no gradient), [N,H,W,C]. */
+  codes: Map<string, T4>;
+}
+
+/** Forward `value`, backward dy (times `mask` where given): the straight-through estimator. */
+function straightThrough(x: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    // Saved, so the engine keeps the mask alive until the backward pass.
+    if (mask) save([mask]);
+    return {
+      value: tf.add(tf.mul(input, 0), value),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => (mask ? tf.mul(dy, saved[0]) : dy),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x);
+}
+
+/** Int weights of an IR layer in TensorFlow's kernel layout (conv [kh,kw,Cin,Cout], depthwise [3,3,C,1]). */
+function intKernel(l: Layer, m: Model): tf.Tensor4D {
+  const w = l.quant!.weights;
+  const cout = m.tensors.get(l.outputs[0])!.shape[2], cin = m.tensors.get(l.inputs[0])!.shape[2];
+  const f = Float32Array.from(w);
+  if (l.op === 'stem') return tf.transpose(tf.tensor4d(f, [cout, 3, 3, cin]), [1, 2, 3, 0]);
+  if (l.op === 'dw3x3' || l.op === 'dwdeform') return tf.reshape(tf.transpose(tf.tensor3d(f, [cout, 3, 3]), [1, 2, 0]), [3, 3, cout, 1]);
+  return tf.reshape(tf.transpose(tf.tensor2d(f, [cout, cin])), [1, 1, cin, cout]);
+}
+
+/** The float layer's kernel and bias with its batch norm folded (moving statistics), differentiable. */
+function foldedFloat(fm: tf.LayersModel, l: Layer): { w: tf.Tensor4D; b: tf.Tensor1D } {
+  const vars = fm.getLayer(l.name).getWeights();
+  let w = vars[0] as tf.Tensor4D;
+  const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
+  const cout = depthwise ? w.shape[2] : w.shape[3];
+  let b = (vars[1] ?? tf.zeros([cout])) as tf.Tensor1D;
+  const bnName = `${l.name}.bn`;
+  if (fm.layers.some((x) => x.name === bnName)) {
+    const bn = fm.getLayer(bnName);
+    const [gamma, beta, mean, variance] = bn.getWeights();
+    const eps = Number(bn.getConfig().epsilon ?? 1e-3);
+    const g = tf.div(gamma, tf.sqrt(tf.add(variance, eps))) as tf.Tensor1D;
+    w = tf.mul(w, depthwise ? tf.reshape(g, [1, 1, cout, 1]) : g) as tf.Tensor4D;
+    b = tf.add(beta, tf.mul(tf.sub(b, mean), g)) as tf.Tensor1D;
+  }
+  return { w, b };
+}
+
+/** Per-channel constant sum over the kernel of pad * w: the out-of-image taps' share of acc. */
+function padTerm(l: Layer, m: Model, pad: Int8Array): tf.Tensor1D {
+  const q = l.quant!, cout = m.tensors.get(l.outputs[0])!.shape[2], fan = q.weights.length / cout;
+  const cin = pad.length;
+  return tf.tensor1d(Array.from({ length: cout }, (_, co) => {
+    let s = 0;
+    for (let i = 0; i < fan; i++) s += q.weights[co * fan + i] * (l.op === 'stem' ? pad[i % cin] : pad[co]);
+    return s;
+  }));
+}
+
+const pad1 = (x: tf.Tensor, value = 0): T4 => tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], value) as T4;
+
+/** The exact accumulator of a layer with weights, from integer-valued input codes. */
+function accumulator(l: Layer, m: Model, codes: Map<string, T4>): T4 {
+  const xT = m.tensors.get(l.inputs[0])!;
+  const x = codes.get(l.inputs[0])!;
+  const wi = intKernel(l, m);
+  const padVec = tf.tensor1d(Float32Array.from(xT.pad));
+  // Taps outside the image read the pad code: conv of (x - pad) with zero padding, plus sum pad * w.
+  switch (l.op) {
+    case 'conv1x1':
+    case 'offset':
+      return tf.conv2d(x, wi, l.stride, 'valid');
+    case 'stem':
+      return tf.add(tf.conv2d(pad1(tf.sub(x, padVec)), wi, l.stride, 'valid'), padTerm(l, m, xT.pad));
+    case 'dw3x3':
+      if (l.dilation !== 1) fail(`QAT: dw3x3 layer "${l.name}" has dilation ${l.dilation}; only 1 (the zoo's) is supported`);
+      return tf.add(tf.depthwiseConv2d(pad1(tf.sub(x, padVec)), wi, l.stride, 'valid'), padTerm(l, m, xT.pad));
+    case 'dwdeform':
+      if (l.stride !== 1) fail(`QAT: dwdeform layer "${l.name}" has stride ${l.stride}; only 1 (the zoo's) is supported`);
+      return tf.add(deformDepthwise(tf.sub(x, padVec) as T4, codes.get(l.inputs[1])!, wi), padTerm(l, m, xT.pad));
+    default:
+      fail(`QAT: layer "${l.name}" (${l.op}) has no weights`);
+  }
+}
+
+/** The float path of a layer with weights, on the dequantized inputs (gradient only). */
+function floatPath(l: Layer, fm: tf.LayersModel, m: Model, real: Map<string, T4>, scales: Float64Array): T4 {
+  const { w, b } = foldedFloat(fm, l);
+  const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
+  const sw = tf.tensor1d(Float32Array.from(scales));
+  const wq = straightThrough(w, tf.mul(intKernel(l, m), depthwise ? tf.reshape(sw, [1, 1, -1, 1]) : sw)) as tf.Tensor4D;
+  const x = real.get(l.inputs[0])!;
+  let y: T4;
+  if (l.op === 'dwdeform') y = deformDepthwise(x, real.get(l.inputs[1])!, wq);
+  else if (depthwise) y = tf.depthwiseConv2d(pad1(x), wq, l.stride, 'valid');
+  else if (l.op === 'stem') y = tf.conv2d(pad1(x), wq, l.stride, 'valid');
+  else y = tf.conv2d(x, wq, l.stride, 'valid');
+  return tf.add(y, b) as T4;
+}
+
+/** Requantizes an exact accumulator: the output codes and where they did not saturate. */
+function requantize(l: Layer, y: Tensor, acc: T4): { codes: Float32Array; live: Float32Array } {
+  const a = acc.dataSync();
+  const q = l.quant!, c = y.shape[2];
+  const codes = new Float32Array(a.length), live = new Float32Array(a.length);
+  const dilation = y.kind === 'dilation', lo = l.relu ? y.zero : -128;
+  for (let i = 0; i < a.length; i++) {
+    const co = i % c, t = requantT(a[i], q.S[co], q.B[co], q.n);
+    if (dilation) {
+      codes[i] = dilationFromT(t, l.dmax);
+      live[i] = t >= 0 && t <= l.dmax ? 1 : 0;
+    } else {
+      codes[i] = outputCode(t, lo);
+      live[i] = t - 128 > lo && t - 128 < 127 ? 1 : 0;
+    }
+  }
+  return { codes, live };
+}
+
+const dequantize = (codes: T4, t: Tensor): T4 => (t.kind === 'dilation' ? codes : (tf.mul(tf.sub(codes, t.zero), t.scale) as T4));
+
+function shuffle(x: T4): T4 {
+  const [n, h, w, c] = x.shape;
+  return tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, 2, c / 2]), [0, 1, 2, 4, 3]), [n, h, w, c]);
+}
+
+/**
+ * The QAT forward of float model `fm` on `images` (uint8 HWC of the model's input size) with the
+ * activation quantizers of `m` (calibrated, frozen). Quantizes the weights into `m` first, so after
+ * the call `m` is the integer model whose golden run the codes equal. Call inside tf.tidy or an
+ * optimizer's minimize.
+ */
+export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[]): QatOutputs {
+  const scales = quantizeWeights(fm, m, { saturateBias: true });
+  const [h, w, c] = m.tensors.get(m.inputs[0])!.shape;
+  const n = images.length;
+  const codes = new Map<string, T4>(), real = new Map<string, T4>();
+  const all = new Float32Array(n * h * w * c);
+  images.forEach((img, i) => all.set(imageCodes(img), i * h * w * c));
+  codes.set(m.inputs[0], tf.tensor4d(all, [n, h, w, c]));
+  real.set(m.inputs[0], imagesToTensor(images, h, w));
+  const set = (name: string, q: T4, r: T4) => { codes.set(name, q); real.set(name, r); };
+  for (const l of m.layers) {
+    const x = codes.get(l.inputs[0])!, xr = real.get(l.inputs[0])!;
+    switch (l.op) {
+      case 'stem': case 'conv1x1': case 'offset': case 'dw3x3': case 'dwdeform': {
+        const yT = m.tensors.get(l.outputs[0])!;
+        const acc = accumulator(l, m, codes);
+        const { codes: q, live } = requantize(l, yT, acc);
+        const qt = tf.tensor4d(q, acc.shape);
+        const yf = floatPath(l, fm, m, real, scales.get(l.name)!);
+        set(l.outputs[0], qt, straightThrough(yf, dequantize(qt, yT), tf.tensor4d(live, acc.shape)) as T4);
+        break;
+      }
+      case 'maxpool':
+        // Taps outside the image are ignored: pad below every code (and every real value).
+        set(l.outputs[0], tf.maxPool(pad1(x, -128), 3, 2, 'valid'), tf.maxPool(pad1(xr, -1e30), 3, 2, 'valid'));
+        break;
+      case 'upsample': {
+        const [, hh, ww] = x.shape;
+        set(l.outputs[0], tf.image.resizeNearestNeighbor(x, [2 * hh, 2 * ww]), tf.image.resizeNearestNeighbor(xr, [2 * hh, 2 * ww]));
+        break;
+      }
+      case 'shuffle':
+        set(l.outputs[0], shuffle(x), shuffle(xr));
+        break;
+      case 'split': {
+        let c0 = 0;
+        for (const o of l.outputs) {
+          const cs = m.tensors.get(o)!.shape[2];
+          set(o, tf.slice(x, [0, 0, 0, c0], [-1, -1, -1, cs]), tf.slice(xr, [0, 0, 0, c0], [-1, -1, -1, cs]));
+          c0 += cs;
+        }
+        break;
+      }
+      case 'concat':
+        set(l.outputs[0], tf.concat(l.inputs.map((i) => codes.get(i)!), 3), tf.concat(l.inputs.map((i) => real.get(i)!), 3));
+        break;
+    }
+  }
+  return { real, codes };
+}

@@ -1,0 +1,84 @@
+// Quantization-aware fine-tuning (src/quant/qat.ts, qat-train.ts; `codenet train --qat`): the
+// QAT forward pass is the integer model. After QAT, its codes and the golden model's of the
+// exported integer model are compared on every element of every tensor (the issue allows one code
+// on 0.1% of the elements of a layer; the forward is exact, so the test holds them equal).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/float/model.ts';
+import { loadFloatModel } from '../src/float/io.ts';
+import { loadModelFile } from '../src/ir/load.ts';
+import { validated } from '../src/quant/quantize.ts';
+import { qatForward } from '../src/quant/qat.ts';
+import { runGolden } from '../src/golden/run.ts';
+import { imageCodes } from '../src/zoo/image.ts';
+import { makeDataset } from '../src/data/shapes.ts';
+import { runCli } from './helpers/cli.ts';
+
+let root: string;
+beforeAll(async () => {
+  await initBackend();
+  root = mkdtempSync(join(tmpdir(), 'codenet-qat-'));
+  // A briefly trained float model: batch-norm statistics and ranges as training leaves them.
+  const r = await runCli('train', '--steps', '8', '--batch', '4', '--seed', '2', '-o', join(root, 'float'));
+  expect(r.code, r.stderr).toBe(0);
+}, 120_000);
+
+describe('codenet train --qat', () => {
+  it('fine-tunes through the integer forward and exports the model it trained: every code of every tensor equals the golden model', async () => {
+    const dir = join(root, 'qat');
+    const r = await runCli('train', '--qat', '--resume', join(root, 'float'), '--steps', '3', '--batch', '2', '--calib', 'builtin:8', '-o', dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/QAT of codenet-tiny at 64 px for 3 steps of 2 on tfjs wasm: loss \d+\.\d+ -> \d+\.\d+/);
+    const log = JSON.parse(readFileSync(join(dir, 'train-log.json'), 'utf8')) as { loss: number[]; calibrationImages: number };
+    expect(log.loss.length).toBe(3);
+    expect(log.calibrationImages).toBe(8);
+
+    const exported = loadModelFile(join(dir, 'quantized.json'));
+    expect(exported.metadata.quantizer).toContain('quantization-aware');
+    const before = await loadFloatModel(join(root, 'float'));
+    const fm = await loadFloatModel(dir);
+    // QAT moved the weights (the gradient reaches through the straight-through estimators).
+    expect(Array.from(fm.getLayer('hm').getWeights()[0].dataSync())).not.toEqual(Array.from(before.getLayer('hm').getWeights()[0].dataSync()));
+
+    // The QAT forward of the fine-tuned model, with the exported activation quantizers.
+    const m = validated(exported, 'copy');
+    const images = makeDataset({ seed: 11, count: 3, size: 64, split: 'val' }).map((s) => s.image);
+    const codes = tf.tidy(() => {
+      const out = qatForward(fm, m, images).codes;
+      return Object.fromEntries([...out].map(([k, v]) => [k, v.dataSync().slice()]));
+    }) as unknown as Record<string, Float32Array>;
+    // Its integer parameters are the exported ones...
+    for (const l of m.layers.filter((x) => x.quant)) {
+      const e = exported.layers.find((x) => x.name === l.name)!.quant!;
+      expect([Array.from(l.quant!.weights), Array.from(l.quant!.S), Array.from(l.quant!.B), l.quant!.n], l.name).toEqual([Array.from(e.weights), Array.from(e.S), Array.from(e.B), e.n]);
+    }
+    // ...and its codes are the golden model's, element for element, in every tensor.
+    let elements = 0;
+    const differing: string[] = [];
+    images.forEach((img, i) => {
+      const golden = runGolden(exported, new Map([[exported.inputs[0], imageCodes(img)]]), { keepAll: true });
+      for (const [name, g] of golden) {
+        const q = codes[name].subarray(i * g.length, (i + 1) * g.length);
+        let diff = 0;
+        for (let j = 0; j < g.length; j++) if (q[j] !== g[j]) diff++;
+        elements += g.length;
+        if (diff) differing.push(`${name}: ${diff} of ${g.length}`);
+      }
+    });
+    expect(differing).toEqual([]);
+    expect(elements).toBeGreaterThan(300_000);
+  }, 180_000);
+
+  it('user errors: --qat without a float model, a model of another input size (exit 2, nothing written)', async () => {
+    const r1 = await runCli('train', '--qat', '-o', join(root, 'x'));
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('--resume <float-model>');
+    const r2 = await runCli('train', '--qat', '--resume', join(root, 'float'), '--input', '96', '--steps', '1', '-o', join(root, 'y'));
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('takes 64-pixel images, --input is 96');
+    expect(existsSync(join(root, 'x')) || existsSync(join(root, 'y'))).toBe(false);
+  }, 60_000);
+});
