@@ -99,6 +99,21 @@ describe('codenet quantize', () => {
     expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
   }, 120_000);
 
+  it('--ema: activation ranges as a moving average of per-batch ranges (never wider than min/max over all images)', async () => {
+    const out = join(root, 'q', 'tiny-ema.json');
+    const r = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--ema', '0.9', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('EMA momentum 0.9');
+    const ema = loadModelFile(out), minmax = loadModelFile(join(root, 'q', 'tiny-w4a8.json'));
+    const acts = [...ema.tensors.values()].filter((t) => t.kind === 'act' && t.name !== ema.inputs[0]);
+    for (const t of acts) expect(t.scale, t.name).toBeLessThanOrEqual(minmax.tensors.get(t.name)!.scale * (1 + 1e-9));
+    expect(acts.some((t) => t.scale < minmax.tensors.get(t.name)!.scale)).toBe(true);
+    expect(ema.metadata.emaMomentum).toBe(0.9);
+    const bad = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--ema', '1.5', '-o', join(root, 'q', 'x.json'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--ema must be a momentum in [0, 1)');
+  }, 120_000);
+
   it('codenet eval: AP50 per class and mean of the float model (tfjs) and of the quantized model through the golden model', async () => {
     const q = join(root, 'q', 'tiny-w4a8.json');
     expect(existsSync(q)).toBe(true);

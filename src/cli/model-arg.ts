@@ -26,6 +26,13 @@ export function intOption(flag: string, min: number, max: number): (v: string) =
   };
 }
 
+/** --ema: momentum of the moving average of per-batch activation ranges, in [0, 1). */
+export function emaOption(v: string): number {
+  const k = Number(v);
+  if (!(k >= 0 && k < 1)) fail(`--ema must be a momentum in [0, 1), e.g. 0.9, got "${v}"`);
+  return k;
+}
+
 /** --percentile: the activation range's percentile, in (50, 100] (100 = min/max). */
 export function percentileOption(v: string): number {
   const p = Number(v);

@@ -22,6 +22,7 @@ export interface QatOptions extends StepOptions {
   /** Calibration images (uint8 HWC of the model's input size) for the frozen activation ranges. */
   calib: Uint8Array[];
   percentile?: number;
+  ema?: number;
   /** Folder for the fine-tuned float model. */
   out: string;
   log?: (msg: string) => void;
@@ -36,7 +37,7 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   const backend = await initBackend({ log: o.log });
   const fm = await loadFloatModel(o.from);
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.from} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
-  const { model: m } = calibrateActivations(fm, o.spec, o.calib, { percentile: o.percentile });
+  const { model: m } = calibrateActivations(fm, o.spec, o.calib, { percentile: o.percentile, ema: o.ema });
   m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch };
   // Moving mean and variance are not trainable: batch norm stays frozen, as the export folds it.
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);

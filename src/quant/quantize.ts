@@ -6,7 +6,7 @@
  * 1. Batch norm is folded into the conv before it: w' = w * g / sqrt(v + eps), b' = beta - m * g / sqrt(v + eps).
  * 2. Weights: symmetric per output channel, int4 (-8..7) with scale max|w'| / 7, the stem int8 (/127).
  * 3. Activations: int8 per tensor, asymmetric, range [min, max] (always containing 0) from the
- *    calibration images, or a percentile of them; then frozen. Tensors an op only moves (split,
+ *    calibration images, or a percentile of them, or an EMA of per-batch ranges; then frozen. Tensors an op only moves (split,
  *    concat, shuffle, upsample, maxpool) share one quantizer with their inputs: the concat of a
  *    ShuffleNet unit makes a whole stage's chain one quantizer, as the numerics require.
  * 4. Per output channel M = s_w s_x / s_y; n is the largest shift that keeps every S = round(M 2^n)
@@ -28,6 +28,11 @@ import { fail } from '../util/errors.ts';
 export interface QuantizeOptions {
   /** Activation range: 100 = min/max (default); e.g. 99.99 clips the rarest values. */
   percentile?: number;
+  /**
+   * Momentum of an exponential moving average of the per-batch ranges (batches of CALIB_BATCH
+   * images), instead of the range over all images; e.g. 0.9.
+   */
+  ema?: number;
 }
 
 const WEIGHT_OPS = new Set(['stem', 'conv1x1', 'offset', 'dw3x3', 'dwdeform']);
@@ -204,19 +209,29 @@ export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: 
   const hm = fm.outputs.find((o) => o.sourceLayer.name === 'hm') ?? fail('the float model has no "hm" output: its layers do not match the zoo structure');
   const m = buildTopology({ ...spec, input: h }, hm.shape[3] as number);
   m.name = spec.name;
-  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100 };
+  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
 
   // Ranges pooled over every image, a few images at a time (all activations of a batch are held).
   const groups = quantGroups(m);
   const ranges = new Map<string, [number, number]>();
   let first: Map<string, Float32Array> | undefined;
+  const pool = (into: Map<string, [number, number]>, g: string, lo: number, hi: number) => {
+    const r = into.get(g);
+    into.set(g, r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi]);
+  };
   for (let i = 0; i < images.length; i += CALIB_BATCH) {
     const acts = floatActivations(fm, m, images.slice(i, i + CALIB_BATCH));
     first ??= acts;
+    const batch = new Map<string, [number, number]>();
     for (const [t, v] of acts) {
       if (t === m.inputs[0] || m.tensors.get(t)!.kind === 'dilation') continue;
-      const g = groups.get(t)!, [lo, hi] = range(v, opts.percentile ?? 100), r = ranges.get(g);
-      ranges.set(g, r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi]);
+      const [lo, hi] = range(v, opts.percentile ?? 100);
+      pool(batch, groups.get(t)!, lo, hi);
+    }
+    for (const [g, [lo, hi]] of batch) {
+      const r = ranges.get(g), k = opts.ema;
+      if (k === undefined || !r) pool(ranges, g, lo, hi);
+      else ranges.set(g, [k * r[0] + (1 - k) * lo, k * r[1] + (1 - k) * hi]);
     }
   }
   for (const [t, tensor] of m.tensors) {

@@ -15,7 +15,7 @@ import { layerErrors } from './sqnr.ts';
 import { sqnrReport, sqnrSvg } from './report.ts';
 import { fail } from '../util/errors.ts';
 
-export interface QuantizeCliOptions { calib: string; out: string; zoo?: string; percentile: number; seed: number }
+export interface QuantizeCliOptions { calib: string; out: string; zoo?: string; percentile: number; ema?: number; seed: number }
 
 /** --calib: "builtin:N" (N images of the built-in data set's train split) or a uint8 .npy [N,H,W,3]. */
 export function calibrationImages(arg: string, size: number, seed: number): Uint8Array[] {
@@ -35,7 +35,7 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
   const spec = findZooSpec(name) ?? fail(`float model ${path} is named "${fm.name}", not a zoo network; give its structure with --zoo (${ZOO.map((z) => z.name).join(', ')})`);
   const size = fm.inputs[0].shape[1] as number;
   const images = calibrationImages(o.calib, size, o.seed);
-  const { model, activations, activationImages } = quantizeFloatModel(fm, spec, images, { percentile: o.percentile });
+  const { model, activations, activationImages } = quantizeFloatModel(fm, spec, images, { percentile: o.percentile, ema: o.ema });
   // The error of what the hardware computes: the golden model against the float model.
   const sample = images.slice(0, activationImages);
   const float = activations;
@@ -47,6 +47,6 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
     { name: `${stem}.sqnr.svg`, data: sqnrSvg(report) },
   ]);
   const worst = report.layers.filter((l) => typeof l.sqnrDb === 'number').sort((a, b) => a.sqnrDb! - b.sqnrDb!)[0];
-  console.log(`wrote ${o.out}: ${model.name} W4A8, ${model.layers.length} layers, calibrated on ${images.length} images (range percentile ${o.percentile})`);
+  console.log(`wrote ${o.out}: ${model.name} W4A8, ${model.layers.length} layers, calibrated on ${images.length} images (range percentile ${o.percentile}${o.ema !== undefined ? `, EMA momentum ${o.ema}` : ''})`);
   console.log(`SQNR against the float model: worst ${worst ? `${worst.sqnrDb!.toFixed(1)} dB at ${worst.tensor}` : 'n/a'}; ${join(dirname(o.out), `${stem}.sqnr.json`)} and .svg`);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { intOption, percentileOption } from '../model-arg.ts';
+import { emaOption, intOption, percentileOption } from '../model-arg.ts';
 import type { QuantizeCliOptions } from '../../quant/run.ts';
 
 export function registerQuantize(program: Command): void {
@@ -10,6 +10,7 @@ export function registerQuantize(program: Command): void {
     .requiredOption('-o, --out <model.json>', 'integer model file to write (beside it: <name>.sqnr.json and <name>.sqnr.svg)')
     .option('--zoo <name>', 'zoo structure of the float model (default: its name)')
     .option('--percentile <p>', 'activation range: percentile of |values| (100 = min/max)', percentileOption, 100)
+    .option('--ema <momentum>', 'activation range: moving average of the ranges of batches of 4 images (e.g. 0.9) instead of the range over all', emaOption)
     .option('--seed <n>', 'seed of the built-in calibration images', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .action(async (path: string, o: QuantizeCliOptions) => {
       const { runQuantize } = await import('../../quant/run.ts');

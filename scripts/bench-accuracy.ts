@@ -1,0 +1,69 @@
+/**
+ * npm run bench:accuracy [-- --steps N --qat-steps N --batch B --input PX --eval N --out DIR]:
+ * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine:
+ * 1. float training of codenet-tiny (wasm backend unless tfjs-node is installed);
+ * 2. AP50 of the float model (tfjs) on the val split;
+ * 3. W4A8 after calibration only (post-training quantization), AP50 through the golden model;
+ * 4. W4A8 after quantization-aware fine-tuning, AP50 through the golden model.
+ * Prints a table and writes DIR/accuracy.json (default build/bench-accuracy) with the models.
+ */
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { trainFloat } from '../src/float/train.ts';
+import { loadFloatModel } from '../src/float/io.ts';
+import { trainQat } from '../src/quant/qat-train.ts';
+import { quantizeFloatModel } from '../src/quant/quantize.ts';
+import { serializeModel } from '../src/ir/save.ts';
+import { evalFloat, evalInteger, type EvalResult } from '../src/detect/eval.ts';
+import { makeDataset } from '../src/data/shapes.ts';
+import { findZooSpec } from '../src/zoo/specs.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    zoo: { type: 'string', default: 'codenet-tiny' },
+    input: { type: 'string', default: '64' },
+    steps: { type: 'string', default: '2400' },
+    batch: { type: 'string', default: '16' },
+    lr: { type: 'string', default: '2e-3' },
+    'qat-steps': { type: 'string', default: '150' },
+    'qat-lr': { type: 'string', default: '2e-4' },
+    calib: { type: 'string', default: '64' },
+    eval: { type: 'string', default: '500' },
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'build/bench-accuracy' },
+  },
+});
+const spec = findZooSpec(a.zoo!)!;
+const input = Number(a.input), batch = Number(a.batch), seed = Number(a.seed);
+const out = a.out!;
+mkdirSync(out, { recursive: true });
+const log = (m: string) => console.log(m);
+
+const float = await trainFloat({ spec, input, steps: Number(a.steps), batch, lr: Number(a.lr), seed, out: join(out, 'float'), log });
+console.log(`float training: ${float.steps} steps x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}`);
+const val = makeDataset({ seed, count: Number(a.eval), size: input, split: 'val' });
+const calib = makeDataset({ seed, count: Number(a.calib), size: input, split: 'train' }).map((s) => s.image);
+const fm = await loadFloatModel(join(out, 'float'));
+const rFloat = evalFloat(fm, val);
+
+const ptq = quantizeFloatModel(fm, spec, calib).model;
+writeFileSync(join(out, 'ptq.json'), serializeModel(ptq));
+const rPtq = evalInteger(ptq, val);
+
+const qat = await trainQat({ spec, input, steps: Number(a['qat-steps']), batch, lr: Number(a['qat-lr']), seed: seed + 1, out: join(out, 'qat'), from: join(out, 'float'), calib, log });
+writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
+console.log(`QAT: ${qat.log.steps} steps x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s`);
+const rQat = evalInteger(qat.model, val);
+
+const row = (what: string, r: EvalResult) => ({ what, mAP50: r.mAP, perClass: Object.fromEntries(r.classes.map((c, i) => [c, r.perClass[i]])), evalSeconds: r.seconds });
+const rows = [row('float (tfjs)', rFloat), row('W4A8 calibration only (golden model)', rPtq), row('W4A8 after QAT (golden model)', rQat)];
+console.log(`\nAP50 (Pascal VOC, all-point) of ${spec.name} at ${input} px on ${val.length} images of the built-in val split`);
+for (const r of rows) console.log(`${r.what.padEnd(40)} ${(100 * r.mAP50).toFixed(1).padStart(5)}`);
+console.log(`QAT - float: ${(100 * (rQat.mAP - rFloat.mAP)).toFixed(1)} points; training ${((float.seconds + qat.log.seconds) / 60).toFixed(1)} min in total`);
+writeFileSync(join(out, 'accuracy.json'), JSON.stringify({
+  model: spec.name, input, valImages: val.length, calibrationImages: calib.length,
+  float: { backend: float.backend, steps: float.steps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
+  qat: { steps: qat.log.steps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
+  rows,
+}, null, 2) + '\n');
