@@ -11,7 +11,8 @@
 //   streamer drains a full row buffer into the engine, gin beats per pixel, while the receiver
 //            fills the other (loads are double-buffered against compute);
 //   writer   write commands (one contiguous command, or one per pixel when a pass writes part of
-//            each pixel) and the engine's output beats.
+//            each pixel) and the engine's output beats; with map_out (an offset conv whose map
+//            stays on chip) the 1x1 engine's dilations go into the depthwise engine's map instead.
 // The engine datapaths stall on backpressure (global enables), so no unit needs to know another's
 // timing: the descriptor is complete when every write command has its B response.
 // Reset: synchronous, active-low rst_n (the engines get rst = !rst_n).
@@ -147,6 +148,7 @@ module cn_accel_seq #(
   wire        pw_mode  = w0[4];
   wire        pool     = w0[5];
   wire        use_map  = w0[6];
+  wire        map_out  = w0[7];   // PW offset conv: dilations into the depthwise engine's map, not DDR
   wire [2:0]  stride   = w0[10:8];
   wire [3:0]  dconst   = w0[15:12];
   wire [3:0]  dmaxf    = w0[19:16];
@@ -298,7 +300,10 @@ module cn_accel_seq #(
   reg  [OUTS*8-1:0] ser_word;
   reg  [15:0]      ser_k;
   wire             ser_last = (ser_k == out_ng - 1'b1);
-  assign pw_out_ready = !ser_valid || (wr_in_ready && ser_last);
+  reg  [31:0]      mo_left;   // map_out: dilations still to come
+  reg  [$clog2(MAP_MAX)-1:0] mo_pix;
+  wire             ser_ready = map_out ? 1'b1 : wr_in_ready;
+  assign pw_out_ready = !ser_valid || (ser_ready && ser_last);
   assign dw_out_ready = is_stem ? pw_in_ready : wr_in_ready;
   reg  [31:0]      wc_left, wd_left, wc_beats;
   reg  [63:0]      wc_addr;
@@ -315,7 +320,7 @@ module cn_accel_seq #(
       wr_in_valid = (state == S_RUN) && dw_out_valid;
       wr_in_data  = dw_out_data;
     end else begin
-      wr_in_valid = (state == S_RUN) && ser_valid;
+      wr_in_valid = (state == S_RUN) && ser_valid && !map_out;
       wr_in_data  = ser_word[ser_k*BEAT +: BEAT];
     end
   end
@@ -340,6 +345,7 @@ module cn_accel_seq #(
       f_wp <= 2'd0; f_rp <= 2'd0; f_cnt <= 3'd0;
       ser_valid <= 1'b0; ser_word <= '0; ser_k <= 16'd0;
       wc_left <= 32'd0; wd_left <= 32'd0; wc_beats <= 32'd0; wc_addr <= 64'd0; stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0;
+      mo_left <= 32'd0; mo_pix <= '0;
       for (i = 0; i < 8; i = i + 1) run_addr[i] <= 64'd0;
     end else begin
       done_set <= 1'b0; stat_clear <= 1'b0; dw_start <= 1'b0;
@@ -411,7 +417,9 @@ module cn_accel_seq #(
         S_SETUP: begin
           // products that stay fixed for the whole pass
           row_total <= in_w * gin;
-          wc_left <= (out_ng == out_gs) ? 32'd1 : out_h * out_w;
+          wc_left <= map_out ? 32'd0 : (out_ng == out_gs) ? 32'd1 : out_h * out_w;
+          mo_left <= map_out ? out_h * out_w : 32'd0;
+          mo_pix <= '0;
           wc_beats <= out_h * out_w;
           wc_addr <= out_addr;
           for (i = 0; i < 8; i = i + 1) run_addr[i] <= src_addr(desc, i[2:0]);
@@ -471,7 +479,12 @@ module cn_accel_seq #(
             wc_left <= wc_left - 1'b1;
           end
           if (wr_done) wd_left <= wd_left - 1'b1;
-          if (wd_left == 32'd0 && wc_left == 32'd0 && !is_active && !rv_active && !st_active && f_cnt == 3'd0) begin
+          // map_out: one dilation (lane 0 of the single output beat) a cycle into the map
+          if (map_out && ser_valid) begin
+            dw_map_we <= 1'b1; dw_maddr <= mo_pix; dw_md <= ser_word[3:0];
+            mo_pix <= mo_pix + 1'b1; mo_left <= mo_left - 1'b1;
+          end
+          if (wd_left == 32'd0 && wc_left == 32'd0 && mo_left == 32'd0 && !is_active && !rv_active && !st_active && f_cnt == 3'd0) begin
             stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0; state <= S_STAT;
           end
         end
@@ -500,7 +513,7 @@ module cn_accel_seq #(
       f_cnt <= f_cnt + {2'd0, st_rv} - {2'd0, f_pop};
       // output serializer of the 1x1 engine: out_ng beats of each OUTS-channel word
       if (pw_out_valid && pw_out_ready) begin ser_valid <= 1'b1; ser_word <= pw_out_data; ser_k <= 16'd0; end
-      else if (ser_valid && wr_in_ready && state == S_RUN && !is_dw) begin
+      else if (ser_valid && ser_ready && state == S_RUN && !is_dw) begin
         if (ser_last) ser_valid <= 1'b0; else ser_k <= ser_k + 1'b1;
       end
     end

@@ -44,6 +44,8 @@ function checkModel(m: Model, hw: HwConfig, seed = 3): Compiled {
   const mem = runCompiled(c, hw, input);
   const golden = runGolden(m, new Map([[m.inputs[0], input]]), { keepAll: true });
   for (const [name, want] of golden) {
+    // A dilation map kept on chip has no DDR copy; the deformable layer reading it is checked.
+    if (c.map.tensors.find((t) => t.name === name)!.onChip) continue;
     const got = readTensor(c.map, mem, name);
     const [, w, ch] = m.tensors.get(name)!.shape;
     for (let i = 0; i < want.length; i++)
@@ -76,7 +78,7 @@ describe('descriptor encoding', () => {
   });
   const u16 = fc.nat({ max: 0xffff }), u32 = fc.nat({ max: 0xffffffff }), addr = fc.nat({ max: 2 ** 44 });
   const desc: fc.Arbitrary<Descriptor> = fc.record({
-    engine: fc.integer({ min: 1, max: 3 }), pw_mode: fc.nat({ max: 1 }), pool: fc.nat({ max: 1 }), use_map: fc.nat({ max: 1 }),
+    engine: fc.integer({ min: 1, max: 3 }), pw_mode: fc.nat({ max: 1 }), pool: fc.nat({ max: 1 }), use_map: fc.nat({ max: 1 }), map_out: fc.nat({ max: 1 }),
     stride: fc.constantFrom(1, 2, 4), dconst: fc.nat({ max: 15 }), dmax: fc.nat({ max: 15 }), n: fc.nat({ max: 31 }),
     lo: fc.integer({ min: -128, max: 127 }), layer: u16, in_h: u16, in_w: u16, out_h: u16, out_w: u16, gin: u16,
     out_ng: u16, out_gstride: u16, out_addr: addr, wgt_addr: addr, wgt_beats: u32, sb_addr: addr, sb_beats: u32,
@@ -95,14 +97,14 @@ describe('descriptor encoding', () => {
 
   it('places fields at the bits of docs/isa.md', () => {
     const d: Descriptor = {
-      engine: 3, pw_mode: 1, pool: 1, use_map: 1, stride: 4, dconst: 5, dmax: 7, n: 17, lo: -96, layer: 0x1234,
+      engine: 3, pw_mode: 1, pool: 1, use_map: 1, map_out: 1, stride: 4, dconst: 5, dmax: 7, n: 17, lo: -96, layer: 0x1234,
       in_h: 10, in_w: 20, out_h: 30, out_w: 40, gin: 3, out_ng: 2, out_gstride: 6,
       out_addr: 0x1_0000_0010, wgt_addr: 0x20, wgt_beats: 7, sb_addr: 0x30, sb_beats: 8, pad_addr: 0x40, pad_beats: 9,
       map_addr: 0x50, map_beats: 11, stat_addr: 0x60,
       src: [{ addr: 0x70, gstride: 4, width: 20, g0: 1, ng: 3, up: 1 }],
     };
     const w = encodeDescriptor(d);
-    expect(w[0]).toBe(3 | (1 << 4) | (1 << 5) | (1 << 6) | (4 << 8) | (5 << 12) | (7 << 16) | (17 << 20));
+    expect(w[0]).toBe(3 | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (4 << 8) | (5 << 12) | (7 << 16) | (17 << 20));
     expect(w[1]).toBe(0xa0 | (0x1234 << 16));
     expect([w[2], w[3], w[4], w[5]]).toEqual([10 | (20 << 16), 30 | (40 << 16), 3 | (1 << 16), 2 | (6 << 16)]);
     expect([w[6], w[7], w[8], w[10], w[11], w[13], w[14], w[16], w[17], w[19], w[20]]).toEqual([0x10, 1, 0x20, 7, 0x30, 8, 0x40, 9, 0x50, 11, 0x60]);
@@ -162,12 +164,12 @@ describe('compiler + reference on codenet-tiny', () => {
       const r = readDescriptor(relocated, i * DESCRIPTOR_BYTES);
       const b = Number(base);
       expect(r).toEqual({
-        ...d, out_addr: d.out_addr + b, stat_addr: d.stat_addr + b,
+        ...d, out_addr: d.map_out ? 0 : d.out_addr + b, stat_addr: d.stat_addr + b,
         wgt_addr: d.wgt_beats ? d.wgt_addr + b : 0, sb_addr: d.sb_beats ? d.sb_addr + b : 0,
         pad_addr: d.pad_beats ? d.pad_addr + b : 0, map_addr: d.map_beats ? d.map_addr + b : 0,
         src: d.src.map((s) => ({ ...s, addr: s.addr + b })),
       });
-      expect(usedAddressWords(d).length).toBe(2 + d.src.length + [d.wgt_beats, d.sb_beats, d.pad_beats, d.map_beats].filter(Boolean).length);
+      expect(usedAddressWords(d).length).toBe((d.map_out ? 1 : 2) + d.src.length + [d.wgt_beats, d.sb_beats, d.pad_beats, d.map_beats].filter(Boolean).length);
     });
     expect(c.relocs.length).toBe(c.descriptors.reduce((a, d) => a + usedAddressWords(d).length, 0));
   });
@@ -222,6 +224,38 @@ describe('compiler + reference on hand-built models', () => {
     // The maps use the range: several distinct dilations appear.
     const g = runGolden(m, new Map([['image', imageFor(m, 3)]]), { keepAll: true });
     expect(new Set(g.get(o1)).size).toBeGreaterThan(2);
+  });
+
+  it('a dilation map goes straight into the depthwise engine when nothing can disturb it, else through DDR', () => {
+    const onChip = (c: Compiled, t: string) => c.map.tensors.find((x) => x.name === t)!.onChip === true;
+    const descs = (c: Compiled, layer: string) => c.map.layers.find((l) => l.name === layer)!.descriptors.map((i) => c.descriptors[i]);
+    // Adjacent offset -> dwdeform: map_out, and the deformable pass loads no map (every chunk).
+    const b = new Builder('adjacent', 12, 12);
+    const s = b.stem('image', 40, 1);
+    const o = b.offset(s, 5);
+    const y = b.deform(s, o);
+    const m = b.build([y]);
+    const small = { ...U96, lineBufferBeats: 16 * 12 * 2 }; // at most two groups a chunk: two chunks
+    for (const hw of [U96, PYNQ, small]) {
+      const c = checkModel(m, hw);
+      expect(onChip(c, o)).toBe(true);
+      expect(descs(c, o).map((d) => [d.map_out, d.out_addr])).toEqual([[1, 0]]);
+      expect(descs(c, y).length).toBeGreaterThan(hw === small ? 1 : 0);
+      for (const d of descs(c, y)) expect([d.use_map, d.map_beats, d.map_addr]).toEqual([1, 0, 0]);
+    }
+    expect(() => readTensor(compileModel(m, U96).map, new Uint8Array(1 << 20), o)).toThrow(/not in memory: the offset conv writes it into the depthwise engine's on-chip dilation map/);
+
+    // Interleaved (another map writer in between), read twice, or a graph output: DDR.
+    const i = new Builder('interleaved', 12, 12);
+    const si = i.stem('image', 16, 1);
+    const o1 = i.offset(si, 7), o2 = i.offset(si, 3);
+    const y1 = i.deform(si, o1), y2 = i.deform(si, o2);
+    const y3 = i.deform(y1, o1);
+    const mi = i.build([y2, y3, o2]);
+    const ci = checkModel(mi, U96);
+    for (const t of [o1, o2]) expect(onChip(ci, t), t).toBe(false);
+    expect(descs(ci, o1)[0].map_out).toBe(0);
+    expect(descs(ci, y1)[0].map_beats).toBe(144);
   });
 
   it('upsample consumers: 1x1, dw, concat, split, nested upsample, stem on a view', () => {

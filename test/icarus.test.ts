@@ -97,7 +97,12 @@ describe('Icarus: the whole accelerator, 4-state', () => {
 
     const golden = runGolden(model, new Map([['image', input]]), { keepAll: true });
     expect(golden.size).toBe(model.layers.length + 1);
+    // The offset conv writes its dilation map into the depthwise engine (map_out): no DDR copy;
+    // the deformable layer's output checks it.
+    const onChip = c.map.tensors.filter((t) => t.onChip).map((t) => t.name);
+    expect(onChip.length).toBe(1);
     for (const [name, want] of golden) {
+      if (onChip.includes(name)) continue;
       const undefinedBytes = Array.from(readTensor(c.map, r.xMask, name)).filter((v) => v !== 0).length;
       expect(undefinedBytes, `tensor "${name}": bytes left X (never written)`).toBe(0);
       const got = readTensor(c.map, r.memory, name);

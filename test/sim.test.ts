@@ -67,7 +67,8 @@ describe('codenet sim (Verilator)', () => {
     console.log(`sim codenet-tiny: ${r.totalCycles} cycles, ${r.fps.toFixed(0)} FPS, ${r.compared.tensors} tensors in ${r.wallSeconds.toFixed(1)} s`);
     expect(r.firstMismatch).toBeUndefined();
     expect(r.match).toBe(true);
-    expect(r.compared.tensors).toBe(model.layers.reduce((a, l) => a + l.outputs.length, 0) + 1);
+    // the three decoder dilation maps stay on chip (map_out), checked through the deformable layers
+    expect([r.compared.tensors, r.compared.onChip]).toEqual([model.layers.reduce((a, l) => a + l.outputs.length, 0) + 1 - 3, 3]);
     expect(r.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
     const layerCycles = r.layers.reduce((a, l) => a + l.cycles, 0);
     expect(layerCycles).toBeGreaterThan(0);

@@ -59,6 +59,8 @@ type Ref = [string, number];
 interface TensorState {
   channels?: Ref[];
   upsampleOf?: string;
+  /** A dilation map kept in the depthwise engine's on-chip map (map_out), never stored in DDR. */
+  onChip?: true;
 }
 
 interface View {
@@ -152,6 +154,22 @@ class Compiler {
     for (let i = 1; ; i++) if (!this.bufByName.has(`${base}#${i}`)) return `${base}#${i}`;
   }
 
+  /**
+   * Whether offset layer `li`'s dilation map `y` can go straight into the depthwise engine's map
+   * (map_out) instead of DDR: its only reader is one dwdeform, no layer in between writes the map
+   * (another offset or dwdeform), it fits mapEntries, and it is not a graph output.
+   */
+  mapStaysOnChip(li: number, y: string): boolean {
+    const layers = this.model.layers;
+    const readers = layers.map((l, i) => [l, i] as const).filter(([l]) => l.inputs.includes(y));
+    if (readers.length !== 1 || this.model.outputs.includes(y)) return false;
+    const [reader, ri] = readers[0];
+    if (reader.op !== 'dwdeform' || reader.inputs[1] !== y) return false;
+    if (layers.slice(li + 1, ri).some((l) => l.op === 'offset' || l.op === 'dwdeform')) return false;
+    const [h, w] = this.tensor(y).shape;
+    return h * w <= this.hw.mapEntries;
+  }
+
   view(t: string): View {
     const s = this.state.get(t);
     if (!s) throw new Error(`compiler: tensor "${t}" read before it is produced`);
@@ -215,7 +233,7 @@ class Compiler {
    * written to channel co of `out` (physical = logical), one OUTS-channel tile a descriptor.
    */
   emitPw(li: number, at: string, what: string, v: View, W: Int8Array, cout: number, S: ArrayLike<number>, B: ArrayLike<number>,
-    n: number, lo: number, mode: 0 | 1, dmax: number, out: PlanBuffer): number[] {
+    n: number, lo: number, mode: 0 | 1, dmax: number, out: PlanBuffer | 'on-chip map'): number[] {
     const g = this.gather(v, at, what);
     const { lanes, outs } = this;
     this.checkWidth(at, g.inW);
@@ -228,7 +246,8 @@ class Compiler {
     const Wp = new Int8Array(cout * cinP);
     for (let co = 0; co < cout; co++) for (let ci = 0; ci < cin; ci++) Wp[co * cinP + g.phys[ci]] = W[co * cin + ci];
     const perTile = outs / lanes;
-    const tiles = Math.ceil(out.gstride / perTile);
+    const onChip = out === 'on-chip map';
+    const tiles = onChip ? 1 : Math.ceil(out.gstride / perTile);
     const ids: number[] = [];
     const srcs = this.sources(g, 0, g.gin);
     for (let t = 0; t < tiles; t++) {
@@ -238,9 +257,9 @@ class Compiler {
       const wgt = pwWeightStream(Wp, cinP, cout, c0, lanes, outs);
       const sb = pwSbStream(s, b, outs);
       ids.push(this.emit({
-        engine: ENGINE_PW, pw_mode: mode, pool: 0, use_map: 0, stride: 1, dconst: 0, dmax: mode ? dmax : 0, n, lo, layer: li,
+        engine: ENGINE_PW, pw_mode: mode, pool: 0, use_map: 0, map_out: onChip ? 1 : 0, stride: 1, dconst: 0, dmax: mode ? dmax : 0, n, lo, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: g.inH, out_w: g.inW, gin: g.gin,
-        out_ng: Math.min(perTile, out.gstride - t * perTile), out_gstride: out.gstride, out_addr: out.off + t * perTile * this.beat,
+        out_ng: onChip ? 1 : Math.min(perTile, out.gstride - t * perTile), out_gstride: onChip ? 1 : out.gstride, out_addr: onChip ? 0 : out.off + t * perTile * this.beat,
         wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
         pad_addr: 0, pad_beats: 0, map_addr: 0, map_beats: 0, src: srcs,
       }));
@@ -279,7 +298,7 @@ class Compiler {
   /** Depthwise engine over the gathered input, cut into channel chunks that fit the line and row buffers. */
   emitDw(li: number, at: string, l: Layer, what: string, opts: {
     pool: boolean; w?: Int8Array; S?: ArrayLike<number>; B?: ArrayLike<number>; pad?: Int8Array; n: number; lo: number;
-    stride: number; dconst: number; map?: { buf: PlanBuffer; dmax: number };
+    stride: number; dconst: number; map?: { buf: PlanBuffer | 'on-chip map'; dmax: number };
   }): { ids: number[]; chans: Ref[] } {
     const v = this.view(what);
     const g = this.gather(v, at, what);
@@ -310,13 +329,15 @@ class Compiler {
       const sb = dwSbStream(sP, bP, cP, a, k, lanes);
       const pad = opts.pool ? null : padStream(padP, cP, a, k, lanes);
       ids.push(this.emit({
-        engine: ENGINE_DW, pw_mode: 0, pool: opts.pool ? 1 : 0, use_map: opts.map ? 1 : 0, stride: opts.stride, dconst: opts.dconst,
+        engine: ENGINE_DW, pw_mode: 0, pool: opts.pool ? 1 : 0, use_map: opts.map ? 1 : 0, map_out: 0, stride: opts.stride, dconst: opts.dconst,
         dmax: opts.map ? opts.map.dmax : 0, n: opts.n, lo: opts.lo, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: k, out_ng: k, out_gstride: g.gin, out_addr: out.off + a * this.beat,
         wgt_addr: wgt ? this.params.add(wgt) : 0, wgt_beats: wgt ? wgt.length / lanes : 0,
         sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
         pad_addr: pad ? this.params.add(pad) : 0, pad_beats: pad ? pad.length / lanes : 0,
-        map_addr: opts.map ? opts.map.buf.off : 0, map_beats: opts.map ? outH * outW : 0,
+        // A map on chip is already in the engine (and stays for every chunk); one in DDR is loaded.
+        map_addr: opts.map && opts.map.buf !== 'on-chip map' ? opts.map.buf.off : 0,
+        map_beats: opts.map && opts.map.buf !== 'on-chip map' ? outH * outW : 0,
         src: this.sources(g, a, k),
       }));
     }
@@ -356,7 +377,7 @@ class Compiler {
       const wgt = stemWeightStream(q.weights, cout, c0, lanes, outs);
       const sb = pwSbStream(s, b, outs);
       ids.push(this.emit({
-        engine: ENGINE_STEM, pw_mode: 0, pool: 0, use_map: 0, stride: l.stride, dconst: 1, dmax: 0, n: q.n, lo: l.relu ? yT.zero : -128, layer: li,
+        engine: ENGINE_STEM, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, stride: l.stride, dconst: 1, dmax: 0, n: q.n, lo: l.relu ? yT.zero : -128, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: 1, out_ng: ng, out_gstride: passes * ng, out_addr: out.off + p * ng * this.beat,
         wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
         pad_addr: this.params.add(pad), pad_beats: 1, map_addr: 0, map_beats: 0, src: srcs,
@@ -385,6 +406,11 @@ class Compiler {
         }
         const v = this.view(x);
         const b0 = this.bufByName.get(v.chans[0][0])!;
+        if (l.op === 'offset' && this.mapStaysOnChip(li, y)) {
+          const ids = this.emitPw(li, at, x, v, q.weights, cout, q.S, q.B, q.n, -128, 1, l.dmax, 'on-chip map');
+          this.state.set(y, { onChip: true });
+          return ids;
+        }
         const out = this.buffer(this.freshName(y), b0.h << v.up, b0.w << v.up, l.op === 'offset' ? 1 : Math.ceil(cout / this.lanes));
         const ids = this.emitPw(li, at, x, v, q.weights, cout, q.S, q.B, q.n, l.op === 'offset' ? -128 : lo, l.op === 'offset' ? 1 : 0, l.dmax, out);
         this.state.set(y, { channels: Array.from({ length: cout }, (_, c): Ref => [out.name, c]) });
@@ -393,17 +419,21 @@ class Compiler {
       case 'dw3x3':
       case 'dwdeform': {
         const q = l.quant!;
-        let map: { buf: PlanBuffer; dmax: number } | undefined;
+        let map: { buf: PlanBuffer | 'on-chip map'; dmax: number } | undefined;
         if (l.op === 'dw3x3') {
           if (l.dilation > hw.dmax) fail(`${at}: dilation ${l.dilation} exceeds the hardware dmax ${hw.dmax}`);
         } else {
           const mT = l.inputs[1];
           const prod = this.model.layers.find((p) => p.outputs.includes(mT));
           if (!prod || prod.op !== 'offset') throw new Error(`compiler: dilation map "${mT}" of ${at} is not an offset output`);
-          const [ref] = this.state.get(mT)!.channels!;
-          const buf = this.bufByName.get(ref[0])!;
-          if (buf.gstride !== 1 || ref[1] !== 0) throw new Error(`compiler: dilation map "${mT}" is not stored with gstride 1 in lane 0`);
-          map = { buf, dmax: prod.dmax };
+          const s = this.state.get(mT)!;
+          if (s.onChip) map = { buf: 'on-chip map', dmax: prod.dmax };
+          else {
+            const [ref] = s.channels!;
+            const buf = this.bufByName.get(ref[0])!;
+            if (buf.gstride !== 1 || ref[1] !== 0) throw new Error(`compiler: dilation map "${mT}" is not stored with gstride 1 in lane 0`);
+            map = { buf, dmax: prod.dmax };
+          }
         }
         const r = this.emitDw(li, at, l, x, {
           pool: false, w: q.weights, S: q.S, B: q.B, pad: this.tensor(x).pad, n: q.n, lo, stride: l.stride,
@@ -485,7 +515,7 @@ export function compileModel(model: Model, hw: HwConfig): Compiled {
 
   const descriptors = cc.descs.map((d): Descriptor => ({
     ...d,
-    out_addr: bufBase + d.out_addr,
+    out_addr: d.map_out ? 0 : bufBase + d.out_addr,
     wgt_addr: d.wgt_beats ? paramsOff + d.wgt_addr : 0,
     sb_addr: d.sb_beats ? paramsOff + d.sb_addr : 0,
     pad_addr: d.pad_beats ? paramsOff + d.pad_addr : 0,
@@ -509,7 +539,9 @@ export function compileModel(model: Model, hw: HwConfig): Compiled {
     listed.add(name);
     const t = model.tensors.get(name)!;
     const s = cc.state.get(name)!;
-    tensors.push(s.upsampleOf
+    tensors.push(s.onChip
+      ? { name, shape: [...t.shape], kind: t.kind, onChip: true }
+      : s.upsampleOf
       ? { name, shape: [...t.shape], kind: t.kind, upsampleOf: s.upsampleOf }
       : { name, shape: [...t.shape], kind: t.kind, channels: s.channels!.map(([b, p]): [string, number] => [b, p]) });
   };

@@ -34,6 +34,8 @@ export interface Descriptor {
   pw_mode: number;
   pool: number;
   use_map: number;
+  /** PW with pw_mode = 1: the dilation of output pixel p goes to entry p of the depthwise engine's on-chip map, not to DDR. */
+  map_out: number;
   stride: number;
   dconst: number;
   dmax: number;
@@ -85,7 +87,7 @@ export const ADDRESS_WORDS: readonly number[] = [
  * unused address fields stay 0.
  */
 export function usedAddressWords(d: Descriptor): number[] {
-  const w: number[] = [ADDR_WORD.out_addr];
+  const w: number[] = d.map_out ? [] : [ADDR_WORD.out_addr];
   if (d.wgt_beats) w.push(ADDR_WORD.wgt_addr);
   if (d.sb_beats) w.push(ADDR_WORD.sb_addr);
   if (d.pad_beats) w.push(ADDR_WORD.pad_addr);
@@ -116,6 +118,7 @@ export function encodeDescriptor(d: Descriptor): Uint32Array {
   put(w, 0, 4, 1, d.pw_mode, 'pw_mode');
   put(w, 0, 5, 1, d.pool, 'pool');
   put(w, 0, 6, 1, d.use_map, 'use_map');
+  put(w, 0, 7, 1, d.map_out, 'map_out');
   put(w, 0, 8, 3, d.stride, 'stride');
   put(w, 0, 12, 4, d.dconst, 'dconst');
   put(w, 0, 16, 4, d.dmax, 'dmax');
@@ -164,6 +167,7 @@ export function decodeDescriptor(words: ArrayLike<number>): Descriptor {
     pw_mode: get(w, 0, 4, 1),
     pool: get(w, 0, 5, 1),
     use_map: get(w, 0, 6, 1),
+    map_out: get(w, 0, 7, 1),
     stride: get(w, 0, 8, 3),
     dconst: get(w, 0, 12, 4),
     dmax: get(w, 0, 16, 4),

@@ -199,7 +199,14 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     }
   }
 
-  // Writer.
+  // Writer, or the on-chip dilation map.
+  if (d.map_out) {
+    if (engine !== ENGINE_PW || !d.pw_mode) bad('map_out needs a PW pass with pw_mode = 1');
+    if (out_h * out_w > hw.mapEntries) bad(`map_out of ${out_h * out_w} pixels > mapEntries ${hw.mapEntries}`);
+    for (let p = 0; p < out_h * out_w; p++) st.dwMap[p] = y[p * d.out_ng * lanes] & 15;
+    mem.fill(0, at(d.stat_addr, 1, 'stat'), d.stat_addr + BYTES);
+    return;
+  }
   if (d.out_ng > d.out_gstride) bad(`out_ng ${d.out_ng} > out_gstride ${d.out_gstride}`);
   const pixels = out_h * out_w;
   at(d.out_addr, (pixels - 1) * d.out_gstride + d.out_ng, 'out');

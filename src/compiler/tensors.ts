@@ -10,6 +10,16 @@ function findTensor(map: MemoryMap, name: string): MemTensor {
   return map.tensors.find((t) => t.name === name) ?? fail(`memory map of "${map.model}" has no tensor "${name}"`);
 }
 
+/** A tensor that is in the image (not a dilation map that stays in the depthwise engine). */
+function storedTensor(map: MemoryMap, name: string): MemTensor {
+  const t = findTensor(map, name);
+  if (t.onChip) fail(`tensor "${name}" of "${map.model}" is not in memory: the offset conv writes it into the depthwise engine's on-chip dilation map`);
+  return t;
+}
+
+/** Whether tensor `name` stays on chip (no DDR copy to read). */
+export const onChipTensor = (map: MemoryMap, name: string): boolean => findTensor(map, name).onChip === true;
+
 function findBuffer(map: MemoryMap, name: string): MemBuffer {
   return map.buffers.find((b) => b.name === name) ?? fail(`memory map of "${map.model}" has no buffer "${name}"`);
 }
@@ -46,7 +56,7 @@ export function writeInput(map: MemoryMap, memory: Uint8Array, codes: Int8Array,
 
 /** Logical tensor `name`, HWC: int8 codes, or uint8 for a dilation map. */
 export function readTensor(map: MemoryMap, memory: Uint8Array, name: string): Int8Array | Uint8Array {
-  const t = findTensor(map, name);
+  const t = storedTensor(map, name);
   const [h, w, c] = t.shape;
   const src = t.upsampleOf ? findTensor(map, t.upsampleOf) : t;
   const sh = t.upsampleOf ? 1 : 0;
@@ -94,7 +104,7 @@ export interface TensorAddressing {
 }
 
 export function tensorAddressing(map: MemoryMap, name: string): TensorAddressing {
-  const t = findTensor(map, name);
+  const t = storedTensor(map, name);
   const src = t.upsampleOf ? findTensor(map, t.upsampleOf) : t;
   const { base, pixel, w } = channelAddressing(map, src);
   return { name, shape: [t.shape[0], t.shape[1], t.shape[2]], shift: t.upsampleOf ? 1 : 0, channelOffset: base, pixelStride: pixel, rowPixels: w };

@@ -41,7 +41,7 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const engine = d.engine === ENGINE_PW ? d.in_h * d.in_w * d.gin : outPixels * DW_TAP_CYCLES * (d.engine === ENGINE_DW ? d.gin : 1);
   const rowBeats = d.src.reduce((a, s) => a + s.width * s.gstride, 0);
   const reads = d.in_h * rowBeats;
-  const writes = outPixels * d.out_ng;
+  const writes = d.map_out ? 0 : outPixels * d.out_ng; // map_out: into the on-chip dilation map
   // The 1x1 engine starts after one row; the depthwise engine after rows 0..d (d = the layer's largest dilation).
   const reach = d.engine === ENGINE_PW ? 0 : d.use_map ? d.dmax : d.dconst;
   const fill = Math.min(reach + 1, d.in_h) * rowBeats;

@@ -52,7 +52,8 @@ export const SimReportSchema = z.strictObject({
   input: z.string(),
   ddrModel: z.strictObject({ latency: uint, bytesPerCycle: z.number().min(0), base: z.string() }),
   match: z.boolean(),
-  compared: z.strictObject({ tensors: uint, elements: uint }),
+  /** onChip: dilation maps with no DDR copy, checked through the deformable layers that read them. */
+  compared: z.strictObject({ tensors: uint, elements: uint, onChip: uint }),
   firstMismatch: SimMismatchSchema.optional(),
   layers: z.array(SimLayerSchema),
   /** Cycles from the START write to irq (0 for the untimed HLS C-simulation). */

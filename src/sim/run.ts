@@ -243,7 +243,7 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
       input: o.inputCodes ? (o.inputName ?? '(given codes)') : b.data === join(b.dir, 'data') ? 'data/input.bin' : `${b.model.name} sample input`,
       ddrModel: raw.ddrModel,
       match: !cmp.firstMismatch,
-      compared: { tensors: cmp.tensors, elements: cmp.elements },
+      compared: { tensors: cmp.tensors, elements: cmp.elements, onChip: cmp.onChip },
       ...(cmp.firstMismatch ? { firstMismatch: cmp.firstMismatch } : {}),
       layers, totalCycles: cycles,
       fps: cycles ? (hw.clockMHz * 1e6) / cycles : 0,
