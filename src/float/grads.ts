@@ -59,27 +59,35 @@ function forEachTap(c: Info, fn: (xp: number, yp: number, tap: number) => void):
       }
 }
 
-function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = attrs as ConvAttrs;
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown };
+
+/** A zero-filled float32 output of `shape` and heap views of `ins`, filled by `body`. */
+function loopKernel(args: KernelArgs, shape: number[], ins: tf.TensorInfo[], body: (out: Float32Array, views: Float32Array[]) => void): tf.TensorInfo {
+  const be = args.backend as Backend;
+  const out = be.makeOutput(shape, 'float32'); // before the views: it may grow the heap
+  const g = be.typedArrayFromHeap(out);
+  g.fill(0);
+  body(g, ins.map((t) => be.typedArrayFromHeap(t)));
+  return out;
+}
+
+function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = args.attrs as ConvAttrs;
   const fs = a.filterShape!;
   const c = convInfo(x.shape, fs, a, false);
-  const be = backend as Backend;
   const [ci, co] = [fs[2], fs[3]];
   if (fs[0] === 1 && fs[1] === 1 && c.strideHeight === 1 && c.strideWidth === 1 && c.padInfo.top === 0 && c.padInfo.left === 0) {
     // dW[ci][co] = sum over pixels of x[p][ci] dy[p][co]: one matmul, on views of x and dy.
     const rows = c.batchSize * c.outHeight * c.outWidth;
     const mm = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc({
       inputs: { a: { dataId: x.dataId, shape: [1, rows, ci], dtype: 'float32' }, b: { dataId: dy.dataId, shape: [1, rows, co], dtype: 'float32' } },
-      backend: backend as tf.KernelBackend,
+      backend: args.backend as tf.KernelBackend,
       attrs: { transposeA: true, transposeB: false },
     }) as tf.TensorInfo;
     return { dataId: mm.dataId, shape: fs, dtype: 'float32' };
   }
-  const out = be.makeOutput(fs, 'float32');
-  const g = be.typedArrayFromHeap(out), xv = be.typedArrayFromHeap(x), dv = be.typedArrayFromHeap(dy);
-  g.fill(0);
-  forEachTap(c, (xp, yp, tap) => {
+  return loopKernel(args, fs, [x, dy], (g, [xv, dv]) => forEachTap(c, (xp, yp, tap) => {
     const gBase = tap * ci * co;
     for (let i = 0; i < ci; i++) {
       const v = xv[xp * ci + i];
@@ -87,46 +95,35 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
       const row = gBase + i * co;
       for (let o = 0; o < co; o++) g[row + o] += v * dv[yp * co + o];
     }
-  });
-  return out;
+  }));
 }
 
-function depthwiseBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = attrs as ConvAttrs;
+function depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = args.attrs as ConvAttrs;
   const fs = a.filterShape!;
   const c = convInfo(x.shape, fs, a, true);
-  const be = backend as Backend;
   const [ch, m] = [fs[2], fs[3]];
-  const out = be.makeOutput(fs, 'float32');
-  const g = be.typedArrayFromHeap(out), xv = be.typedArrayFromHeap(x), dv = be.typedArrayFromHeap(dy);
-  g.fill(0);
-  forEachTap(c, (xp, yp, tap) => {
+  return loopKernel(args, fs, [x, dy], (g, [xv, dv]) => forEachTap(c, (xp, yp, tap) => {
     const gBase = tap * ch * m, xb = xp * ch, yb = yp * ch * m;
     for (let k = 0; k < ch; k++) for (let q = 0; q < m; q++) g[gBase + k * m + q] += xv[xb + k] * dv[yb + k * m + q];
-  });
-  return out;
+  }));
 }
 
-function depthwiseBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): tf.TensorInfo {
-  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const a = attrs as ConvAttrs;
+function depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = args.attrs as ConvAttrs;
   const xs = a.inputShape!;
   const c = convInfo(xs, filter.shape, a, true);
-  const be = backend as Backend;
   const [ch, m] = [filter.shape[2], filter.shape[3]];
-  const out = be.makeOutput(xs, 'float32');
-  const g = be.typedArrayFromHeap(out), fv = be.typedArrayFromHeap(filter), dv = be.typedArrayFromHeap(dy);
-  g.fill(0);
-  forEachTap(c, (xp, yp, tap) => {
+  return loopKernel(args, xs, [filter, dy], (g, [fv, dv]) => forEachTap(c, (xp, yp, tap) => {
     const fBase = tap * ch * m, xb = xp * ch, yb = yp * ch * m;
     for (let k = 0; k < ch; k++) {
       let s = 0;
       for (let q = 0; q < m; q++) s += dv[yb + k * m + q] * fv[fBase + k * m + q];
       g[xb + k] += s;
     }
-  });
-  return out;
+  }));
 }
 
 let registered = false;
