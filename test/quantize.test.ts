@@ -114,6 +114,20 @@ describe('codenet quantize', () => {
     expect(bad.stderr).toContain('--ema must be a momentum in [0, 1)');
   }, 120_000);
 
+  it('--weight-percentile: weight scales from a percentile of |w| per output channel, so more weights clip to the int4 ends', async () => {
+    const out = join(root, 'q', 'tiny-wp.json');
+    const r = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--weight-percentile', '90', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    const clipped = loadModelFile(out), full = loadModelFile(join(root, 'q', 'tiny-w4a8.json'));
+    const ends = (m: typeof full) => m.layers.filter((l) => l.quant && l.op !== 'stem').reduce((a, l) => a + Array.from(l.quant!.weights).filter((w) => w === 7 || w === -8 || w === -7).length, 0);
+    expect(ends(clipped)).toBeGreaterThan(ends(full));
+    for (const l of clipped.layers.filter((x) => x.quant && x.op !== 'stem')) expect(Math.min(...l.quant!.weights) >= -8 && Math.max(...l.quant!.weights) <= 7, l.name).toBe(true);
+    expect(clipped.metadata.weightPercentile).toBe(90);
+    const bad = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--weight-percentile', '20', '-o', join(root, 'q', 'y.json'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--weight-percentile must be a number in (50, 100]');
+  }, 120_000);
+
   it('codenet eval: AP50 per class and mean of the float model (tfjs) and of the quantized model through the golden model', async () => {
     const q = join(root, 'q', 'tiny-w4a8.json');
     expect(existsSync(q)).toBe(true);

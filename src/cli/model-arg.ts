@@ -33,9 +33,9 @@ export function emaOption(v: string): number {
   return k;
 }
 
-/** --percentile: the activation range's percentile, in (50, 100] (100 = min/max). */
-export function percentileOption(v: string): number {
+/** --percentile, --weight-percentile: a range's percentile, in (50, 100] (100 = min/max). */
+export const percentileOption = (flag: string) => (v: string): number => {
   const p = Number(v);
-  if (!(p > 50 && p <= 100)) fail(`--percentile must be a number in (50, 100], got "${v}"`);
+  if (!(p > 50 && p <= 100)) fail(`${flag} must be a number in (50, 100], got "${v}"`);
   return p;
-}
+};

@@ -23,6 +23,7 @@ export interface QatOptions extends StepOptions {
   calib: Uint8Array[];
   percentile?: number;
   ema?: number;
+  weightPercentile?: number;
   /** Folder for the fine-tuned float model. */
   out: string;
   log?: (msg: string) => void;
@@ -38,15 +39,16 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   const fm = await loadFloatModel(o.from);
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.from} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
   const { model: m } = calibrateActivations(fm, o.spec, o.calib, { percentile: o.percentile, ema: o.ema });
-  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch };
+  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch, ...(o.weightPercentile !== undefined ? { weightPercentile: o.weightPercentile } : {}) };
   // Moving mean and variance are not trainable: batch norm stays frozen, as the export folds it.
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
+  const wq = { saturateBias: true, weightPercentile: o.weightPercentile };
   const forward = (images: Uint8Array[]) => {
-    const r = qatForward(fm, m, images).real;
+    const r = qatForward(fm, m, images, wq).real;
     return { hm: r.get('hm')!, wh: r.get('wh')!, reg: r.get('reg')! };
   };
   const { loss, seconds } = runSteps({ ...o, label: `QAT ${o.spec.name} (${backend})`, forward, vars });
-  quantizeWeights(fm, m, { saturateBias: true });
+  quantizeWeights(fm, m, wq);
   const model = validated(m, `QAT-exported ${o.spec.name}`);
   await saveFloatModel(fm, o.out);
   const log = { backend, steps: o.steps, batch: o.batch, input: o.input, seconds, imagesPerSecond: (o.steps * o.batch) / seconds, loss, calibrationImages: o.calib.length };

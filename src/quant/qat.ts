@@ -21,7 +21,7 @@ import type { Layer, Model, Tensor } from '../ir/model.ts';
 import { dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
 import { imageCodes } from '../zoo/image.ts';
 import { deformDepthwise, imagesToTensor } from '../float/model.ts';
-import { quantizeWeights } from './quantize.ts';
+import { quantizeWeights, type WeightQuantOptions } from './quantize.ts';
 import { fail } from '../util/errors.ts';
 
 type T4 = tf.Tensor4D;
@@ -155,12 +155,13 @@ function shuffle(x: T4): T4 {
 
 /**
  * The QAT forward of float model `fm` on `images` (uint8 HWC of the model's input size) with the
- * activation quantizers of `m` (calibrated, frozen). Quantizes the weights into `m` first, so after
+ * activation quantizers of `m` (calibrated, frozen). Quantizes the weights into `m` first (`wq`, as
+ * the export will), so after
  * the call `m` is the integer model whose golden run the codes equal. Call inside tf.tidy or an
  * optimizer's minimize.
  */
-export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[]): QatOutputs {
-  const scales = quantizeWeights(fm, m, { saturateBias: true });
+export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[], wq: WeightQuantOptions = { saturateBias: true }): QatOutputs {
+  const scales = quantizeWeights(fm, m, wq);
   const [h, w, c] = m.tensors.get(m.inputs[0])!.shape;
   const n = images.length;
   const codes = new Map<string, T4>(), real = new Map<string, T4>();

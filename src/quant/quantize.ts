@@ -4,7 +4,8 @@
  * runs unchanged in the golden model and on the accelerator.
  *
  * 1. Batch norm is folded into the conv before it: w' = w * g / sqrt(v + eps), b' = beta - m * g / sqrt(v + eps).
- * 2. Weights: symmetric per output channel, int4 (-8..7) with scale max|w'| / 7, the stem int8 (/127).
+ * 2. Weights: symmetric per output channel, int4 (-8..7) with scale max|w'| / 7 (or a percentile
+ *    of |w'|: larger weights clip), the stem int8 (/127).
  * 3. Activations: int8 per tensor, asymmetric, range [min, max] (always containing 0) from the
  *    calibration images, or a percentile of them, or an EMA of per-batch ranges; then frozen. Tensors an op only moves (split,
  *    concat, shuffle, upsample, maxpool) share one quantizer with their inputs: the concat of a
@@ -33,6 +34,24 @@ export interface QuantizeOptions {
    * images), instead of the range over all images; e.g. 0.9.
    */
   ema?: number;
+  /** Weight scale per output channel from this percentile of |w| (larger weights clip); 100 = the largest. */
+  weightPercentile?: number;
+}
+
+/** How weights become integers: options shared by post-training quantization and QAT. */
+export interface WeightQuantOptions {
+  /** QAT: clamp a B beyond int16 instead of failing (see quantizeWeights). */
+  saturateBias?: boolean;
+  weightPercentile?: number;
+}
+
+/** The weight range of one output channel: the largest |w|, or a percentile of |w| (never 0 unless all are). */
+function weightPeak(w: Float64Array, percentile: number): number {
+  const a = Array.from(w, Math.abs).sort((x, y) => x - y);
+  const top = a[a.length - 1];
+  if (percentile >= 100) return top;
+  const p = a[Math.floor((percentile / 100) * (a.length - 1))];
+  return p > 0 ? p : top;
 }
 
 const WEIGHT_OPS = new Set(['stem', 'conv1x1', 'offset', 'dw3x3', 'dwdeform']);
@@ -123,7 +142,7 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model): { w: Float64Arra
 }
 
 /** Quantizes the weights of one layer and derives S, B and n from the tensors' scales; returns the weight scales. */
-function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, saturateBias: boolean): Float64Array {
+function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOptions): Float64Array {
   const { w, b } = foldedWeights(fm, l, m);
   const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
   const stem = l.op === 'stem';
@@ -136,7 +155,7 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, saturateBias: boo
   const zx = (i: number) => (stem ? 255 * IMAGENET_MEAN[i % cin] - 128 : x.zero);
   const sy = y.kind === 'dilation' ? 1 : y.scale;
   for (let co = 0; co < cout; co++) {
-    const peak = Math.max(...w[co].map(Math.abs));
+    const peak = weightPeak(w[co], o.weightPercentile ?? 100);
     const sw = peak > 0 ? peak / qmax : 1;
     scales[co] = sw;
     let zsum = 0;
@@ -156,7 +175,7 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, saturateBias: boo
   const B = new Int16Array(cout);
   for (let co = 0; co < cout; co++) {
     let v = Math.round(K[co]);
-    if (saturateBias) v = Math.max(INT16_MIN, Math.min(INT16_MAX, v));
+    if (o.saturateBias) v = Math.max(INT16_MIN, Math.min(INT16_MAX, v));
     if (v < INT16_MIN || v > INT16_MAX) fail(`layer "${l.name}", output channel ${co}: the bias term ${v} does not fit int16 B; its output range is too narrow for its bias`);
     B[co] = v;
   }
@@ -170,9 +189,9 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, saturateBias: boo
  * `saturateBias` (QAT) clamps a B beyond int16 instead of failing: the output it feeds saturates
  * either way, and QAT trains exactly the model it exports.
  */
-export function quantizeWeights(fm: tf.LayersModel, m: Model, opts: { saturateBias?: boolean } = {}): Map<string, Float64Array> {
+export function quantizeWeights(fm: tf.LayersModel, m: Model, opts: WeightQuantOptions = {}): Map<string, Float64Array> {
   const scales = new Map<string, Float64Array>();
-  for (const l of m.layers) if (WEIGHT_OPS.has(l.op)) scales.set(l.name, quantizeLayer(fm, l, m, opts.saturateBias ?? false));
+  for (const l of m.layers) if (WEIGHT_OPS.has(l.op)) scales.set(l.name, quantizeLayer(fm, l, m, opts));
   return scales;
 }
 
@@ -192,7 +211,7 @@ export interface QuantizeResult {
  */
 export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
   const { model: m, activations, activationImages } = calibrateActivations(fm, spec, images, opts);
-  quantizeWeights(fm, m);
+  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile });
   return { model: validated(m, `quantized ${spec.name}`), activations, activationImages };
 }
 
@@ -209,7 +228,7 @@ export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: 
   const hm = fm.outputs.find((o) => o.sourceLayer.name === 'hm') ?? fail('the float model has no "hm" output: its layers do not match the zoo structure');
   const m = buildTopology({ ...spec, input: h }, hm.shape[3] as number);
   m.name = spec.name;
-  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
+  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.weightPercentile !== undefined ? { weightPercentile: opts.weightPercentile } : {}), ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
 
   // Ranges pooled over every image, a few images at a time (all activations of a batch are held).
   const groups = quantGroups(m);

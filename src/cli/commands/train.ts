@@ -7,7 +7,7 @@ import { emaOption, intOption, percentileOption } from '../model-arg.ts';
 
 interface TrainCli {
   zoo: string; input: number; steps?: number; batch: number; lr?: number; seed: number; resume?: string; out: string;
-  qat?: boolean; calib: string; percentile: number; ema?: number;
+  qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number;
 }
 
 export function registerTrain(program: Command): void {
@@ -23,7 +23,8 @@ export function registerTrain(program: Command): void {
     .option('--resume <float-model>', 'continue training this model (with --qat: the float model to fine-tune)')
     .option('--qat', 'quantization-aware fine-tuning of --resume: the forward pass is the W4A8 integer model; also writes quantized.json')
     .option('--calib <data>', 'with --qat: images for the frozen activation ranges, builtin[:N] or a uint8 .npy [N,H,W,3]', 'builtin:64')
-    .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max)', percentileOption, 100)
+    .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max)', percentileOption('--percentile'), 100)
+    .option('--weight-percentile <p>', 'with --qat: weight scales from this percentile of |w| per output channel', percentileOption('--weight-percentile'))
     .option('--ema <momentum>', 'with --qat: activation ranges as a moving average of per-batch ranges', emaOption)
     .requiredOption('-o, --out <dir>', 'folder for the trained model')
     .action(async (o: TrainCli) => {
@@ -35,7 +36,7 @@ export function registerTrain(program: Command): void {
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const r = await trainQat({ ...base, steps: o.steps ?? 200, lr: o.lr ?? 2e-4, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema });
+        const r = await trainQat({ ...base, steps: o.steps ?? 200, lr: o.lr ?? 2e-4, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
