@@ -11,19 +11,17 @@ import { loadFloatModel, saveFloatModel } from '../float/io.ts';
 import { checkStepOptions, runSteps, type StepOptions, type TrainLog } from '../float/train.ts';
 import type { Model } from '../ir/model.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
-import { calibrateActivations, quantizeWeights, validated } from './quantize.ts';
+import { calibrateActivations, quantizeWeights, validated, type QuantizeOptions } from './quantize.ts';
 import { qatForward } from './qat.ts';
 import { fail } from '../util/errors.ts';
 
-export interface QatOptions extends StepOptions {
+/** Training steps, and the quantizer's options (activation ranges and weight scales, as `codenet quantize`). */
+export interface QatOptions extends StepOptions, QuantizeOptions {
   spec: ZooSpec;
   /** The trained float model to fine-tune. */
   from: string;
   /** Calibration images (uint8 HWC of the model's input size) for the frozen activation ranges. */
   calib: Uint8Array[];
-  percentile?: number;
-  ema?: number;
-  weightPercentile?: number;
   /** Folder for the fine-tuned float model. */
   out: string;
   log?: (msg: string) => void;
@@ -38,7 +36,7 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   const backend = await initBackend({ log: o.log });
   const fm = await loadFloatModel(o.from);
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.from} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
-  const { model: m } = calibrateActivations(fm, o.spec, o.calib, { percentile: o.percentile, ema: o.ema });
+  const { model: m } = calibrateActivations(fm, o.spec, o.calib, o);
   m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch, ...(o.weightPercentile !== undefined ? { weightPercentile: o.weightPercentile } : {}) };
   // Moving mean and variance are not trainable: batch norm stays frozen, as the export folds it.
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
