@@ -1,6 +1,6 @@
 /**
  * The quantization-aware forward pass: what the hardware computes, inside a TensorFlow.js graph
- * that trains the float model (docs/quantizer.md, "QAT").
+ * that trains the float model (docs/training.md, "Quantization-aware fine-tuning").
  *
  * Every layer runs twice:
  * - the integer path computes the codes exactly as docs/numerics.md defines them: the int weights,
