@@ -71,11 +71,15 @@ function loopKernel(args: KernelArgs, shape: number[], ins: tf.TensorInfo[], bod
   return out;
 }
 
-function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+/** The inputs and geometry of a filter-gradient kernel (x, dy; attrs.filterShape). */
+function filterGradArgs(args: KernelArgs, depthwise: boolean) {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = args.attrs as ConvAttrs;
-  const fs = a.filterShape!;
-  const c = convInfo(x.shape, fs, a, false);
+  const fs = (args.attrs as ConvAttrs).filterShape!;
+  return { x, dy, fs, c: convInfo(x.shape, fs, args.attrs as ConvAttrs, depthwise) };
+}
+
+function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const { x, dy, fs, c } = filterGradArgs(args, false);
   const [ci, co] = [fs[2], fs[3]];
   if (fs[0] === 1 && fs[1] === 1 && c.strideHeight === 1 && c.strideWidth === 1 && c.padInfo.top === 0 && c.padInfo.left === 0) {
     // dW[ci][co] = sum over pixels of x[p][ci] dy[p][co]: one matmul, on views of x and dy.
@@ -99,10 +103,7 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
 }
 
 function depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = args.attrs as ConvAttrs;
-  const fs = a.filterShape!;
-  const c = convInfo(x.shape, fs, a, true);
+  const { x, dy, fs, c } = filterGradArgs(args, true);
   const [ch, m] = [fs[2], fs[3]];
   return loopKernel(args, fs, [x, dy], (g, [xv, dv]) => forEachTap(c, (xp, yp, tap) => {
     const gBase = tap * ch * m, xb = xp * ch, yb = yp * ch * m;
