@@ -89,10 +89,9 @@ function padTerm(l: Layer, m: Model, pad: Int8Array): tf.Tensor1D {
 const pad1 = (x: tf.Tensor, value = 0): T4 => tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], value) as T4;
 
 /** The exact accumulator of a layer with weights, from integer-valued input codes. */
-function accumulator(l: Layer, m: Model, codes: Map<string, T4>): T4 {
+function accumulator(l: Layer, m: Model, codes: Map<string, T4>, wi: tf.Tensor4D): T4 {
   const xT = m.tensors.get(l.inputs[0])!;
   const x = codes.get(l.inputs[0])!;
-  const wi = intKernel(l, m);
   const padVec = tf.tensor1d(Float32Array.from(xT.pad));
   // Taps outside the image read the pad code: conv of (x - pad) with zero padding, plus sum pad * w.
   switch (l.op) {
@@ -113,11 +112,11 @@ function accumulator(l: Layer, m: Model, codes: Map<string, T4>): T4 {
 }
 
 /** The float path of a layer with weights, on the dequantized inputs (gradient only). */
-function floatPath(l: Layer, fm: tf.LayersModel, m: Model, real: Map<string, T4>, scales: Float64Array): T4 {
+function floatPath(l: Layer, fm: tf.LayersModel, real: Map<string, T4>, wi: tf.Tensor4D, scales: Float64Array): T4 {
   const { w, b } = foldedFloat(fm, l);
   const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
   const sw = tf.tensor1d(Float32Array.from(scales));
-  const wq = straightThrough(w, tf.mul(intKernel(l, m), depthwise ? tf.reshape(sw, [1, 1, -1, 1]) : sw)) as tf.Tensor4D;
+  const wq = straightThrough(w, tf.mul(wi, depthwise ? tf.reshape(sw, [1, 1, -1, 1]) : sw)) as tf.Tensor4D;
   const x = real.get(l.inputs[0])!;
   let y: T4;
   if (l.op === 'dwdeform') y = deformDepthwise(x, real.get(l.inputs[1])!, wq);
@@ -175,10 +174,11 @@ export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[], w
     switch (l.op) {
       case 'stem': case 'conv1x1': case 'offset': case 'dw3x3': case 'dwdeform': {
         const yT = m.tensors.get(l.outputs[0])!;
-        const acc = accumulator(l, m, codes);
+        const wi = intKernel(l, m);
+        const acc = accumulator(l, m, codes, wi);
         const { codes: q, live } = requantize(l, yT, acc);
         const qt = tf.tensor4d(q, acc.shape);
-        const yf = floatPath(l, fm, m, real, scales.get(l.name)!);
+        const yf = floatPath(l, fm, real, wi, scales.get(l.name)!);
         set(l.outputs[0], qt, straightThrough(yf, dequantize(qt, yT), tf.tensor4d(live, acc.shape)) as T4);
         break;
       }
