@@ -10,6 +10,10 @@ interface TrainCli {
   qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number;
 }
 
+/** One line for a finished run: size, steps, backend, first and last loss, speed, time. */
+const runSummary = (input: number, r: { steps: number; batch: number; backend: string; loss: number[]; imagesPerSecond: number; seconds: number }) =>
+  `at ${input} px for ${r.steps} steps of ${r.batch} on tfjs ${r.backend}: loss ${r.loss[0].toFixed(3)} -> ${r.loss[r.loss.length - 1].toFixed(3)}, ${r.imagesPerSecond.toFixed(2)} images/s, ${r.seconds.toFixed(1)} s`;
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
@@ -41,12 +45,12 @@ export function registerTrain(program: Command): void {
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
         ]);
-        console.log(`QAT of ${spec.name} at ${o.input} px for ${r.log.steps} steps of ${r.log.batch} on tfjs ${r.log.backend}: loss ${r.log.loss[0].toFixed(3)} -> ${r.log.loss[r.log.loss.length - 1].toFixed(3)}, ${r.log.imagesPerSecond.toFixed(2)} images/s, ${r.log.seconds.toFixed(1)} s; saved ${join(o.out, 'model.json')} (float) and ${join(o.out, 'quantized.json')} (W4A8 integer model)`);
+        console.log(`QAT of ${spec.name} ${runSummary(o.input, r.log)}; saved ${join(o.out, 'model.json')} (float) and ${join(o.out, 'quantized.json')} (W4A8 integer model)`);
         return;
       }
       const { trainFloat } = await import('../../float/train.ts');
       const r = await trainFloat({ ...base, steps: o.steps ?? 1000, lr: o.lr ?? 2e-3, resume: o.resume });
       writeFilesAtomically(o.out, [{ name: 'train-log.json', data: JSON.stringify(r, null, 1) + '\n' }]);
-      console.log(`trained ${spec.name} at ${o.input} px for ${r.steps} steps of ${r.batch} on tfjs ${r.backend}: loss ${r.loss[0].toFixed(3)} -> ${r.loss[r.loss.length - 1].toFixed(3)}, ${r.imagesPerSecond.toFixed(2)} images/s, ${r.seconds.toFixed(1)} s; saved ${join(o.out, 'model.json')}`);
+      console.log(`trained ${spec.name} ${runSummary(o.input, r)}; saved ${join(o.out, 'model.json')}`);
     });
 }
