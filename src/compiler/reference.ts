@@ -200,17 +200,16 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   }
 
   // Writer, or the on-chip dilation map.
+  const pixels = out_h * out_w;
   if (d.map_out) {
     if (engine !== ENGINE_PW || !d.pw_mode) bad('map_out needs a PW pass with pw_mode = 1');
-    if (out_h * out_w > hw.mapEntries) bad(`map_out of ${out_h * out_w} pixels > mapEntries ${hw.mapEntries}`);
-    for (let p = 0; p < out_h * out_w; p++) st.dwMap[p] = y[p * d.out_ng * lanes] & 15;
-    mem.fill(0, at(d.stat_addr, 1, 'stat'), d.stat_addr + BYTES);
-    return;
+    if (pixels > hw.mapEntries) bad(`map_out of ${pixels} pixels > mapEntries ${hw.mapEntries}`);
+    for (let p = 0; p < pixels; p++) st.dwMap[p] = y[p * d.out_ng * lanes] & 15;
+  } else {
+    if (d.out_ng > d.out_gstride) bad(`out_ng ${d.out_ng} > out_gstride ${d.out_gstride}`);
+    at(d.out_addr, (pixels - 1) * d.out_gstride + d.out_ng, 'out');
+    for (let p = 0; p < pixels; p++) mem.set(y.subarray(p * d.out_ng * lanes, (p + 1) * d.out_ng * lanes), d.out_addr + p * d.out_gstride * BYTES);
   }
-  if (d.out_ng > d.out_gstride) bad(`out_ng ${d.out_ng} > out_gstride ${d.out_gstride}`);
-  const pixels = out_h * out_w;
-  at(d.out_addr, (pixels - 1) * d.out_gstride + d.out_ng, 'out');
-  for (let p = 0; p < pixels; p++) mem.set(y.subarray(p * d.out_ng * lanes, (p + 1) * d.out_ng * lanes), d.out_addr + p * d.out_gstride * BYTES);
 
   // 4. Statistics beat (the reference counts no cycles).
   mem.fill(0, at(d.stat_addr, 1, 'stat'), d.stat_addr + BYTES);
