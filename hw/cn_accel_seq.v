@@ -1,8 +1,9 @@
 // cn_accel_seq -- the sequencer: runs a program of layer descriptors (docs/isa.md) on the 1x1
 // engine (cn_accel_pw) and the depthwise engine (cn_accel_dw), with one AXI4 master to DDR.
 //
-// Per descriptor: FETCH the 256-byte descriptor, CONFIGURE the engine from up to four config
-// streams (weights, S/B, pad codes, dilation map), RUN, then write one STATISTICS beat. In RUN
+// Per descriptor: FETCH the 256-byte descriptor, CONFIGURE the engines from up to six config
+// streams (weights, S/B, pad codes, dilation map; PWDW: depthwise weights and S/B), RUN, then
+// write one STATISTICS beat. In RUN
 // three units work concurrently:
 //   issuer   read commands, one per (input row, source), at most one row ahead of the receiver;
 //   receiver the read data: keeps groups g0..g0+ng of each source row and writes them into one of
@@ -12,7 +13,9 @@
 //            fills the other (loads are double-buffered against compute);
 //   writer   write commands (one contiguous command, or one per pixel when a pass writes part of
 //            each pixel) and the engine's output beats; with map_out (an offset conv whose map
-//            stays on chip) the 1x1 engine's dilations go into the depthwise engine's map instead.
+//            stays on chip) the 1x1 engine's dilations go into the depthwise engine's map instead;
+//            PWDW (a 1x1 fused with its dw3x3 reader) sends the 1x1 engine's output beats into the
+//            depthwise engine as its input rows, and writes the depthwise output.
 // The engine datapaths stall on backpressure (global enables), so no unit needs to know another's
 // timing: the descriptor is complete when every write command has its B response.
 // Reset: synchronous, active-low rst_n (the engines get rst = !rst_n).
@@ -92,7 +95,7 @@ module cn_accel_seq #(
   localparam [GW:0]  IMB_G = IMB;
   /* verilator lint_on WIDTH */
 
-  localparam [2:0] E_PW = 3'd1, E_DW = 3'd2, E_STEM = 3'd3;
+  localparam [2:0] E_PW = 3'd1, E_DW = 3'd2, E_STEM = 3'd3, E_PWDW = 3'd4;
   localparam [3:0] S_IDLE = 4'd0, S_FETCH = 4'd1, S_FETCH_D = 4'd2, S_CFG = 4'd3, S_CFG_D = 4'd4,
                    S_SETUP = 4'd5, S_SETUP2 = 4'd6, S_RUN = 4'd7, S_STAT = 4'd8, S_STAT_W = 4'd9, S_DONE = 4'd10;
 
@@ -142,7 +145,7 @@ module cn_accel_seq #(
   reg [2047:0] desc;
   /* verilator lint_off UNUSEDSIGNAL */
   function [31:0] w(input [2047:0] d, input integer i); w = d[32*i +: 32]; endfunction
-  wire [31:0] w0 = w(desc, 0), w1 = w(desc, 1), w2 = w(desc, 2), w3 = w(desc, 3), w4 = w(desc, 4), w5 = w(desc, 5);
+  wire [31:0] w0 = w(desc, 0), w1 = w(desc, 1), w2 = w(desc, 2), w3 = w(desc, 3), w4 = w(desc, 4), w5 = w(desc, 5), w22 = w(desc, 22);
   /* verilator lint_on UNUSEDSIGNAL */
   wire [2:0]  engine   = w0[2:0];
   wire        pw_mode  = w0[4];
@@ -162,17 +165,24 @@ module cn_accel_seq #(
   wire [3:0]  nsrc     = w4[19:16];
   wire [15:0] out_ng   = w5[15:0];
   wire [15:0] out_gs   = w5[31:16];
+  wire [4:0]  n2       = w22[4:0];    // PWDW: the depthwise requantizer's shift and clamp
+  wire [7:0]  lo2      = w22[15:8];
   wire [63:0] out_addr = {w(desc, 7), w(desc, 6)};
   /* verilator lint_off UNUSEDSIGNAL */
   wire [63:0] stat_addr = {w(desc, 21), w(desc, 20)};   // the master drives ADDR_W bits
   wire        is_dw    = (engine == E_DW);
   wire        is_stem  = (engine == E_STEM);
-  wire        pw_in_rows = (engine == E_PW);
+  wire        is_fused = (engine == E_PWDW);
+  wire        pw_in_rows = (engine == E_PW) || is_fused;
 
-  // config stream k: 0 weights, 1 S/B, 2 pad, 3 map
-  reg  [1:0]  ck;
-  wire [63:0] cfg_addr  = {w(desc, 9 + 3*ck), w(desc, 8 + 3*ck)};
-  wire [31:0] cfg_beats = w(desc, 10 + 3*ck);
+  // config stream k: 0 weights, 1 S/B, 2 pad, 3 map (words 8 + 3k), 4 depthwise weights and
+  // 5 depthwise S/B of PWDW (words 44 + 3k); streams 4 and 5 load like a DW pass's 0 and 1
+  reg  [2:0]  ck;
+  wire [5:0]  cw        = (ck[2] ? 6'd44 : 6'd8) + 6'd3 * {3'd0, ck};
+  wire [5:0]  cw2       = cw + 6'd2;
+  wire [63:0] cfg_addr  = desc[{cw, 5'd0} +: 64];
+  wire [31:0] cfg_beats = desc[{cw2, 5'd0} +: 32];
+  wire        cfg_dw    = is_dw || ck[2];
   /* verilator lint_on UNUSEDSIGNAL */
 
   // sources
@@ -217,11 +227,13 @@ module cn_accel_seq #(
   reg  [2*BEAT-1:0]   dw_s, dw_b;
   reg  [$clog2(MAP_MAX)-1:0] dw_maddr;
   reg  [3:0]          dw_md;
+  // groups a pixel of the depthwise input: the stem's single group, a PWDW tile's, or gin
+  wire [GW:0]         dw_groups = is_stem ? {{GW{1'b0}}, 1'b1} : is_fused ? out_ng[GW:0] : gin[GW:0];
   cn_accel_dw #(.LANES(LANES), .GMAX(GMAX), .DMAX(DMAX), .LB_DEPTH(LB_DEPTH), .MAP_MAX(MAP_MAX)) dw (
     .clk(clk), .rst(rst), .pad_we(dw_pad_we), .w_we(dw_w_we), .sb_we(dw_sb_we), .cfg_group(dw_group), .cfg_pad(dw_pad),
     .cfg_w(dw_wsh[9*LANES*4-1:0]), .cfg_s(dw_s), .cfg_b(dw_b), .map_we(dw_map_we), .map_addr(dw_maddr), .map_d(dw_md),
-    .height(in_h), .width(in_w), .out_height(out_h), .out_width(out_w), .groups(is_stem ? {{GW{1'b0}}, 1'b1} : gin[GW:0]),
-    .stride(stride), .use_map(use_map), .dconst(dconst), .dmax_map(dmaxf), .n(nshift), .lo(lo), .pool(pool), .im2col(is_stem),
+    .height(in_h), .width(in_w), .out_height(out_h), .out_width(out_w), .groups(dw_groups),
+    .stride(stride), .use_map(use_map), .dconst(dconst), .dmax_map(dmaxf), .n(is_fused ? n2 : nshift), .lo(is_fused ? lo2 : lo), .pool(pool), .im2col(is_stem),
     .start(dw_start), .in_valid(dw_in_valid), .in_ready(dw_in_ready), .in_data(dw_in_data),
     .out_valid(dw_out_valid), .out_ready(dw_out_ready), .out_data(dw_out_data), .busy(dw_busy));
 
@@ -292,8 +304,8 @@ module cn_accel_seq #(
 
   assign pw_in_valid = is_stem ? dw_out_valid : (pw_in_rows && eng_in_valid);
   assign pw_in_data  = is_stem ? dw_out_data : fifo[f_rp];
-  assign dw_in_valid = !pw_in_rows && eng_in_valid;
-  assign dw_in_data  = fifo[f_rp];
+  assign dw_in_valid = is_fused ? (state == S_RUN) && ser_valid : !pw_in_rows && eng_in_valid;
+  assign dw_in_data  = is_fused ? ser_word[ser_k*BEAT +: BEAT] : fifo[f_rp];
 
   // ---------------- run: writer ----------------
   reg              ser_valid;
@@ -302,7 +314,7 @@ module cn_accel_seq #(
   wire             ser_last = (ser_k == out_ng - 1'b1);
   reg  [31:0]      mo_left;   // map_out: dilations still to come
   reg  [$clog2(MAP_MAX)-1:0] mo_pix;
-  wire             ser_ready = map_out ? 1'b1 : wr_in_ready;
+  wire             ser_ready = map_out ? 1'b1 : is_fused ? dw_in_ready : wr_in_ready;
   assign pw_out_ready = !ser_valid || (ser_ready && ser_last);
   assign dw_out_ready = is_stem ? pw_in_ready : wr_in_ready;
   reg  [31:0]      wc_left, wd_left, wc_beats;
@@ -316,11 +328,11 @@ module cn_accel_seq #(
     if (state == S_STAT) begin
       wr_in_valid = !stat_data_sent;
       wr_in_data  = stat_beat[BEAT-1:0];
-    end else if (is_dw) begin
+    end else if (is_dw || is_fused) begin
       wr_in_valid = (state == S_RUN) && dw_out_valid;
       wr_in_data  = dw_out_data;
     end else begin
-      wr_in_valid = (state == S_RUN) && ser_valid && !map_out;
+      wr_in_valid = (state == S_RUN) && ser_valid && !map_out && !is_fused;
       wr_in_data  = ser_word[ser_k*BEAT +: BEAT];
     end
   end
@@ -332,7 +344,7 @@ module cn_accel_seq #(
       state <= S_IDLE; done_set <= 1'b0; stat_clear <= 1'b0;
       rd_cmd_valid <= 1'b0; rd_cmd_addr <= '0; rd_cmd_beats <= 32'd0;
       wr_cmd_valid <= 1'b0; wr_cmd_addr <= '0; wr_cmd_beats <= 32'd0;
-      pc_addr <= 64'd0; pc_left <= 32'd0; fbeat <= '0; cbeat <= 32'd0; ck <= 2'd0; desc <= '0;
+      pc_addr <= 64'd0; pc_left <= 32'd0; fbeat <= '0; cbeat <= 32'd0; ck <= 3'd0; desc <= '0;
       cyc <= 32'd0; wait_cyc <= 32'd0;
       pw_wcfg_we <= 1'b0; pw_pcfg_we <= 1'b0; pw_pair <= '0; pw_group <= '0; pw_wdata <= '0; pw_ch <= '0; pw_s <= 16'd0; pw_b <= 16'd0;
       dw_pad_we <= 1'b0; dw_w_we <= 1'b0; dw_sb_we <= 1'b0; dw_map_we <= 1'b0; dw_start <= 1'b0; dw_group <= '0;
@@ -366,20 +378,20 @@ module cn_accel_seq #(
         S_FETCH_D: if (rd_out_valid) begin
           desc <= {rd_data, desc[2047:BEAT]};
           fbeat <= fbeat + 1'b1;
-          if ({{(32-$clog2(DB+1)){1'b0}}, fbeat} == DB - 1) begin ck <= 2'd0; state <= S_CFG; end
+          if ({{(32-$clog2(DB+1)){1'b0}}, fbeat} == DB - 1) begin ck <= 3'd0; state <= S_CFG; end
         end
         S_CFG: begin
           cbeat <= 32'd0; cg <= '0; cp <= '0; csub <= 3'd0; cgrp <= '0;
           if (cfg_beats != 32'd0) begin
             rd_cmd_valid <= 1'b1; rd_cmd_addr <= cfg_addr[ADDR_W-1:0]; rd_cmd_beats <= cfg_beats; state <= S_CFG_D;
-          end else if (ck == 2'd3) state <= S_SETUP;
+          end else if (ck == 3'd5) state <= S_SETUP;
           else ck <= ck + 1'b1;
         end
         S_CFG_D: begin
           if (cfg_take) begin
             cbeat <= cbeat + 1'b1;
-            case (ck)
-              2'd0: if (is_dw) begin
+            case (ck[1:0])
+              2'd0: if (cfg_dw) begin
                 dw_wsh <= {rd_data, dw_wsh[5*BEAT-1:BEAT]};
                 if (csub == 3'd4) begin csub <= 3'd0; dw_w_we <= 1'b1; dw_group <= cgrp; cgrp <= cgrp + 1'b1; end
                 else csub <= csub + 1'b1;
@@ -388,7 +400,7 @@ module cn_accel_seq #(
                 if ({1'b0, cg} == pw_groups - 1'b1) begin cg <= '0; cp <= cp + 1'b1; end
                 else cg <= cg + 1'b1;
               end
-              2'd1: if (is_dw) begin
+              2'd1: if (cfg_dw) begin
                 if (csub[1]) dw_b <= {rd_data, dw_b[2*BEAT-1:BEAT]};
                 else dw_s <= {rd_data, dw_s[2*BEAT-1:BEAT]};
                 if (csub == 3'd3) begin csub <= 3'd0; dw_sb_we <= 1'b1; dw_group <= cgrp; cgrp <= cgrp + 1'b1; end
@@ -411,7 +423,7 @@ module cn_accel_seq #(
             sb_k <= sb_k + 1'b1;
           end
           if (!sb_busy && !cfg_take && cbeat == cfg_beats) begin
-            if (ck == 2'd3) state <= S_SETUP; else begin ck <= ck + 1'b1; state <= S_CFG; end
+            if (ck == 3'd5) state <= S_SETUP; else begin ck <= ck + 1'b1; state <= S_CFG; end
           end
         end
         S_SETUP: begin
@@ -428,7 +440,7 @@ module cn_accel_seq #(
         S_SETUP2: begin
           if (out_ng == out_gs) wc_beats <= wc_beats * out_ng; else wc_beats <= {16'd0, out_ng};
           wd_left <= wc_left;
-          dw_start <= is_dw || is_stem;
+          dw_start <= is_dw || is_stem || is_fused;
           is_active <= 1'b1; is_row <= 16'd0; is_src <= 3'd0;
           rv_active <= 1'b1; rv_row <= 16'd0; rv_x <= 16'd0; rv_g <= 16'd0; rv_src <= 3'd0; rv_bank <= 1'b0; rv_dup <= 1'b0;
           rv_pos <= '0; rv_off <= '0; full <= 2'b00;

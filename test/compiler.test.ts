@@ -78,11 +78,13 @@ describe('descriptor encoding', () => {
   });
   const u16 = fc.nat({ max: 0xffff }), u32 = fc.nat({ max: 0xffffffff }), addr = fc.nat({ max: 2 ** 44 });
   const desc: fc.Arbitrary<Descriptor> = fc.record({
-    engine: fc.integer({ min: 1, max: 3 }), pw_mode: fc.nat({ max: 1 }), pool: fc.nat({ max: 1 }), use_map: fc.nat({ max: 1 }), map_out: fc.nat({ max: 1 }),
+    engine: fc.integer({ min: 1, max: 4 }), pw_mode: fc.nat({ max: 1 }), pool: fc.nat({ max: 1 }), use_map: fc.nat({ max: 1 }), map_out: fc.nat({ max: 1 }),
     stride: fc.constantFrom(1, 2, 4), dconst: fc.nat({ max: 15 }), dmax: fc.nat({ max: 15 }), n: fc.nat({ max: 31 }),
     lo: fc.integer({ min: -128, max: 127 }), layer: u16, in_h: u16, in_w: u16, out_h: u16, out_w: u16, gin: u16,
     out_ng: u16, out_gstride: u16, out_addr: addr, wgt_addr: addr, wgt_beats: u32, sb_addr: addr, sb_beats: u32,
-    pad_addr: addr, pad_beats: u32, map_addr: addr, map_beats: u32, stat_addr: addr, src: fc.array(src, { minLength: 1, maxLength: 8 }),
+    pad_addr: addr, pad_beats: u32, map_addr: addr, map_beats: u32, stat_addr: addr,
+    n2: fc.nat({ max: 31 }), lo2: fc.integer({ min: -128, max: 127 }), dwgt_addr: addr, dwgt_beats: u32, dsb_addr: addr, dsb_beats: u32,
+    src: fc.array(src, { minLength: 1, maxLength: 8 }),
   });
 
   it('decode(encode(d)) = d, and the reserved words stay 0', () => {
@@ -90,7 +92,8 @@ describe('descriptor encoding', () => {
       const w = encodeDescriptor(d);
       expect(w.length).toBe(64);
       expect(decodeDescriptor(w)).toEqual(d);
-      for (const i of [22, 23, ...Array.from({ length: 8 }, (_, k) => 56 + k)]) expect(w[i]).toBe(0);
+      for (const i of [23, 62, 63]) expect(w[i]).toBe(0);
+      expect(w[22] & ~0xff1f).toBe(0);
       for (let s = d.src.length; s < 8; s++) for (let k = 0; k < 4; k++) expect(w[24 + 4 * s + k]).toBe(0);
     }), { numRuns: 300 });
   });
@@ -100,7 +103,7 @@ describe('descriptor encoding', () => {
       engine: 3, pw_mode: 1, pool: 1, use_map: 1, map_out: 1, stride: 4, dconst: 5, dmax: 7, n: 17, lo: -96, layer: 0x1234,
       in_h: 10, in_w: 20, out_h: 30, out_w: 40, gin: 3, out_ng: 2, out_gstride: 6,
       out_addr: 0x1_0000_0010, wgt_addr: 0x20, wgt_beats: 7, sb_addr: 0x30, sb_beats: 8, pad_addr: 0x40, pad_beats: 9,
-      map_addr: 0x50, map_beats: 11, stat_addr: 0x60,
+      map_addr: 0x50, map_beats: 11, stat_addr: 0x60, n2: 9, lo2: -3, dwgt_addr: 0x80, dwgt_beats: 10, dsb_addr: 0x2_0000_0090, dsb_beats: 8,
       src: [{ addr: 0x70, gstride: 4, width: 20, g0: 1, ng: 3, up: 1 }],
     };
     const w = encodeDescriptor(d);
@@ -109,7 +112,8 @@ describe('descriptor encoding', () => {
     expect([w[2], w[3], w[4], w[5]]).toEqual([10 | (20 << 16), 30 | (40 << 16), 3 | (1 << 16), 2 | (6 << 16)]);
     expect([w[6], w[7], w[8], w[10], w[11], w[13], w[14], w[16], w[17], w[19], w[20]]).toEqual([0x10, 1, 0x20, 7, 0x30, 8, 0x40, 9, 0x50, 11, 0x60]);
     expect([w[24], w[25], w[26], w[27]]).toEqual([0x70, 0, 4 | (20 << 16), 1 | (3 << 12) | (1 << 24)]);
-    expect(ADDRESS_WORDS).toEqual([6, 8, 11, 14, 17, 20, 24, 28, 32, 36, 40, 44, 48, 52]);
+    expect([w[22], w[56], w[57], w[58], w[59], w[60], w[61]]).toEqual([9 | (0xfd << 8), 0x80, 0, 10, 0x90, 2, 8]);
+    expect(ADDRESS_WORDS).toEqual([6, 8, 11, 14, 17, 20, 56, 59, 24, 28, 32, 36, 40, 44, 48, 52]);
   });
 
   it('rejects a field that does not fit', () => {
@@ -133,11 +137,14 @@ describe('compiler + reference on codenet-tiny', () => {
       for (const r of [c.map.stats, c.map.params]) expect(r.offset % 4096).toBe(0);
       for (const b of c.map.buffers) expect(b.offset % 4096).toBe(0);
       expect(c.map.buffers[0].offset).toBe(c.map.fileBytes);
-      // Every layer with weights has descriptors; split, shuffle and upsample are free (views);
-      // concat runs a copy pass only when its inputs span more than eight buffers.
+      // Every layer with weights has descriptors, except a 1x1 fused into its depthwise reader
+      // (its output stays on chip); split, shuffle and upsample are free (views); concat runs a
+      // copy pass only when its inputs span more than eight buffers.
+      const onChip = new Set(c.map.tensors.filter((t) => t.onChip).map((t) => t.name));
       for (const [i, l] of tiny.layers.entries()) {
         const ids = c.map.layers[i].descriptors;
-        if (l.op !== 'concat') expect(ids.length > 0, `${l.name} (${l.op})`).toBe(!['split', 'shuffle', 'upsample'].includes(l.op));
+        const free = ['split', 'shuffle', 'upsample'].includes(l.op) || (l.op === 'conv1x1' && onChip.has(l.outputs[0]));
+        if (l.op !== 'concat') expect(ids.length > 0, `${l.name} (${l.op})`).toBe(!free);
         for (const id of ids) expect(c.descriptors[id].layer).toBe(i);
       }
     });
@@ -167,9 +174,11 @@ describe('compiler + reference on codenet-tiny', () => {
         ...d, out_addr: d.map_out ? 0 : d.out_addr + b, stat_addr: d.stat_addr + b,
         wgt_addr: d.wgt_beats ? d.wgt_addr + b : 0, sb_addr: d.sb_beats ? d.sb_addr + b : 0,
         pad_addr: d.pad_beats ? d.pad_addr + b : 0, map_addr: d.map_beats ? d.map_addr + b : 0,
+        dwgt_addr: d.dwgt_beats ? d.dwgt_addr + b : 0, dsb_addr: d.dsb_beats ? d.dsb_addr + b : 0,
         src: d.src.map((s) => ({ ...s, addr: s.addr + b })),
       });
-      expect(usedAddressWords(d).length).toBe((d.map_out ? 1 : 2) + d.src.length + [d.wgt_beats, d.sb_beats, d.pad_beats, d.map_beats].filter(Boolean).length);
+      const streams = [d.wgt_beats, d.sb_beats, d.pad_beats, d.map_beats, d.dwgt_beats, d.dsb_beats];
+      expect(usedAddressWords(d).length).toBe((d.map_out ? 1 : 2) + d.src.length + streams.filter(Boolean).length);
     });
     expect(c.relocs.length).toBe(c.descriptors.reduce((a, d) => a + usedAddressWords(d).length, 0));
   });

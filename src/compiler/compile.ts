@@ -16,7 +16,7 @@ import type { Layer, Model, Tensor } from '../ir/model.ts';
 import type { HwConfig } from '../hw/config.ts';
 import { fail } from '../util/errors.ts';
 import {
-  DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_STEM, MAX_SOURCES, usedAddressWords, writeDescriptor,
+  DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, ENGINE_STEM, MAX_SOURCES, usedAddressWords, writeDescriptor,
   type Descriptor, type Source,
 } from './descriptor.ts';
 import { MEMORY_MAP_FORMAT, MEMORY_MAP_VERSION, type MemoryMap, type MemTensor } from './memory-map.ts';
@@ -33,6 +33,14 @@ export interface Compiled {
   map: MemoryMap;
   descriptors: Descriptor[];
 }
+
+export interface CompileOptions {
+  /** Fuse each conv1x1 whose only reader is a dw3x3 into PWDW passes (default true). */
+  fuse?: boolean;
+}
+
+/** The PWDW-only fields of every other descriptor. */
+const NO_FUSION = { n2: 0, lo2: 0, dwgt_addr: 0, dwgt_beats: 0, dsb_addr: 0, dsb_beats: 0 } as const;
 
 /** Every region and buffer starts on a 4 KiB boundary. */
 export const REGION_ALIGN = 4096;
@@ -61,6 +69,33 @@ interface TensorState {
   upsampleOf?: string;
   /** A dilation map kept in the depthwise engine's on-chip map (map_out), never stored in DDR. */
   onChip?: true;
+  /** A 1x1 output whose only reader is a dw3x3: computed inside that layer's fused PWDW passes. */
+  fused?: PendingPw;
+}
+
+/** A conv1x1 deferred to its depthwise reader (the view of its input is taken when it is reached). */
+interface PendingPw {
+  li: number;
+  at: string;
+  what: string;
+  v: View;
+  layer: Layer;
+  lo: number;
+}
+
+/** One OUTS-channel tile of a 1x1 layer: its config streams and the groups it writes. */
+interface PwTile {
+  wgt: Uint8Array;
+  sb: Uint8Array;
+  ng: number;
+}
+
+/** Per gathered lane: the depthwise parameters of the logical channel it holds, zero for the others. */
+interface DwLanes {
+  w: Int8Array;
+  S: Int16Array;
+  B: Int16Array;
+  pad: Int8Array;
 }
 
 interface View {
@@ -124,7 +159,7 @@ class Compiler {
   readonly params: ParamPool;
   private bufEnd = 0;
 
-  constructor(readonly model: Model, readonly hw: HwConfig) {
+  constructor(readonly model: Model, readonly hw: HwConfig, readonly opts: CompileOptions) {
     this.lanes = hw.lanes;
     this.beat = hw.axiDataBits / 8;
     if (this.beat !== this.lanes) fail(`hardware config: axiDataBits ${hw.axiDataBits} must be lanes ${hw.lanes} x 8 (one lane group per beat)`);
@@ -168,6 +203,20 @@ class Compiler {
     if (layers.slice(li + 1, ri).some((l) => l.op === 'offset' || l.op === 'dwdeform')) return false;
     const [h, w] = this.tensor(y).shape;
     return h * w <= this.hw.mapEntries;
+  }
+
+  /**
+   * Whether conv1x1 `l`'s output can go straight into the depthwise engine (a PWDW pass per 1x1
+   * tile) instead of DDR: its only reader is a dw3x3 over exactly this tensor, it is not a graph
+   * output, and R rows of one tile fit the line buffer.
+   */
+  fusesIntoDw(l: Layer, inW: number): boolean {
+    const y = l.outputs[0];
+    if (!this.opts.fuse || l.op !== 'conv1x1' || this.model.outputs.includes(y)) return false;
+    const readers = this.model.layers.filter((r) => r.inputs.includes(y));
+    if (readers.length !== 1 || readers[0].op !== 'dw3x3' || readers[0].inputs[0] !== y) return false;
+    const perTile = Math.min(this.outs / this.lanes, Math.ceil(this.tensor(y).shape[2] / this.lanes));
+    return this.R * inW * perTile <= this.hw.lineBufferBeats && inW * perTile <= this.hw.rowBufferBeats;
   }
 
   view(t: string): View {
@@ -228,43 +277,94 @@ class Compiler {
     if (inW > this.hw.maxWidth) fail(`${at}: input width ${inW} exceeds maxWidth ${this.hw.maxWidth}`);
   }
 
-  /**
-   * 1x1 engine passes: out[co] = rq(sum_ci x[ci] * W[co][ci]) over the view's logical channels,
-   * written to channel co of `out` (physical = logical), one OUTS-channel tile a descriptor.
-   */
-  emitPw(li: number, at: string, what: string, v: View, W: Int8Array, cout: number, S: ArrayLike<number>, B: ArrayLike<number>,
-    n: number, lo: number, mode: 0 | 1, dmax: number, out: PlanBuffer | 'on-chip map'): number[] {
+  /** The gather of a 1x1 layer's input, checked against the engine's and buffers' limits. */
+  pwGather(at: string, what: string, v: View): Gather {
     const g = this.gather(v, at, what);
-    const { lanes, outs } = this;
+    const { lanes } = this;
     this.checkWidth(at, g.inW);
     if (g.gin > this.gmax) fail(`${at}: input "${what}" needs ${g.gin} channel groups, more than maxChannels/lanes = ${this.hw.maxChannels}/${lanes} = ${this.gmax}`);
     if (g.inW * g.gin > this.hw.rowBufferBeats)
       fail(`${at}: an input row of ${g.inW} pixels x ${g.gin} groups = ${g.inW * g.gin} beats exceeds rowBufferBeats ${this.hw.rowBufferBeats}`);
     if (this.pairs * g.gin * lanes > this.hw.weightBufferBytes)
       fail(`${at}: a weight tile of ${this.pairs * g.gin * lanes} bytes exceeds weightBufferBytes ${this.hw.weightBufferBytes}`);
-    const cin = v.chans.length, cinP = g.gin * lanes;
+    return g;
+  }
+
+  /** The config streams of `tiles` OUTS-channel tiles of out[co] = rq(sum_ci x[ci] * W[co][ci]); `gstride` groups are written in all. */
+  pwTiles(g: Gather, W: Int8Array, cout: number, S: ArrayLike<number>, B: ArrayLike<number>, tiles: number, gstride: number): PwTile[] {
+    const { lanes, outs } = this;
+    const cin = g.phys.length, cinP = g.gin * lanes;
     const Wp = new Int8Array(cout * cinP);
     for (let co = 0; co < cout; co++) for (let ci = 0; ci < cin; ci++) Wp[co * cinP + g.phys[ci]] = W[co * cin + ci];
     const perTile = outs / lanes;
-    const onChip = out === 'on-chip map';
-    const tiles = onChip ? 1 : Math.ceil(out.gstride / perTile);
-    const ids: number[] = [];
-    const srcs = this.sources(g, 0, g.gin);
-    for (let t = 0; t < tiles; t++) {
+    return Array.from({ length: tiles }, (_, t): PwTile => {
       const c0 = t * outs;
       const s = new Int16Array(outs), b = new Int16Array(outs);
       for (let c = 0; c < outs && c0 + c < cout; c++) { s[c] = S[c0 + c]; b[c] = B[c0 + c]; }
-      const wgt = pwWeightStream(Wp, cinP, cout, c0, lanes, outs);
-      const sb = pwSbStream(s, b, outs);
-      ids.push(this.emit({
-        engine: ENGINE_PW, pw_mode: mode, pool: 0, use_map: 0, map_out: onChip ? 1 : 0, stride: 1, dconst: 0, dmax: mode ? dmax : 0, n, lo, layer: li,
-        in_h: g.inH, in_w: g.inW, out_h: g.inH, out_w: g.inW, gin: g.gin,
-        out_ng: onChip ? 1 : Math.min(perTile, out.gstride - t * perTile), out_gstride: onChip ? 1 : out.gstride, out_addr: onChip ? 0 : out.off + t * perTile * this.beat,
-        wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
-        pad_addr: 0, pad_beats: 0, map_addr: 0, map_beats: 0, src: srcs,
-      }));
-    }
-    return ids;
+      return { wgt: pwWeightStream(Wp, cinP, cout, c0, lanes, outs), sb: pwSbStream(s, b, outs), ng: Math.min(perTile, gstride - t * perTile) };
+    });
+  }
+
+  /**
+   * 1x1 engine passes: out[co] = rq(sum_ci x[ci] * W[co][ci]) over the view's logical channels,
+   * written to channel co of `out` (physical = logical), one OUTS-channel tile a descriptor.
+   */
+  emitPw(li: number, at: string, what: string, v: View, W: Int8Array, cout: number, S: ArrayLike<number>, B: ArrayLike<number>,
+    n: number, lo: number, mode: 0 | 1, dmax: number, out: PlanBuffer | 'on-chip map'): number[] {
+    const g = this.pwGather(at, what, v);
+    const onChip = out === 'on-chip map';
+    const perTile = this.outs / this.lanes;
+    const gstride = onChip ? 1 : out.gstride;
+    const srcs = this.sources(g, 0, g.gin);
+    return this.pwTiles(g, W, cout, S, B, onChip ? 1 : Math.ceil(gstride / perTile), gstride).map((tile, t) => this.emit({
+      ...NO_FUSION, engine: ENGINE_PW, pw_mode: mode, pool: 0, use_map: 0, map_out: onChip ? 1 : 0, stride: 1, dconst: 0, dmax: mode ? dmax : 0, n, lo, layer: li,
+      in_h: g.inH, in_w: g.inW, out_h: g.inH, out_w: g.inW, gin: g.gin,
+      out_ng: tile.ng, out_gstride: gstride, out_addr: onChip ? 0 : out.off + t * perTile * this.beat,
+      wgt_addr: this.params.add(tile.wgt), wgt_beats: tile.wgt.length / this.lanes, sb_addr: this.params.add(tile.sb), sb_beats: tile.sb.length / this.lanes,
+      pad_addr: 0, pad_beats: 0, map_addr: 0, map_beats: 0, src: srcs,
+    }));
+  }
+
+  /** Fused 1x1 -> dw3x3 (PWDW): per 1x1 tile, its output groups run through the depthwise engine straight away. */
+  emitPwDw(li: number, at: string, l: Layer, pw: PendingPw): { ids: number[]; chans: Ref[] } {
+    const q = pw.layer.quant!, dq = l.quant!;
+    const y = pw.layer.outputs[0];
+    const cout = this.tensor(y).shape[2];
+    if (l.dilation > this.hw.dmax) fail(`${at}: dilation ${l.dilation} exceeds the hardware dmax ${this.hw.dmax}`);
+    const g = this.pwGather(pw.at, pw.what, pw.v);
+    const gstride = Math.ceil(cout / this.lanes), perTile = this.outs / this.lanes;
+    const outH = down(g.inH, l.stride), outW = down(g.inW, l.stride);
+    const out = this.buffer(this.freshName(l.outputs[0]), outH, outW, gstride);
+    const chans = Array.from({ length: cout }, (_, c) => c);
+    const dl = this.dwLanes(chans, gstride, dq.weights, dq.S, dq.B, this.tensor(y).pad);
+    const srcs = this.sources(g, 0, g.gin);
+    const ids = this.pwTiles(g, q.weights, cout, q.S, q.B, Math.ceil(gstride / perTile), gstride).map((tile, t) => {
+      const a = t * perTile, k = tile.ng, cP = gstride * this.lanes;
+      const dwgt = dwWeightStream(dl.w, cP, a, k, this.lanes), dsb = dwSbStream(dl.S, dl.B, cP, a, k, this.lanes);
+      const pad = padStream(dl.pad, cP, a, k, this.lanes);
+      return this.emit({
+        engine: ENGINE_PWDW, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, stride: l.stride, dconst: l.dilation, dmax: 0,
+        n: q.n, lo: pw.lo, n2: dq.n, lo2: l.relu ? this.tensor(l.outputs[0]).zero : -128, layer: li,
+        in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: g.gin, out_ng: k, out_gstride: gstride, out_addr: out.off + a * this.beat,
+        wgt_addr: this.params.add(tile.wgt), wgt_beats: tile.wgt.length / this.lanes, sb_addr: this.params.add(tile.sb), sb_beats: tile.sb.length / this.lanes,
+        pad_addr: this.params.add(pad), pad_beats: pad.length / this.lanes, map_addr: 0, map_beats: 0,
+        dwgt_addr: this.params.add(dwgt), dwgt_beats: dwgt.length / this.lanes, dsb_addr: this.params.add(dsb), dsb_beats: dsb.length / this.lanes,
+        src: srcs,
+      });
+    });
+    return { ids, chans: chans.map((c): Ref => [out.name, c]) };
+  }
+
+  /** Depthwise parameters per physical lane (`phys[c]` holds logical channel c) of `gin` groups. */
+  dwLanes(phys: number[], gin: number, w?: Int8Array, S?: ArrayLike<number>, B?: ArrayLike<number>, pad?: Int8Array): DwLanes {
+    const cP = gin * this.lanes;
+    const r: DwLanes = { w: new Int8Array(cP * 9), S: new Int16Array(cP), B: new Int16Array(cP), pad: new Int8Array(cP) };
+    phys.forEach((p, ch) => {
+      if (w) for (let t = 0; t < 9; t++) r.w[p * 9 + t] = w[ch * 9 + t];
+      if (pad) r.pad[p] = pad[ch];
+      if (S && B) { r.S[p] = S[ch]; r.B[p] = B[ch]; }
+    });
+    return r;
   }
 
   /** Stores a view in logical order in a fresh buffer by PW permutation passes: out[c] = view[perm[c]]. */
@@ -311,25 +411,19 @@ class Compiler {
     if (opts.map && outH * outW > hw.mapEntries)
       fail(`${at}: the dilation map has ${outH}x${outW} = ${outH * outW} entries, more than mapEntries ${hw.mapEntries}`);
     const out = this.buffer(this.freshName(l.outputs[0]), outH, outW, g.gin);
-    const cP = g.gin * lanes, c = v.chans.length;
-    // Per gathered lane: the parameters of the logical channel it holds, zero for the others.
-    const wP = new Int8Array(cP * 9), sP = new Int16Array(cP), bP = new Int16Array(cP), padP = new Int8Array(cP);
-    for (let ch = 0; ch < c; ch++) {
-      const p = g.phys[ch];
-      if (opts.w) for (let t = 0; t < 9; t++) wP[p * 9 + t] = opts.w[ch * 9 + t];
-      if (opts.pad) padP[p] = opts.pad[ch];
-      if (!opts.pool) { sP[p] = opts.S![ch]; bP[p] = opts.B![ch]; }
-    }
-    if (opts.pool) { sP.fill(2); bP.fill(128); }
+    const cP = g.gin * lanes;
+    const dl = this.dwLanes(g.phys, g.gin, opts.w, opts.S, opts.B, opts.pad);
+    // Maxpool passes codes through the requantizer unchanged: S = 2, B = 128, n = 1.
+    if (opts.pool) { dl.S.fill(2); dl.B.fill(128); }
     const chunks = Math.ceil(g.gin / kmax), k0 = Math.ceil(g.gin / chunks);
     const ids: number[] = [];
     for (let a = 0; a < g.gin; a += k0) {
       const k = Math.min(k0, g.gin - a);
-      const wgt = opts.pool ? null : dwWeightStream(wP, cP, a, k, lanes);
-      const sb = dwSbStream(sP, bP, cP, a, k, lanes);
-      const pad = opts.pool ? null : padStream(padP, cP, a, k, lanes);
+      const wgt = opts.pool ? null : dwWeightStream(dl.w, cP, a, k, lanes);
+      const sb = dwSbStream(dl.S, dl.B, cP, a, k, lanes);
+      const pad = opts.pool ? null : padStream(dl.pad, cP, a, k, lanes);
       ids.push(this.emit({
-        engine: ENGINE_DW, pw_mode: 0, pool: opts.pool ? 1 : 0, use_map: opts.map ? 1 : 0, map_out: 0, stride: opts.stride, dconst: opts.dconst,
+        ...NO_FUSION, engine: ENGINE_DW, pw_mode: 0, pool: opts.pool ? 1 : 0, use_map: opts.map ? 1 : 0, map_out: 0, stride: opts.stride, dconst: opts.dconst,
         dmax: opts.map ? opts.map.dmax : 0, n: opts.n, lo: opts.lo, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: k, out_ng: k, out_gstride: g.gin, out_addr: out.off + a * this.beat,
         wgt_addr: wgt ? this.params.add(wgt) : 0, wgt_beats: wgt ? wgt.length / lanes : 0,
@@ -377,7 +471,7 @@ class Compiler {
       const wgt = stemWeightStream(q.weights, cout, c0, lanes, outs);
       const sb = pwSbStream(s, b, outs);
       ids.push(this.emit({
-        engine: ENGINE_STEM, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, stride: l.stride, dconst: 1, dmax: 0, n: q.n, lo: l.relu ? yT.zero : -128, layer: li,
+        ...NO_FUSION, engine: ENGINE_STEM, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, stride: l.stride, dconst: 1, dmax: 0, n: q.n, lo: l.relu ? yT.zero : -128, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: 1, out_ng: ng, out_gstride: passes * ng, out_addr: out.off + p * ng * this.beat,
         wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
         pad_addr: this.params.add(pad), pad_beats: 1, map_addr: 0, map_beats: 0, src: srcs,
@@ -406,6 +500,11 @@ class Compiler {
         }
         const v = this.view(x);
         const b0 = this.bufByName.get(v.chans[0][0])!;
+        if (this.fusesIntoDw(l, b0.w << v.up)) {
+          // Computed by the reader's PWDW passes; the view stays valid (buffers are never reused).
+          this.state.set(y, { fused: { li, at, what: x, v, layer: l, lo } });
+          return [];
+        }
         if (l.op === 'offset' && this.mapStaysOnChip(li, y)) {
           const ids = this.emitPw(li, at, x, v, q.weights, cout, q.S, q.B, q.n, -128, 1, l.dmax, 'on-chip map');
           this.state.set(y, { onChip: true });
@@ -419,6 +518,12 @@ class Compiler {
       case 'dw3x3':
       case 'dwdeform': {
         const q = l.quant!;
+        const pending = this.state.get(x)?.fused;
+        if (pending) {
+          const r = this.emitPwDw(li, at, l, pending);
+          this.state.set(y, { channels: r.chans });
+          return r.ids;
+        }
         let map: { buf: PlanBuffer | 'on-chip map'; dmax: number } | undefined;
         if (l.op === 'dw3x3') {
           if (l.dilation > hw.dmax) fail(`${at}: dilation ${l.dilation} exceeds the hardware dmax ${hw.dmax}`);
@@ -490,8 +595,8 @@ class Compiler {
 }
 
 /** Compiles a validated model for a hardware config. Deterministic: same inputs, same bytes. */
-export function compileModel(model: Model, hw: HwConfig): Compiled {
-  const cc = new Compiler(model, hw);
+export function compileModel(model: Model, hw: HwConfig, opts: CompileOptions = {}): Compiled {
+  const cc = new Compiler(model, hw, { fuse: true, ...opts });
   if (model.inputs.length !== 1) fail(`model "${model.name}": compiler v1 takes one graph input, the model has ${model.inputs.length}`);
   const inName = model.inputs[0];
   const inT = model.tensors.get(inName)!;
@@ -520,6 +625,8 @@ export function compileModel(model: Model, hw: HwConfig): Compiled {
     sb_addr: d.sb_beats ? paramsOff + d.sb_addr : 0,
     pad_addr: d.pad_beats ? paramsOff + d.pad_addr : 0,
     map_addr: d.map_beats ? bufBase + d.map_addr : 0,
+    dwgt_addr: d.dwgt_beats ? paramsOff + d.dwgt_addr : 0,
+    dsb_addr: d.dsb_beats ? paramsOff + d.dsb_addr : 0,
     stat_addr: statsOff + d.stat_addr,
     src: d.src.map((s) => ({ ...s, addr: bufBase + s.addr })),
   }));
@@ -539,7 +646,7 @@ export function compileModel(model: Model, hw: HwConfig): Compiled {
     listed.add(name);
     const t = model.tensors.get(name)!;
     const s = cc.state.get(name)!;
-    tensors.push(s.onChip
+    tensors.push(s.onChip || s.fused
       ? { name, shape: [...t.shape], kind: t.kind, onChip: true }
       : s.upsampleOf
       ? { name, shape: [...t.shape], kind: t.kind, upsampleOf: s.upsampleOf }

@@ -11,6 +11,8 @@ export const MAX_SOURCES = 8;
 export const ENGINE_PW = 1;
 export const ENGINE_DW = 2;
 export const ENGINE_STEM = 3;
+/** Fused 1x1 -> depthwise 3x3: the 1x1 engine's output tile feeds the depthwise engine, not DDR. */
+export const ENGINE_PWDW = 4;
 
 /** Source s of the gather (docs/isa.md, "Sources"). */
 export interface Source {
@@ -60,6 +62,14 @@ export interface Descriptor {
   map_addr: number;
   map_beats: number;
   stat_addr: number;
+  /** PWDW: the depthwise requantizer's shift and lower clamp (n and lo are the 1x1's); 0 otherwise. */
+  n2: number;
+  lo2: number;
+  /** PWDW: the depthwise weights and S/B streams (wgt and sb are the 1x1's); 0 otherwise. */
+  dwgt_addr: number;
+  dwgt_beats: number;
+  dsb_addr: number;
+  dsb_beats: number;
   /** 1..8 sources. */
   src: Source[];
 }
@@ -72,6 +82,8 @@ export const ADDR_WORD = {
   pad_addr: 14,
   map_addr: 17,
   stat_addr: 20,
+  dwgt_addr: 56,
+  dsb_addr: 59,
 } as const;
 export const srcAddrWord = (s: number): number => 24 + 4 * s;
 
@@ -93,6 +105,8 @@ export function usedAddressWords(d: Descriptor): number[] {
   if (d.pad_beats) w.push(ADDR_WORD.pad_addr);
   if (d.map_beats) w.push(ADDR_WORD.map_addr);
   w.push(ADDR_WORD.stat_addr);
+  if (d.dwgt_beats) w.push(ADDR_WORD.dwgt_addr);
+  if (d.dsb_beats) w.push(ADDR_WORD.dsb_addr);
   for (let s = 0; s < d.src.length; s++) w.push(srcAddrWord(s));
   return w;
 }
@@ -144,6 +158,13 @@ export function encodeDescriptor(d: Descriptor): Uint32Array {
   put64(w, 17, d.map_addr, 'map_addr');
   put(w, 19, 0, 32, d.map_beats, 'map_beats');
   put64(w, 20, d.stat_addr, 'stat_addr');
+  put(w, 22, 0, 5, d.n2, 'n2');
+  if (!Number.isInteger(d.lo2) || d.lo2 < -128 || d.lo2 > 127) throw new Error(`descriptor field lo2 = ${d.lo2} is not an int8`);
+  put(w, 22, 8, 8, d.lo2 & 0xff, 'lo2');
+  put64(w, 56, d.dwgt_addr, 'dwgt_addr');
+  put(w, 58, 0, 32, d.dwgt_beats, 'dwgt_beats');
+  put64(w, 59, d.dsb_addr, 'dsb_addr');
+  put(w, 61, 0, 32, d.dsb_beats, 'dsb_beats');
   d.src.forEach((s, i) => {
     const b = 24 + 4 * i;
     put64(w, b, s.addr, `src[${i}].addr`);
@@ -161,7 +182,7 @@ export function decodeDescriptor(words: ArrayLike<number>): Descriptor {
   if (words.length < DESCRIPTOR_WORDS) throw new Error(`a descriptor is ${DESCRIPTOR_WORDS} words, got ${words.length}`);
   const w = Uint32Array.from(Array.prototype.slice.call(words, 0, DESCRIPTOR_WORDS) as number[]);
   const nsrc = get(w, 4, 16, 16);
-  const lo8 = get(w, 1, 0, 8);
+  const int8 = (v: number) => (v >= 128 ? v - 256 : v);
   return {
     engine: get(w, 0, 0, 4),
     pw_mode: get(w, 0, 4, 1),
@@ -172,7 +193,7 @@ export function decodeDescriptor(words: ArrayLike<number>): Descriptor {
     dconst: get(w, 0, 12, 4),
     dmax: get(w, 0, 16, 4),
     n: get(w, 0, 20, 5),
-    lo: lo8 >= 128 ? lo8 - 256 : lo8,
+    lo: int8(get(w, 1, 0, 8)),
     layer: get(w, 1, 16, 16),
     in_h: get(w, 2, 0, 16),
     in_w: get(w, 2, 16, 16),
@@ -191,6 +212,12 @@ export function decodeDescriptor(words: ArrayLike<number>): Descriptor {
     map_addr: get64(w, 17),
     map_beats: w[19],
     stat_addr: get64(w, 20),
+    n2: get(w, 22, 0, 5),
+    lo2: int8(get(w, 22, 8, 8)),
+    dwgt_addr: get64(w, 56),
+    dwgt_beats: w[58],
+    dsb_addr: get64(w, 59),
+    dsb_beats: w[61],
     src: Array.from({ length: Math.min(nsrc, MAX_SOURCES) }, (_, i) => {
       const b = 24 + 4 * i;
       return {

@@ -31,7 +31,10 @@ export const MemTensorSchema = z.strictObject({
   channels: z.array(z.tuple([name, uint])).optional(),
   /** Not stored: nearest x2 upsample of this (stored) tensor. */
   upsampleOf: name.optional(),
-  /** Not stored: a dilation map the offset conv writes into the depthwise engine's on-chip map. */
+  /**
+   * Not stored: a dilation map the offset conv writes into the depthwise engine's on-chip map, or
+   * a 1x1 output fused into its depthwise reader (PWDW passes).
+   */
   onChip: z.literal(true).optional(),
 });
 export type MemTensor = z.infer<typeof MemTensorSchema>;
@@ -62,7 +65,6 @@ export const MemoryMapSchema = z.strictObject({
   const stored = new Set(m.tensors.filter((t) => t.channels).map((t) => t.name));
   for (const t of m.tensors) {
     if ([t.channels, t.upsampleOf, t.onChip].filter((v) => v !== undefined).length !== 1) ctx.addIssue({ code: 'custom', message: `tensor "${t.name}" needs exactly one of channels, upsampleOf and onChip` });
-    if (t.onChip && t.kind !== 'dilation') ctx.addIssue({ code: 'custom', message: `tensor "${t.name}": only a dilation map can stay on chip` });
     if (t.channels && t.channels.length !== t.shape[2]) ctx.addIssue({ code: 'custom', message: `tensor "${t.name}" maps ${t.channels.length} channels, shape has ${t.shape[2]}` });
     for (const [b] of t.channels ?? []) if (!buffers.has(b)) { ctx.addIssue({ code: 'custom', message: `tensor "${t.name}" refers to unknown buffer "${b}"` }); break; }
     if (t.upsampleOf && !stored.has(t.upsampleOf)) ctx.addIssue({ code: 'custom', message: `tensor "${t.name}" is an upsample of "${t.upsampleOf}", which is not a stored tensor` });

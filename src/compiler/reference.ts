@@ -8,7 +8,7 @@
  */
 import type { HwConfig } from '../hw/config.ts';
 import { dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
-import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_STEM, MAX_SOURCES, readDescriptor, type Descriptor } from './descriptor.ts';
+import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, ENGINE_STEM, MAX_SOURCES, readDescriptor, type Descriptor } from './descriptor.ts';
 
 /** Configuration held by the engines between descriptors. */
 export interface EngineState {
@@ -69,43 +69,51 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   const i16 = (o: number) => { const v = mem[o] | (mem[o + 1] << 8); return v >= 0x8000 ? v - 0x10000 : v; };
 
   const { engine, gin } = d;
-  if (engine !== ENGINE_PW && engine !== ENGINE_DW && engine !== ENGINE_STEM) bad(`engine ${engine} is not 1, 2 or 3`);
+  if (engine < ENGINE_PW || engine > ENGINE_PWDW) bad(`engine ${engine} is not 1..4`);
+  const fused = engine === ENGINE_PWDW;
   const G = engine === ENGINE_STEM ? Math.ceil(27 / lanes) : gin; // groups the 1x1 engine sees per pixel
+  const dwG = engine === ENGINE_DW ? gin : fused ? d.out_ng : 1;  // groups the depthwise engine sees per pixel
   if (gin < 1 || gin > gmax) bad(`gin ${gin} is not in 1..maxChannels/lanes = ${gmax}`);
   if (engine === ENGINE_STEM && gin !== 1) bad(`STEM takes one input group, gin = ${gin}`);
 
-  // 2. Configure: wgt, sb, pad, map.
+  // 2. Configure: wgt, sb, pad, map, dwgt, dsb.
+  const dwWeights = (addr: number, beats: number, what: string) => {
+    if (beats !== 5 * dwG) bad(`${what}_beats ${beats} != 5 * ${dwG} depthwise groups`);
+    const a = at(addr, beats, what);
+    for (let g = 0; g < dwG; g++)
+      for (let i = 0; i < 9 * lanes; i++) st.dwW[g * 9 * lanes + i] = nib(mem[a + g * 5 * BYTES + (i >> 1)], (i & 1) === 1);
+  };
+  const dwSb = (addr: number, beats: number, what: string) => {
+    if (beats !== 4 * dwG) bad(`${what}_beats ${beats} != 4 * ${dwG} depthwise groups`);
+    const a = at(addr, beats, what);
+    for (let g = 0; g < dwG; g++)
+      for (let k = 0; k < lanes; k++) {
+        st.dwS[g * lanes + k] = i16(a + g * 4 * BYTES + 2 * k);
+        st.dwB[g * lanes + k] = i16(a + g * 4 * BYTES + 2 * BYTES + 2 * k);
+      }
+  };
   if (d.wgt_beats) {
-    const a = at(d.wgt_addr, d.wgt_beats, 'wgt');
-    if (engine === ENGINE_DW) {
-      if (d.wgt_beats !== 5 * gin) bad(`DW wgt_beats ${d.wgt_beats} != 5 * gin`);
-      for (let g = 0; g < gin; g++)
-        for (let i = 0; i < 9 * lanes; i++) st.dwW[g * 9 * lanes + i] = nib(mem[a + g * 5 * BYTES + (i >> 1)], (i & 1) === 1);
-    } else {
+    if (engine === ENGINE_DW) dwWeights(d.wgt_addr, d.wgt_beats, 'wgt');
+    else {
+      const a = at(d.wgt_addr, d.wgt_beats, 'wgt');
       if (d.wgt_beats !== PAIRS * G) bad(`wgt_beats ${d.wgt_beats} != PAIRS * ${G}`);
       for (let p = 0; p < PAIRS; p++)
         for (let g = 0; g < G; g++) st.pwW.set(mem.subarray(a + (p * G + g) * BYTES, a + (p * G + g + 1) * BYTES), (p * Math.max(gmax, G) + g) * lanes);
     }
   }
   if (d.sb_beats) {
-    const a = at(d.sb_addr, d.sb_beats, 'sb');
-    if (engine === ENGINE_DW) {
-      if (d.sb_beats !== 4 * gin) bad(`DW sb_beats ${d.sb_beats} != 4 * gin`);
-      for (let g = 0; g < gin; g++)
-        for (let k = 0; k < lanes; k++) {
-          st.dwS[g * lanes + k] = i16(a + g * 4 * BYTES + 2 * k);
-          st.dwB[g * lanes + k] = i16(a + g * 4 * BYTES + 2 * BYTES + 2 * k);
-        }
-    } else {
+    if (engine === ENGINE_DW) dwSb(d.sb_addr, d.sb_beats, 'sb');
+    else {
+      const a = at(d.sb_addr, d.sb_beats, 'sb');
       if (d.sb_beats !== OUTS / (lanes / 4)) bad(`sb_beats ${d.sb_beats} != OUTS / (lanes/4)`);
       for (let c = 0; c < OUTS; c++) { st.pwS[c] = i16(a + 4 * c); st.pwB[c] = i16(a + 4 * c + 2); }
     }
   }
   if (d.pad_beats) {
     if (engine === ENGINE_PW) bad('PW takes no pad stream');
-    if (d.pad_beats !== gin) bad(`pad_beats ${d.pad_beats} != gin`);
+    if (d.pad_beats !== dwG) bad(`pad_beats ${d.pad_beats} != ${dwG} depthwise groups`);
     const a = at(d.pad_addr, d.pad_beats, 'pad');
-    for (let i = 0; i < gin * lanes; i++) st.dwPad[i] = (mem[a + i] << 24) >> 24;
+    for (let i = 0; i < dwG * lanes; i++) st.dwPad[i] = (mem[a + i] << 24) >> 24;
   }
   if (d.map_beats) {
     if (engine !== ENGINE_DW) bad('only DW takes a map stream');
@@ -113,13 +121,16 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     const a = at(d.map_addr, d.map_beats, 'map');
     for (let p = 0; p < d.map_beats; p++) st.dwMap[p] = mem[a + p * BYTES] & 15;
   }
+  if ((d.dwgt_beats || d.dsb_beats) && !fused) bad('only PWDW takes dwgt and dsb streams');
+  if (d.dwgt_beats) dwWeights(d.dwgt_addr, d.dwgt_beats, 'dwgt');
+  if (d.dsb_beats) dwSb(d.dsb_addr, d.dsb_beats, 'dsb');
 
   // 3. Run: the loader assembles every input row from the sources.
   const { in_h, in_w, out_h, out_w } = d;
   if (d.src.length < 1 || d.src.length > MAX_SOURCES) bad(`nsrc ${d.src.length} is not in 1..${MAX_SOURCES}`);
   if (in_w > hw.maxWidth) bad(`in_w ${in_w} > maxWidth ${hw.maxWidth}`);
   if (in_w * gin > hw.rowBufferBeats) bad(`row of ${in_w} x ${gin} beats > rowBufferBeats ${hw.rowBufferBeats}`);
-  if (engine !== ENGINE_PW && R * in_w * gin > hw.lineBufferBeats) bad(`line buffer ${R} x ${in_w} x ${gin} > lineBufferBeats ${hw.lineBufferBeats}`);
+  if (engine !== ENGINE_PW && R * in_w * dwG > hw.lineBufferBeats) bad(`line buffer ${R} x ${in_w} x ${dwG} > lineBufferBeats ${hw.lineBufferBeats}`);
   const x = new Int8Array(in_h * in_w * gin * lanes);
   let off = 0;
   for (const [s, src] of d.src.entries()) {
@@ -144,59 +155,44 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   // Engine output: out_h * out_w pixels of out_ng beats.
   const outBeats = engine === ENGINE_DW ? gin : d.out_ng;
   const y = new Uint8Array(out_h * out_w * outBeats * lanes);
-  if (engine === ENGINE_PW) {
-    if (out_h !== in_h || out_w !== in_w) bad(`PW output ${out_h}x${out_w} != input ${in_h}x${in_w}`);
-    if (d.out_ng < 1 || d.out_ng > OUTS / lanes) bad(`PW out_ng ${d.out_ng} not in 1..OUTS/lanes`);
-    const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
-    for (let p = 0; p < in_h * in_w; p++) pwPixel(x.subarray(p * G * lanes, (p + 1) * G * lanes), W, st, d, false, y, p * d.out_ng * lanes, d.out_ng * lanes);
-  } else {
-    const stride = d.stride;
-    if (engine === ENGINE_DW ? stride !== 1 && stride !== 2 : stride !== 1 && stride !== 2 && stride !== 4) bad(`stride ${stride} not supported`);
+  const stride = d.stride;
+  if (engine !== ENGINE_PW) {
+    if (engine === ENGINE_STEM ? stride !== 1 && stride !== 2 && stride !== 4 : stride !== 1 && stride !== 2) bad(`stride ${stride} not supported`);
     if (out_h !== down(in_h, stride) || out_w !== down(in_w, stride)) bad(`output ${out_h}x${out_w} is not the stride-${stride} size of ${in_h}x${in_w}`);
     if (d.dconst > hw.dmax) bad(`dconst ${d.dconst} > dmax ${hw.dmax}`);
-    if (engine === ENGINE_STEM) {
-      const per = PAIRS - 1;
-      if (d.out_ng !== Math.ceil(per / lanes)) bad(`STEM out_ng ${d.out_ng} != ceil((PAIRS-1)/lanes)`);
-      const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
-      const col = new Int8Array(G * lanes); // bytes 27.. stay 0
-      const dd = d.dconst;
-      for (let oy = 0; oy < out_h; oy++)
-        for (let ox = 0; ox < out_w; ox++) {
-          for (let t = 0; t < 9; t++) {
-            const iy = oy * stride + (Math.floor(t / 3) - 1) * dd, ix = ox * stride + ((t % 3) - 1) * dd;
-            const inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-            for (let c = 0; c < 3; c++) col[t * 3 + c] = inside ? x[(iy * in_w + ix) * lanes + c] : st.dwPad[c];
-          }
-          const p = oy * out_w + ox;
-          pwPixel(col, W, st, d, true, y, p * d.out_ng * lanes, d.out_ng * lanes);
+  }
+  if (engine === ENGINE_PW || fused) {
+    if (d.out_ng < 1 || d.out_ng > OUTS / lanes) bad(`${fused ? 'PWDW' : 'PW'} out_ng ${d.out_ng} not in 1..OUTS/lanes`);
+    if (engine === ENGINE_PW && (out_h !== in_h || out_w !== in_w)) bad(`PW output ${out_h}x${out_w} != input ${in_h}x${in_w}`);
+    if (fused && (d.use_map || d.pool || d.pw_mode || d.map_out)) bad('PWDW has no use_map, pool, pw_mode or map_out');
+    const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
+    // PWDW: the tile's out_ng groups of every pixel are the depthwise engine's input rows.
+    const pwOut = fused ? new Uint8Array(in_h * in_w * d.out_ng * lanes) : y;
+    for (let p = 0; p < in_h * in_w; p++) pwPixel(x.subarray(p * G * lanes, (p + 1) * G * lanes), W, st, d, false, pwOut, p * d.out_ng * lanes, d.out_ng * lanes);
+    if (fused) dwRun(new Int8Array(pwOut.buffer), d, { gin: d.out_ng, n: d.n2, lo: d.lo2 }, lanes, st, y);
+  } else if (engine === ENGINE_STEM) {
+    const per = PAIRS - 1;
+    if (d.out_ng !== Math.ceil(per / lanes)) bad(`STEM out_ng ${d.out_ng} != ceil((PAIRS-1)/lanes)`);
+    const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
+    const col = new Int8Array(G * lanes); // bytes 27.. stay 0
+    const dd = d.dconst;
+    for (let oy = 0; oy < out_h; oy++)
+      for (let ox = 0; ox < out_w; ox++) {
+        for (let t = 0; t < 9; t++) {
+          const iy = oy * stride + (Math.floor(t / 3) - 1) * dd, ix = ox * stride + ((t % 3) - 1) * dd;
+          const inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+          for (let c = 0; c < 3; c++) col[t * 3 + c] = inside ? x[(iy * in_w + ix) * lanes + c] : st.dwPad[c];
         }
-    } else {
-      if (d.out_ng !== gin) bad(`DW out_ng ${d.out_ng} != gin ${gin}`);
-      if (d.use_map) {
-        if (d.dmax > hw.dmax) bad(`dmax ${d.dmax} > hardware dmax ${hw.dmax}`);
-        if (out_h * out_w > hw.mapEntries) bad(`${out_h * out_w} output pixels > mapEntries ${hw.mapEntries}`);
+        const p = oy * out_w + ox;
+        pwPixel(col, W, st, d, true, y, p * d.out_ng * lanes, d.out_ng * lanes);
       }
-      for (let oy = 0; oy < out_h; oy++)
-        for (let ox = 0; ox < out_w; ox++) {
-          const p = oy * out_w + ox;
-          const dd = d.use_map ? st.dwMap[p] : d.dconst;
-          if (d.use_map && dd > d.dmax) bad(`map entry ${p} = ${dd} exceeds the descriptor's dmax ${d.dmax}`);
-          for (let g = 0; g < gin; g++)
-            for (let k = 0; k < lanes; k++) {
-              const ch = g * lanes + k;
-              let acc = d.pool ? -128 : 0;
-              for (let t = 0; t < 9; t++) {
-                const iy = oy * stride + (Math.floor(t / 3) - 1) * dd, ix = ox * stride + ((t % 3) - 1) * dd;
-                const inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-                if (d.pool) { if (inside) acc = Math.max(acc, x[(iy * in_w + ix) * gin * lanes + ch]); }
-                else acc += (inside ? x[(iy * in_w + ix) * gin * lanes + ch] : st.dwPad[ch]) * st.dwW[(g * 9 + t) * lanes + k];
-              }
-              acc = wrap24(acc);
-              const tq = requantT(acc, st.dwS[ch], st.dwB[ch], d.n);
-              y[(p * gin + g) * lanes + k] = outputCode(tq, d.lo) & 0xff;
-            }
-        }
+  } else {
+    if (d.out_ng !== gin) bad(`DW out_ng ${d.out_ng} != gin ${gin}`);
+    if (d.use_map) {
+      if (d.dmax > hw.dmax) bad(`dmax ${d.dmax} > hardware dmax ${hw.dmax}`);
+      if (out_h * out_w > hw.mapEntries) bad(`${out_h * out_w} output pixels > mapEntries ${hw.mapEntries}`);
     }
+    dwRun(x, d, { gin, n: d.n, lo: d.lo }, lanes, st, y);
   }
 
   // Writer, or the on-chip dilation map.
@@ -213,6 +209,35 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
 
   // 4. Statistics beat (the reference counts no cycles).
   mem.fill(0, at(d.stat_addr, 1, 'stat'), d.stat_addr + BYTES);
+}
+
+/**
+ * The depthwise engine over input rows `x` (in_h x in_w pixels of `e.gin` groups): dw3x3, square
+ * deformable (dilation per output pixel from the map) or maxpool, with the requantizer's n and lo
+ * of `e` (PWDW runs it with the descriptor's second pair).
+ */
+function dwRun(x: Int8Array, d: Descriptor, e: { gin: number; n: number; lo: number }, lanes: number, st: EngineState, y: Uint8Array): void {
+  const { in_h, in_w, out_h, out_w, stride } = d, { gin } = e;
+  for (let oy = 0; oy < out_h; oy++)
+    for (let ox = 0; ox < out_w; ox++) {
+      const p = oy * out_w + ox;
+      const dd = d.use_map ? st.dwMap[p] : d.dconst;
+      if (d.use_map && dd > d.dmax) throw new Error(`map entry ${p} = ${dd} exceeds the descriptor's dmax ${d.dmax}`);
+      for (let g = 0; g < gin; g++)
+        for (let k = 0; k < lanes; k++) {
+          const ch = g * lanes + k;
+          let acc = d.pool ? -128 : 0;
+          for (let t = 0; t < 9; t++) {
+            const iy = oy * stride + (Math.floor(t / 3) - 1) * dd, ix = ox * stride + ((t % 3) - 1) * dd;
+            const inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+            if (d.pool) { if (inside) acc = Math.max(acc, x[(iy * in_w + ix) * gin * lanes + ch]); }
+            else acc += (inside ? x[(iy * in_w + ix) * gin * lanes + ch] : st.dwPad[ch]) * st.dwW[(g * 9 + t) * lanes + k];
+          }
+          acc = wrap24(acc);
+          const tq = requantT(acc, st.dwS[ch], st.dwB[ch], e.n);
+          y[(p * gin + g) * lanes + k] = outputCode(tq, e.lo) & 0xff;
+        }
+    }
 }
 
 /** Per output channel c of the tile, its weights over the G*lanes inputs (c even: low nibble of pair c/2). */

@@ -10,10 +10,10 @@ function findTensor(map: MemoryMap, name: string): MemTensor {
   return map.tensors.find((t) => t.name === name) ?? fail(`memory map of "${map.model}" has no tensor "${name}"`);
 }
 
-/** A tensor that is in the image (not a dilation map that stays in the depthwise engine). */
+/** A tensor that is in the image (not a dilation map or fused 1x1 output that stays on chip). */
 function storedTensor(map: MemoryMap, name: string): MemTensor {
   const t = findTensor(map, name);
-  if (t.onChip) fail(`tensor "${name}" of "${map.model}" is not in memory: the offset conv writes it into the depthwise engine's on-chip dilation map`);
+  if (t.onChip) fail(`tensor "${name}" of "${map.model}" is not in memory: ${t.kind === 'dilation' ? "the offset conv writes it into the depthwise engine's on-chip dilation map" : 'its 1x1 conv is fused with the depthwise conv that reads it (PWDW), so it never leaves the chip'}`);
   return t;
 }
 

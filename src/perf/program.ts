@@ -1,6 +1,6 @@
 import type { HwConfig } from '../hw/config.ts';
 import { boardOf } from '../hw/config.ts';
-import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, type Descriptor } from '../compiler/descriptor.ts';
+import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, type Descriptor } from '../compiler/descriptor.ts';
 import { MAX_BURST } from '../gen/rtl.ts';
 
 /**
@@ -35,10 +35,14 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const fetch = latency + (DESCRIPTOR_BYTES * 8) / hw.axiDataBits;
   const sbPerBeat = d.engine === ENGINE_DW ? 1 : hw.lanes / 4; // the 1x1 engine takes one S/B channel a cycle
   let config = 0;
-  for (const [beats, per] of [[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1]] as const)
+  for (const [beats, per] of [[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1], [d.dwgt_beats, 1], [d.dsb_beats, 1]] as const)
     if (beats > 0) config += latency + beats * per;
   const outPixels = d.out_h * d.out_w;
-  const engine = d.engine === ENGINE_PW ? d.in_h * d.in_w * d.gin : outPixels * DW_TAP_CYCLES * (d.engine === ENGINE_DW ? d.gin : 1);
+  const pw = d.in_h * d.in_w * d.gin;
+  // PWDW: the two engines run as a pipeline, so the slower one sets the pace.
+  const engine = d.engine === ENGINE_PW ? pw
+    : d.engine === ENGINE_PWDW ? Math.max(pw, outPixels * DW_TAP_CYCLES * d.out_ng)
+    : outPixels * DW_TAP_CYCLES * (d.engine === ENGINE_DW ? d.gin : 1);
   const rowBeats = d.src.reduce((a, s) => a + s.width * s.gstride, 0);
   const reads = d.in_h * rowBeats;
   const writes = d.map_out ? 0 : outPixels * d.out_ng; // map_out: into the on-chip dilation map
@@ -53,7 +57,10 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const longCommands = d.src.filter((s) => s.width * s.gstride > window).length;
   const rowCycles = Math.max(rowBeats + READ_COMMAND_GAP * longCommands, (latency + ROW_TURNAROUND) / 2);
   const loader = d.in_h * rowCycles;
-  const run = latency + fill + Math.max(engine, ddr - fill, loader - fill);
+  // PWDW bound by its reads still has work after they end: the last input row through the 1x1
+  // engine, then every depthwise output row that reads it.
+  const drain = d.engine === ENGINE_PWDW ? d.in_w * d.gin + Math.ceil((d.dconst + 1) / d.stride) * d.out_w * DW_TAP_CYCLES * d.out_ng : 0;
+  const run = latency + fill + Math.max(engine, ddr - fill + drain, loader - fill + drain);
   const total = Math.round(fetch + config + run + FIXED_CYCLES);
   return { fetch, config, engine, ddr, fill, total, bound: engine >= ddr ? 'compute' : 'memory' };
 }
