@@ -16,6 +16,10 @@
 //            stays on chip) the 1x1 engine's dilations go into the depthwise engine's map instead;
 //            PWDW (a 1x1 fused with its dw3x3 reader) sends the 1x1 engine's output beats into the
 //            depthwise engine as its input rows, and writes the depthwise output.
+// The tensor buffer (TB_DEPTH beats) holds one tensor on chip between a writer and its readers: a
+// pass with out_chip writes there instead of DDR, and a source with chip reads from there, through
+// the same issuer / receiver (its own small reader stands in for the AXI read DMA). Addresses of
+// both are byte offsets into the buffer.
 // The engine datapaths stall on backpressure (global enables), so no unit needs to know another's
 // timing: the descriptor is complete when every write command has its B response.
 // Reset: synchronous, active-low rst_n (the engines get rst = !rst_n).
@@ -29,6 +33,7 @@ module cn_accel_seq #(
   parameter integer LB_DEPTH    = 16384,
   parameter integer MAP_MAX     = 4096,
   parameter integer RB_DEPTH    = 4096,
+  parameter integer TB_DEPTH    = 4096,
   parameter integer ADDR_W      = 40,
   parameter integer MAX_BURST   = 16,
   parameter integer OUTSTANDING = 8
@@ -89,6 +94,7 @@ module cn_accel_seq #(
   localparam integer IMB   = (27 + LANES - 1) / LANES; // stem: beats of one im2col column
   localparam integer GW    = $clog2(GMAX);
   localparam integer RBW   = $clog2(RB_DEPTH);
+  localparam integer TBW   = $clog2(TB_DEPTH);
   localparam integer PAIRS = OUTS / 2;
   localparam integer SBW   = LANES / 4;                // S/B words per beat (1x1 engine)
   /* verilator lint_off WIDTH */
@@ -130,7 +136,7 @@ module cn_accel_seq #(
   wire [63:0]         wr_bytes, wr_stall;
   cn_axi_wr #(.DATA_W(BEAT), .ADDR_W(ADDR_W), .ID_W(1), .LEN_W(32), .MAX_BURST(MAX_BURST), .MAX_OUTSTANDING(OUTSTANDING)) wr (
     .clk(clk), .rst_n(rst_n), .cmd_valid(wr_cmd_valid), .cmd_ready(wr_cmd_ready), .cmd_addr(wr_cmd_addr), .cmd_beats(wr_cmd_beats),
-    .in_valid(wr_in_valid), .in_ready(wr_in_ready), .in_data(wr_in_data), .in_strb({BYTES{1'b1}}), .done(wr_done), .idle(wr_idle),
+    .in_valid(wr_in_valid && !to_chip), .in_ready(wr_in_ready), .in_data(wr_in_data), .in_strb({BYTES{1'b1}}), .done(wr_done), .idle(wr_idle),
     .stat_clear(stat_clear), .bytes_written(wr_bytes), .stall_cycles(wr_stall), .error(wr_err),
     .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen), .m_axi_awsize(m_axi_awsize),
     .m_axi_awburst(m_axi_awburst), .m_axi_awlock(m_axi_awlock), .m_axi_awcache(m_axi_awcache), .m_axi_awprot(m_axi_awprot),
@@ -152,6 +158,7 @@ module cn_accel_seq #(
   wire        pool     = w0[5];
   wire        use_map  = w0[6];
   wire        map_out  = w0[7];   // PW offset conv: dilations into the depthwise engine's map, not DDR
+  wire        out_chip = w0[11];  // the output goes into the tensor buffer, not DDR
   wire [2:0]  stride   = w0[10:8];
   wire [3:0]  dconst   = w0[15:12];
   wire [3:0]  dmaxf    = w0[19:16];
@@ -192,6 +199,7 @@ module cn_accel_seq #(
   function [11:0] src_g0(input [2047:0] d, input [2:0] s); src_g0 = d[32*(27 + 4*s) +: 12]; endfunction
   function [11:0] src_ng(input [2047:0] d, input [2:0] s); src_ng = d[32*(27 + 4*s) + 12 +: 12]; endfunction
   function        src_up(input [2047:0] d, input [2:0] s); src_up = d[32*(27 + 4*s) + 24]; endfunction
+  function        src_chip(input [2047:0] d, input [2:0] s); src_chip = d[32*(27 + 4*s) + 25]; endfunction
 
   // ---------------- program counter and main state ----------------
   reg [63:0] pc_addr;
@@ -258,6 +266,17 @@ module cn_accel_seq #(
   reg  [63:0]     run_addr [0:7];
   wire [31:0]     is_beats = src_w(desc, is_src) * src_gs(desc, is_src);
   wire            is_last_src = ({1'b0, is_src} == nsrc - 1'b1);
+  wire            is_chip = src_chip(desc, is_src);
+
+  // ---------------- run: tensor-buffer reader (a chip source's commands) ----------------
+  reg  [BEAT-1:0] tbuf [0:TB_DEPTH-1];
+  reg             tbc_valid, tbr_busy, tbq_valid;   // pending command, reading, output register full
+  reg  [TBW-1:0]  tbc_addr, tbr_addr;
+  reg  [31:0]     tbc_beats, tbr_left;
+  reg  [BEAT-1:0] tbq;
+  wire            tbq_take;
+  wire            tbr_read = tbr_busy && (!tbq_valid || tbq_take);
+  always @(posedge clk) if (tbr_read) tbq <= tbuf[tbr_addr];
 
   // ---------------- run: receiver ----------------
   reg             rv_active;
@@ -269,10 +288,14 @@ module cn_accel_seq #(
   wire [15:0]     r_g0 = {4'd0, src_g0(desc, rv_src)};
   wire [15:0]     r_ng = {4'd0, src_ng(desc, rv_src)};
   wire            r_up = src_up(desc, rv_src);
+  wire            r_chip = src_chip(desc, rv_src);
+  wire            s_valid = r_chip ? tbq_valid : rd_out_valid;   // the current source's stream
+  wire [BEAT-1:0] s_data  = r_chip ? tbq : rd_data;
   wire            keep = (rv_g >= r_g0) && (rv_g < r_g0 + r_ng);
   wire            rv_can = rv_active && !full[rv_bank];
-  wire            rv_write = rv_can && rd_out_valid && keep && (state == S_RUN);
-  wire            rv_take = (state == S_RUN) && rv_can && rd_out_valid && !(keep && r_up && !rv_dup);
+  wire            rv_write = rv_can && s_valid && keep && (state == S_RUN);
+  wire            rv_take = (state == S_RUN) && rv_can && s_valid && !(keep && r_up && !rv_dup);
+  assign          tbq_take = rv_take && r_chip;
   wire            rv_last_g = (rv_g == src_gs(desc, rv_src) - 1'b1);
   wire            rv_last_x = (rv_x == src_w(desc, rv_src) - 1'b1);
   wire            rv_last_src = ({1'b0, rv_src} == nsrc - 1'b1);
@@ -282,9 +305,9 @@ module cn_accel_seq #(
 
   /* verilator lint_on UNUSEDSIGNAL */
   reg  [BEAT-1:0] rowbuf [0:2*RB_DEPTH-1];
-  always @(posedge clk) if (rv_write) rowbuf[{rv_bank, rv_idx[RBW-1:0]}] <= rd_data;
+  always @(posedge clk) if (rv_write) rowbuf[{rv_bank, rv_idx[RBW-1:0]}] <= s_data;
 
-  assign rd_out_ready = (state == S_FETCH_D) || (state == S_CFG_D && !sb_busy) || (state == S_RUN && rv_can && !(keep && r_up && !rv_dup));
+  assign rd_out_ready = (state == S_FETCH_D) || (state == S_CFG_D && !sb_busy) || (state == S_RUN && !r_chip && rv_can && !(keep && r_up && !rv_dup));
 
   // ---------------- run: streamer ----------------
   reg             st_active, st_bank, st_rv;
@@ -314,9 +337,16 @@ module cn_accel_seq #(
   wire             ser_last = (ser_k == out_ng - 1'b1);
   reg  [31:0]      mo_left;   // map_out: dilations still to come
   reg  [$clog2(MAP_MAX)-1:0] mo_pix;
-  wire             ser_ready = map_out ? 1'b1 : is_fused ? dw_in_ready : wr_in_ready;
+  // out_chip: the output beats go into the tensor buffer, one a cycle (always ready)
+  wire             to_chip = out_chip && (state == S_RUN);
+  wire             sink_ready = to_chip ? 1'b1 : wr_in_ready;
+  reg  [TBW-1:0]   tw_pix;    // tensor-buffer beat of the current output pixel's first group
+  reg  [15:0]      tw_k;
+  reg  [31:0]      tw_left;
+  wire             ser_ready = map_out ? 1'b1 : is_fused ? dw_in_ready : sink_ready;
   assign pw_out_ready = !ser_valid || (ser_ready && ser_last);
-  assign dw_out_ready = is_stem ? pw_in_ready : wr_in_ready;
+  assign dw_out_ready = is_stem ? pw_in_ready : sink_ready;
+  always @(posedge clk) if (to_chip && wr_in_valid) tbuf[tw_pix + tw_k[TBW-1:0]] <= wr_in_data;
   reg  [31:0]      wc_left, wd_left, wc_beats;
   reg  [63:0]      wc_addr;
   reg              stat_cmd_sent, stat_data_sent;
@@ -358,6 +388,8 @@ module cn_accel_seq #(
       ser_valid <= 1'b0; ser_word <= '0; ser_k <= 16'd0;
       wc_left <= 32'd0; wd_left <= 32'd0; wc_beats <= 32'd0; wc_addr <= 64'd0; stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0;
       mo_left <= 32'd0; mo_pix <= '0;
+      tbc_valid <= 1'b0; tbr_busy <= 1'b0; tbq_valid <= 1'b0; tbc_addr <= '0; tbr_addr <= '0; tbc_beats <= 32'd0; tbr_left <= 32'd0;
+      tw_pix <= '0; tw_k <= 16'd0; tw_left <= 32'd0;
       for (i = 0; i < 8; i = i + 1) run_addr[i] <= 64'd0;
     end else begin
       done_set <= 1'b0; stat_clear <= 1'b0; dw_start <= 1'b0;
@@ -429,7 +461,8 @@ module cn_accel_seq #(
         S_SETUP: begin
           // products that stay fixed for the whole pass
           row_total <= in_w * gin;
-          wc_left <= map_out ? 32'd0 : (out_ng == out_gs) ? 32'd1 : out_h * out_w;
+          wc_left <= (map_out || out_chip) ? 32'd0 : (out_ng == out_gs) ? 32'd1 : out_h * out_w;
+          tw_pix <= out_addr[BSH +: TBW]; tw_k <= 16'd0;
           mo_left <= map_out ? out_h * out_w : 32'd0;
           mo_pix <= '0;
           wc_beats <= out_h * out_w;
@@ -440,6 +473,7 @@ module cn_accel_seq #(
         S_SETUP2: begin
           if (out_ng == out_gs) wc_beats <= wc_beats * out_ng; else wc_beats <= {16'd0, out_ng};
           wd_left <= wc_left;
+          tw_left <= out_chip ? wc_beats * out_ng : 32'd0;
           dw_start <= is_dw || is_stem || is_fused;
           is_active <= 1'b1; is_row <= 16'd0; is_src <= 3'd0;
           rv_active <= 1'b1; rv_row <= 16'd0; rv_x <= 16'd0; rv_g <= 16'd0; rv_src <= 3'd0; rv_bank <= 1'b0; rv_dup <= 1'b0;
@@ -450,8 +484,9 @@ module cn_accel_seq #(
         S_RUN: begin
           if (!eng_in_valid && st_active) wait_cyc <= wait_cyc + 1'b1;
           // issuer: one read command per (row, source), at most one row ahead of the receiver
-          if (is_active && (!rd_cmd_valid || rd_cmd_ready) && (is_row <= rv_row + 16'd1)) begin
-            rd_cmd_valid <= 1'b1; rd_cmd_addr <= run_addr[is_src][ADDR_W-1:0]; rd_cmd_beats <= is_beats;
+          if (is_active && (is_chip ? !tbc_valid : (!rd_cmd_valid || rd_cmd_ready)) && (is_row <= rv_row + 16'd1)) begin
+            if (is_chip) begin tbc_valid <= 1'b1; tbc_addr <= run_addr[is_src][BSH +: TBW]; tbc_beats <= is_beats; end
+            else begin rd_cmd_valid <= 1'b1; rd_cmd_addr <= run_addr[is_src][ADDR_W-1:0]; rd_cmd_beats <= is_beats; end
             if (!src_up(desc, is_src) || is_row[0]) run_addr[is_src] <= run_addr[is_src] + ({32'd0, is_beats} << BSH);
             if (is_last_src) begin
               is_src <= 3'd0; is_row <= is_row + 1'b1;
@@ -496,7 +531,13 @@ module cn_accel_seq #(
             dw_map_we <= 1'b1; dw_maddr <= mo_pix; dw_md <= ser_word[3:0];
             mo_pix <= mo_pix + 1'b1; mo_left <= mo_left - 1'b1;
           end
-          if (wd_left == 32'd0 && wc_left == 32'd0 && mo_left == 32'd0 && !is_active && !rv_active && !st_active && f_cnt == 3'd0) begin
+          // tensor-buffer writer: out_ng beats a pixel at tw_pix, pixels out_gstride apart
+          if (to_chip && wr_in_valid) begin
+            tw_left <= tw_left - 1'b1;
+            if (tw_k == out_ng - 1'b1) begin tw_k <= 16'd0; tw_pix <= tw_pix + out_gs[TBW-1:0]; end
+            else tw_k <= tw_k + 1'b1;
+          end
+          if (wd_left == 32'd0 && wc_left == 32'd0 && mo_left == 32'd0 && tw_left == 32'd0 && !is_active && !rv_active && !st_active && f_cnt == 3'd0) begin
             stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0; state <= S_STAT;
           end
         end
@@ -523,6 +564,15 @@ module cn_accel_seq #(
       if (st_rv) f_wp <= f_wp + 1'b1;
       if (f_pop) f_rp <= f_rp + 1'b1;
       f_cnt <= f_cnt + {2'd0, st_rv} - {2'd0, f_pop};
+      // tensor-buffer reader: one beat a cycle into tbq while the receiver takes them
+      if (tbr_read) begin
+        tbr_addr <= tbr_addr + 1'b1; tbr_left <= tbr_left - 1'b1;
+        if (tbr_left == 32'd1) tbr_busy <= 1'b0;
+      end
+      if (tbr_read) tbq_valid <= 1'b1; else if (tbq_take) tbq_valid <= 1'b0;
+      if (tbc_valid && (!tbr_busy || (tbr_read && tbr_left == 32'd1))) begin
+        tbr_busy <= 1'b1; tbr_addr <= tbc_addr; tbr_left <= tbc_beats; tbc_valid <= 1'b0;
+      end
       // output serializer of the 1x1 engine: out_ng beats of each OUTS-channel word
       if (pw_out_valid && pw_out_ready) begin ser_valid <= 1'b1; ser_word <= pw_out_data; ser_k <= 16'd0; end
       else if (ser_valid && ser_ready && state == S_RUN && !is_dw) begin

@@ -74,11 +74,11 @@ function expectUserError(f: () => unknown, ...parts: string[]): void {
 describe('descriptor encoding', () => {
   const src = fc.record({
     addr: fc.nat({ max: 2 ** 40 }).map((v) => v * 16), gstride: fc.integer({ min: 1, max: 0xffff }), width: fc.integer({ min: 1, max: 0xffff }),
-    g0: fc.nat({ max: 0xfff }), ng: fc.nat({ max: 0xfff }), up: fc.nat({ max: 1 }),
+    g0: fc.nat({ max: 0xfff }), ng: fc.nat({ max: 0xfff }), up: fc.nat({ max: 1 }), chip: fc.nat({ max: 1 }),
   });
   const u16 = fc.nat({ max: 0xffff }), u32 = fc.nat({ max: 0xffffffff }), addr = fc.nat({ max: 2 ** 44 });
   const desc: fc.Arbitrary<Descriptor> = fc.record({
-    engine: fc.integer({ min: 1, max: 4 }), pw_mode: fc.nat({ max: 1 }), pool: fc.nat({ max: 1 }), use_map: fc.nat({ max: 1 }), map_out: fc.nat({ max: 1 }),
+    engine: fc.integer({ min: 1, max: 4 }), pw_mode: fc.nat({ max: 1 }), pool: fc.nat({ max: 1 }), use_map: fc.nat({ max: 1 }), map_out: fc.nat({ max: 1 }), out_chip: fc.nat({ max: 1 }),
     stride: fc.constantFrom(1, 2, 4), dconst: fc.nat({ max: 15 }), dmax: fc.nat({ max: 15 }), n: fc.nat({ max: 31 }),
     lo: fc.integer({ min: -128, max: 127 }), layer: u16, in_h: u16, in_w: u16, out_h: u16, out_w: u16, gin: u16,
     out_ng: u16, out_gstride: u16, out_addr: addr, wgt_addr: addr, wgt_beats: u32, sb_addr: addr, sb_beats: u32,
@@ -100,18 +100,18 @@ describe('descriptor encoding', () => {
 
   it('places fields at the bits of docs/isa.md', () => {
     const d: Descriptor = {
-      engine: 3, pw_mode: 1, pool: 1, use_map: 1, map_out: 1, stride: 4, dconst: 5, dmax: 7, n: 17, lo: -96, layer: 0x1234,
+      engine: 3, pw_mode: 1, pool: 1, use_map: 1, map_out: 1, out_chip: 1, stride: 4, dconst: 5, dmax: 7, n: 17, lo: -96, layer: 0x1234,
       in_h: 10, in_w: 20, out_h: 30, out_w: 40, gin: 3, out_ng: 2, out_gstride: 6,
       out_addr: 0x1_0000_0010, wgt_addr: 0x20, wgt_beats: 7, sb_addr: 0x30, sb_beats: 8, pad_addr: 0x40, pad_beats: 9,
       map_addr: 0x50, map_beats: 11, stat_addr: 0x60, n2: 9, lo2: -3, dwgt_addr: 0x80, dwgt_beats: 10, dsb_addr: 0x2_0000_0090, dsb_beats: 8,
-      src: [{ addr: 0x70, gstride: 4, width: 20, g0: 1, ng: 3, up: 1 }],
+      src: [{ addr: 0x70, gstride: 4, width: 20, g0: 1, ng: 3, up: 1, chip: 1 }],
     };
     const w = encodeDescriptor(d);
-    expect(w[0]).toBe(3 | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (4 << 8) | (5 << 12) | (7 << 16) | (17 << 20));
+    expect(w[0]).toBe(3 | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (4 << 8) | (1 << 11) | (5 << 12) | (7 << 16) | (17 << 20));
     expect(w[1]).toBe(0xa0 | (0x1234 << 16));
     expect([w[2], w[3], w[4], w[5]]).toEqual([10 | (20 << 16), 30 | (40 << 16), 3 | (1 << 16), 2 | (6 << 16)]);
     expect([w[6], w[7], w[8], w[10], w[11], w[13], w[14], w[16], w[17], w[19], w[20]]).toEqual([0x10, 1, 0x20, 7, 0x30, 8, 0x40, 9, 0x50, 11, 0x60]);
-    expect([w[24], w[25], w[26], w[27]]).toEqual([0x70, 0, 4 | (20 << 16), 1 | (3 << 12) | (1 << 24)]);
+    expect([w[24], w[25], w[26], w[27]]).toEqual([0x70, 0, 4 | (20 << 16), 1 | (3 << 12) | (1 << 24) | (1 << 25)]);
     expect([w[22], w[56], w[57], w[58], w[59], w[60], w[61]]).toEqual([9 | (0xfd << 8), 0x80, 0, 10, 0x90, 2, 8]);
     expect(ADDRESS_WORDS).toEqual([6, 8, 11, 14, 17, 20, 56, 59, 24, 28, 32, 36, 40, 44, 48, 52]);
   });
@@ -119,7 +119,7 @@ describe('descriptor encoding', () => {
   it('rejects a field that does not fit', () => {
     const d = decodeDescriptor(new Uint32Array(64));
     expect(() => encodeDescriptor({ ...d, src: [] })).toThrow(/sources/);
-    const ok = { ...d, src: [{ addr: 0, gstride: 1, width: 1, g0: 0, ng: 1, up: 0 }] };
+    const ok = { ...d, src: [{ addr: 0, gstride: 1, width: 1, g0: 0, ng: 1, up: 0, chip: 0 }] };
     expect(() => encodeDescriptor({ ...ok, engine: 16 })).toThrow(/engine/);
     expect(() => encodeDescriptor({ ...ok, lo: 128 })).toThrow(/lo/);
     expect(() => encodeDescriptor({ ...ok, src: [{ ...ok.src[0], g0: 4096 }] })).toThrow(/g0/);
@@ -171,14 +171,14 @@ describe('compiler + reference on codenet-tiny', () => {
       const r = readDescriptor(relocated, i * DESCRIPTOR_BYTES);
       const b = Number(base);
       expect(r).toEqual({
-        ...d, out_addr: d.map_out ? 0 : d.out_addr + b, stat_addr: d.stat_addr + b,
+        ...d, out_addr: d.map_out ? 0 : d.out_chip ? d.out_addr : d.out_addr + b, stat_addr: d.stat_addr + b,
         wgt_addr: d.wgt_beats ? d.wgt_addr + b : 0, sb_addr: d.sb_beats ? d.sb_addr + b : 0,
         pad_addr: d.pad_beats ? d.pad_addr + b : 0, map_addr: d.map_beats ? d.map_addr + b : 0,
         dwgt_addr: d.dwgt_beats ? d.dwgt_addr + b : 0, dsb_addr: d.dsb_beats ? d.dsb_addr + b : 0,
-        src: d.src.map((s) => ({ ...s, addr: s.addr + b })),
+        src: d.src.map((s) => ({ ...s, addr: s.chip ? s.addr : s.addr + b })),
       });
       const streams = [d.wgt_beats, d.sb_beats, d.pad_beats, d.map_beats, d.dwgt_beats, d.dsb_beats];
-      expect(usedAddressWords(d).length).toBe((d.map_out ? 1 : 2) + d.src.length + streams.filter(Boolean).length);
+      expect(usedAddressWords(d).length).toBe((d.map_out || d.out_chip ? 1 : 2) + d.src.filter((x) => !x.chip).length + streams.filter(Boolean).length);
     });
     expect(c.relocs.length).toBe(c.descriptors.reduce((a, d) => a + usedAddressWords(d).length, 0));
   });

@@ -51,7 +51,7 @@ function smallModel(h = 16): Model {
 }
 
 /** Ultra96-V2 with small on-chip buffers: the same datapath, less for Icarus to simulate. */
-const HW: HwConfig = validateHwConfig({ ...presetConfig('ultra96v2'), rowBufferBeats: 256, lineBufferBeats: 1024, mapEntries: 256, maxChannels: 256 }, 'icarus test config');
+const HW: HwConfig = validateHwConfig({ ...presetConfig('ultra96v2'), rowBufferBeats: 256, lineBufferBeats: 1024, mapEntries: 256, tensorBufferBeats: 256, maxChannels: 256 }, 'icarus test config');
 
 /** The whole memory at `base`: relocated image, input written, the rest left for xRanges. */
 function memoryAt(c: Compiled, hw: HwConfig, base: number, input: Int8Array): { mem: Uint8Array; inputEnd: number } {
@@ -99,10 +99,13 @@ describe('Icarus: the whole accelerator, 4-state', () => {
     const golden = runGolden(model, new Map([['image', input]]), { keepAll: true });
     expect(golden.size).toBe(model.layers.length + 1);
     // No DDR copy, checked through their readers: the dilation map (map_out, into the depthwise
-    // engine) and the 1x1 output fused into its dw3x3 (PWDW).
+    // engine), the 1x1 output fused into its dw3x3 (PWDW) and the maxpool output, which the last
+    // 1x1 reads from the tensor buffer.
     const onChip = c.map.tensors.filter((t) => t.onChip);
-    expect(onChip.map((t) => t.kind).sort()).toEqual(['act', 'dilation']);
+    expect(onChip.map((t) => t.name).sort()).toEqual(['conv1x11', 'maxpool5', 'offset3']);
     expect(c.descriptors.some((d) => d.engine === ENGINE_PWDW)).toBe(true);
+    expect(c.descriptors.filter((d) => d.out_chip).length).toBeGreaterThan(0);
+    expect(c.descriptors.filter((d) => d.src.some((x) => x.chip)).length).toBeGreaterThan(0);
     for (const [name, want] of golden) {
       if (onChip.some((t) => t.name === name)) continue;
       const undefinedBytes = Array.from(readTensor(c.map, r.xMask, name)).filter((v) => v !== 0).length;

@@ -37,6 +37,8 @@ export interface Compiled {
 export interface CompileOptions {
   /** Fuse each conv1x1 whose only reader is a dw3x3 into PWDW passes (default true). */
   fuse?: boolean;
+  /** Keep a depthwise output read only by the next 1x1 in the on-chip tensor buffer when it fits (default true). */
+  chip?: boolean;
 }
 
 /** The PWDW-only fields of every other descriptor. */
@@ -57,8 +59,10 @@ interface PlanBuffer {
   h: number;
   w: number;
   gstride: number;
-  /** Offset from the start of the input region (the input buffer is the first buffer). */
+  /** Offset from the start of the input region (the input buffer is the first buffer), or into the tensor buffer. */
   off: number;
+  /** In the on-chip tensor buffer, not DDR. */
+  chip?: true;
 }
 
 /** Logical channel -> [buffer, physical channel]. */
@@ -158,6 +162,8 @@ class Compiler {
   readonly descs: Descriptor[] = [];
   readonly params: ParamPool;
   private bufEnd = 0;
+  /** Index of the last layer that reads the tensor now in the on-chip tensor buffer. */
+  private chipBusyUntil = -1;
 
   constructor(readonly model: Model, readonly hw: HwConfig, readonly opts: CompileOptions) {
     this.lanes = hw.lanes;
@@ -170,6 +176,10 @@ class Compiler {
     this.params = new ParamPool(this.beat);
   }
 
+  isChipBuffer(name: string): boolean {
+    return this.bufByName.get(name)?.chip === true;
+  }
+
   tensor(name: string): Tensor {
     return this.model.tensors.get(name)!;
   }
@@ -179,6 +189,24 @@ class Compiler {
     const b: PlanBuffer = { name, h, w, gstride, off: this.bufEnd };
     this.bufEnd = align(this.bufEnd + h * w * gstride * this.beat, REGION_ALIGN);
     this.buffers.push(b);
+    this.bufByName.set(name, b);
+    return b;
+  }
+
+  /**
+   * The output buffer of depthwise layer `li`: the on-chip tensor buffer when the output fits it,
+   * is not a graph output, its only reader is the next 1x1 (reading it directly, not fused with a
+   * dw3x3 of its own) and no other tensor occupies the buffer until then; DDR otherwise.
+   */
+  depthwiseOutput(li: number, l: Layer, h: number, w: number, gstride: number): PlanBuffer {
+    const y = l.outputs[0], name = this.freshName(y);
+    const readers = this.model.layers.map((r, i) => [r, i] as const).filter(([r]) => r.inputs.includes(y));
+    const [r, ri] = readers[0] ?? [];
+    const chip = this.opts.chip && readers.length === 1 && !this.model.outputs.includes(y) && li > this.chipBusyUntil
+      && r.op === 'conv1x1' && r.inputs[0] === y && !this.fusesIntoDw(r, w) && h * w * gstride <= this.hw.tensorBufferBeats;
+    if (!chip) return this.buffer(name, h, w, gstride);
+    this.chipBusyUntil = ri;
+    const b: PlanBuffer = { name, h, w, gstride, off: 0, chip: true };
     this.bufByName.set(name, b);
     return b;
   }
@@ -261,7 +289,7 @@ class Compiler {
     let off = 0;
     for (const s of g.srcs) {
       const lo = Math.max(a, off), hi = Math.min(a + k, off + s.ng);
-      if (lo < hi) out.push({ addr: s.buf.off, gstride: s.buf.gstride, width: s.buf.w, g0: s.g0 + lo - off, ng: hi - lo, up: g.up });
+      if (lo < hi) out.push({ addr: s.buf.off, gstride: s.buf.gstride, width: s.buf.w, g0: s.g0 + lo - off, ng: hi - lo, up: g.up, chip: s.buf.chip ? 1 : 0 });
       off += s.ng;
     }
     return out;
@@ -317,7 +345,7 @@ class Compiler {
     const gstride = onChip ? 1 : out.gstride;
     const srcs = this.sources(g, 0, g.gin);
     return this.pwTiles(g, W, cout, S, B, onChip ? 1 : Math.ceil(gstride / perTile), gstride).map((tile, t) => this.emit({
-      ...NO_FUSION, engine: ENGINE_PW, pw_mode: mode, pool: 0, use_map: 0, map_out: onChip ? 1 : 0, stride: 1, dconst: 0, dmax: mode ? dmax : 0, n, lo, layer: li,
+      ...NO_FUSION, engine: ENGINE_PW, pw_mode: mode, pool: 0, use_map: 0, map_out: onChip ? 1 : 0, out_chip: 0, stride: 1, dconst: 0, dmax: mode ? dmax : 0, n, lo, layer: li,
       in_h: g.inH, in_w: g.inW, out_h: g.inH, out_w: g.inW, gin: g.gin,
       out_ng: tile.ng, out_gstride: gstride, out_addr: onChip ? 0 : out.off + t * perTile * this.beat,
       wgt_addr: this.params.add(tile.wgt), wgt_beats: tile.wgt.length / this.lanes, sb_addr: this.params.add(tile.sb), sb_beats: tile.sb.length / this.lanes,
@@ -334,7 +362,7 @@ class Compiler {
     const g = this.pwGather(pw.at, pw.what, pw.v);
     const gstride = Math.ceil(cout / this.lanes), perTile = this.outs / this.lanes;
     const outH = down(g.inH, l.stride), outW = down(g.inW, l.stride);
-    const out = this.buffer(this.freshName(l.outputs[0]), outH, outW, gstride);
+    const out = this.depthwiseOutput(li, l, outH, outW, gstride);
     const chans = Array.from({ length: cout }, (_, c) => c);
     const dl = this.dwLanes(chans, gstride, dq.weights, dq.S, dq.B, this.tensor(y).pad);
     const srcs = this.sources(g, 0, g.gin);
@@ -343,7 +371,7 @@ class Compiler {
       const dwgt = dwWeightStream(dl.w, cP, a, k, this.lanes), dsb = dwSbStream(dl.S, dl.B, cP, a, k, this.lanes);
       const pad = padStream(dl.pad, cP, a, k, this.lanes);
       return this.emit({
-        engine: ENGINE_PWDW, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, stride: l.stride, dconst: l.dilation, dmax: 0,
+        engine: ENGINE_PWDW, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, out_chip: out.chip ? 1 : 0, stride: l.stride, dconst: l.dilation, dmax: 0,
         n: q.n, lo: pw.lo, n2: dq.n, lo2: l.relu ? this.tensor(l.outputs[0]).zero : -128, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: g.gin, out_ng: k, out_gstride: gstride, out_addr: out.off + a * this.beat,
         wgt_addr: this.params.add(tile.wgt), wgt_beats: tile.wgt.length / this.lanes, sb_addr: this.params.add(tile.sb), sb_beats: tile.sb.length / this.lanes,
@@ -410,7 +438,7 @@ class Compiler {
       fail(`${at}: one channel group of an input row of ${g.inW} pixels does not fit: the line buffer needs ${this.R} rows x ${g.inW} = ${this.R * g.inW} beats (lineBufferBeats ${hw.lineBufferBeats}), rowBufferBeats ${hw.rowBufferBeats}`);
     if (opts.map && outH * outW > hw.mapEntries)
       fail(`${at}: the dilation map has ${outH}x${outW} = ${outH * outW} entries, more than mapEntries ${hw.mapEntries}`);
-    const out = this.buffer(this.freshName(l.outputs[0]), outH, outW, g.gin);
+    const out = this.depthwiseOutput(li, l, outH, outW, g.gin);
     const cP = g.gin * lanes;
     const dl = this.dwLanes(g.phys, g.gin, opts.w, opts.S, opts.B, opts.pad);
     // Maxpool passes codes through the requantizer unchanged: S = 2, B = 128, n = 1.
@@ -423,7 +451,7 @@ class Compiler {
       const sb = dwSbStream(dl.S, dl.B, cP, a, k, lanes);
       const pad = opts.pool ? null : padStream(dl.pad, cP, a, k, lanes);
       ids.push(this.emit({
-        ...NO_FUSION, engine: ENGINE_DW, pw_mode: 0, pool: opts.pool ? 1 : 0, use_map: opts.map ? 1 : 0, map_out: 0, stride: opts.stride, dconst: opts.dconst,
+        ...NO_FUSION, engine: ENGINE_DW, pw_mode: 0, pool: opts.pool ? 1 : 0, use_map: opts.map ? 1 : 0, map_out: 0, out_chip: out.chip ? 1 : 0, stride: opts.stride, dconst: opts.dconst,
         dmax: opts.map ? opts.map.dmax : 0, n: opts.n, lo: opts.lo, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: k, out_ng: k, out_gstride: g.gin, out_addr: out.off + a * this.beat,
         wgt_addr: wgt ? this.params.add(wgt) : 0, wgt_beats: wgt ? wgt.length / lanes : 0,
@@ -471,7 +499,7 @@ class Compiler {
       const wgt = stemWeightStream(q.weights, cout, c0, lanes, outs);
       const sb = pwSbStream(s, b, outs);
       ids.push(this.emit({
-        ...NO_FUSION, engine: ENGINE_STEM, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, stride: l.stride, dconst: 1, dmax: 0, n: q.n, lo: l.relu ? yT.zero : -128, layer: li,
+        ...NO_FUSION, engine: ENGINE_STEM, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, out_chip: 0, stride: l.stride, dconst: 1, dmax: 0, n: q.n, lo: l.relu ? yT.zero : -128, layer: li,
         in_h: g.inH, in_w: g.inW, out_h: outH, out_w: outW, gin: 1, out_ng: ng, out_gstride: passes * ng, out_addr: out.off + p * ng * this.beat,
         wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
         pad_addr: this.params.add(pad), pad_beats: 1, map_addr: 0, map_beats: 0, src: srcs,
@@ -596,7 +624,7 @@ class Compiler {
 
 /** Compiles a validated model for a hardware config. Deterministic: same inputs, same bytes. */
 export function compileModel(model: Model, hw: HwConfig, opts: CompileOptions = {}): Compiled {
-  const cc = new Compiler(model, hw, { fuse: true, ...opts });
+  const cc = new Compiler(model, hw, { fuse: true, chip: true, ...opts });
   if (model.inputs.length !== 1) fail(`model "${model.name}": compiler v1 takes one graph input, the model has ${model.inputs.length}`);
   const inName = model.inputs[0];
   const inT = model.tensors.get(inName)!;
@@ -620,7 +648,7 @@ export function compileModel(model: Model, hw: HwConfig, opts: CompileOptions = 
 
   const descriptors = cc.descs.map((d): Descriptor => ({
     ...d,
-    out_addr: d.map_out ? 0 : bufBase + d.out_addr,
+    out_addr: d.map_out ? 0 : d.out_chip ? d.out_addr : bufBase + d.out_addr,
     wgt_addr: d.wgt_beats ? paramsOff + d.wgt_addr : 0,
     sb_addr: d.sb_beats ? paramsOff + d.sb_addr : 0,
     pad_addr: d.pad_beats ? paramsOff + d.pad_addr : 0,
@@ -628,7 +656,7 @@ export function compileModel(model: Model, hw: HwConfig, opts: CompileOptions = 
     dwgt_addr: d.dwgt_beats ? paramsOff + d.dwgt_addr : 0,
     dsb_addr: d.dsb_beats ? paramsOff + d.dsb_addr : 0,
     stat_addr: statsOff + d.stat_addr,
-    src: d.src.map((s) => ({ ...s, addr: bufBase + s.addr })),
+    src: d.src.map((s) => ({ ...s, addr: s.chip ? s.addr : bufBase + s.addr })),
   }));
 
   const image = new Uint8Array(fileBytes);
@@ -646,7 +674,8 @@ export function compileModel(model: Model, hw: HwConfig, opts: CompileOptions = 
     listed.add(name);
     const t = model.tensors.get(name)!;
     const s = cc.state.get(name)!;
-    tensors.push(s.onChip || s.fused
+    const inChip = s.channels?.some(([b]) => cc.isChipBuffer(b));
+    tensors.push(s.onChip || s.fused || inChip
       ? { name, shape: [...t.shape], kind: t.kind, onChip: true }
       : s.upsampleOf
       ? { name, shape: [...t.shape], kind: t.kind, upsampleOf: s.upsampleOf }

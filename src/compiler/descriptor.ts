@@ -28,6 +28,8 @@ export interface Source {
   ng: number;
   /** 1: nearest x2 upsample. */
   up: number;
+  /** 1: read from the on-chip tensor buffer (addr is a byte offset into it, not relocated). */
+  chip: number;
 }
 
 /** All fields of a descriptor; `nsrc` is `src.length`. */
@@ -38,6 +40,8 @@ export interface Descriptor {
   use_map: number;
   /** PW with pw_mode = 1: the dilation of output pixel p goes to entry p of the depthwise engine's on-chip map, not to DDR. */
   map_out: number;
+  /** 1: the output goes into the on-chip tensor buffer (out_addr is a byte offset into it, not relocated). */
+  out_chip: number;
   stride: number;
   dconst: number;
   dmax: number;
@@ -94,12 +98,13 @@ export const ADDRESS_WORDS: readonly number[] = [
 ];
 
 /**
- * The address words a descriptor actually uses: out and stat always, a config stream's address
- * when its beat count is non-zero, the first nsrc source addresses. These are the relocations;
- * unused address fields stay 0.
+ * The DDR address words a descriptor actually uses: out (unless it goes to the dilation map or
+ * the tensor buffer) and stat, a config stream's address when its beat count is non-zero, the
+ * addresses of the first nsrc sources that read DDR. These are the relocations; unused address
+ * fields stay 0, and tensor-buffer offsets are not addresses.
  */
 export function usedAddressWords(d: Descriptor): number[] {
-  const w: number[] = d.map_out ? [] : [ADDR_WORD.out_addr];
+  const w: number[] = d.map_out || d.out_chip ? [] : [ADDR_WORD.out_addr];
   if (d.wgt_beats) w.push(ADDR_WORD.wgt_addr);
   if (d.sb_beats) w.push(ADDR_WORD.sb_addr);
   if (d.pad_beats) w.push(ADDR_WORD.pad_addr);
@@ -107,7 +112,7 @@ export function usedAddressWords(d: Descriptor): number[] {
   w.push(ADDR_WORD.stat_addr);
   if (d.dwgt_beats) w.push(ADDR_WORD.dwgt_addr);
   if (d.dsb_beats) w.push(ADDR_WORD.dsb_addr);
-  for (let s = 0; s < d.src.length; s++) w.push(srcAddrWord(s));
+  for (let s = 0; s < d.src.length; s++) if (!d.src[s].chip) w.push(srcAddrWord(s));
   return w;
 }
 
@@ -134,6 +139,7 @@ export function encodeDescriptor(d: Descriptor): Uint32Array {
   put(w, 0, 6, 1, d.use_map, 'use_map');
   put(w, 0, 7, 1, d.map_out, 'map_out');
   put(w, 0, 8, 3, d.stride, 'stride');
+  put(w, 0, 11, 1, d.out_chip, 'out_chip');
   put(w, 0, 12, 4, d.dconst, 'dconst');
   put(w, 0, 16, 4, d.dmax, 'dmax');
   put(w, 0, 20, 5, d.n, 'n');
@@ -173,6 +179,7 @@ export function encodeDescriptor(d: Descriptor): Uint32Array {
     put(w, b + 3, 0, 12, s.g0, `src[${i}].g0`);
     put(w, b + 3, 12, 12, s.ng, `src[${i}].ng`);
     put(w, b + 3, 24, 1, s.up, `src[${i}].up`);
+    put(w, b + 3, 25, 1, s.chip, `src[${i}].chip`);
   });
   return w;
 }
@@ -189,6 +196,7 @@ export function decodeDescriptor(words: ArrayLike<number>): Descriptor {
     pool: get(w, 0, 5, 1),
     use_map: get(w, 0, 6, 1),
     map_out: get(w, 0, 7, 1),
+    out_chip: get(w, 0, 11, 1),
     stride: get(w, 0, 8, 3),
     dconst: get(w, 0, 12, 4),
     dmax: get(w, 0, 16, 4),
@@ -227,6 +235,7 @@ export function decodeDescriptor(words: ArrayLike<number>): Descriptor {
         g0: get(w, b + 3, 0, 12),
         ng: get(w, b + 3, 12, 12),
         up: get(w, b + 3, 24, 1),
+        chip: get(w, b + 3, 25, 1),
       };
     }),
   };

@@ -33,7 +33,8 @@ export const MemTensorSchema = z.strictObject({
   upsampleOf: name.optional(),
   /**
    * Not stored: a dilation map the offset conv writes into the depthwise engine's on-chip map, or
-   * a 1x1 output fused into its depthwise reader (PWDW passes).
+   * a 1x1 output fused into its depthwise reader (PWDW passes), or a tensor in the on-chip tensor
+   * buffer (out_chip).
    */
   onChip: z.literal(true).optional(),
 });

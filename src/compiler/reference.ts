@@ -22,6 +22,8 @@ export interface EngineState {
   dwS: Int16Array;
   dwB: Int16Array;
   dwMap: Uint8Array;
+  /** The on-chip tensor buffer (tensorBufferBeats beats). */
+  tbuf: Uint8Array;
 }
 
 export function createEngineState(hw: HwConfig): EngineState {
@@ -35,6 +37,7 @@ export function createEngineState(hw: HwConfig): EngineState {
     dwS: new Int16Array(gmax * hw.lanes),
     dwB: new Int16Array(gmax * hw.lanes),
     dwMap: new Uint8Array(hw.mapEntries),
+    tbuf: new Uint8Array(hw.tensorBufferBeats * hw.lanes),
   };
 }
 
@@ -61,9 +64,11 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   const gmax = Math.floor(hw.maxChannels / lanes);
   const R = 2 ** Math.ceil(Math.log2(2 * hw.dmax + 2));
   const bad = (msg: string): never => { throw new Error(msg); };
-  const at = (addr: number, beats: number, what: string): number => {
+  // DDR (`mem`) or, for `chip`, the on-chip tensor buffer.
+  const at = (addr: number, beats: number, what: string, chip = 0): number => {
+    const m = chip ? st.tbuf : mem;
     if (addr % BYTES !== 0) bad(`${what} address ${addr} is not aligned to ${BYTES} bytes`);
-    if (addr < 0 || addr + beats * BYTES > mem.length) bad(`${what}: ${beats} beats at ${addr} lie outside memory of ${mem.length} bytes`);
+    if (addr < 0 || addr + beats * BYTES > m.length) bad(`${what}: ${beats} beats at ${addr} lie outside ${chip ? 'the tensor buffer' : 'memory'} of ${m.length} bytes`);
     return addr;
   };
   const i16 = (o: number) => { const v = mem[o] | (mem[o + 1] << 8); return v >= 0x8000 ? v - 0x10000 : v; };
@@ -138,10 +143,11 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     if (src.width << src.up !== in_w) bad(`source ${s}: width ${src.width} << up ${src.up} != in_w ${in_w}`);
     const rowBeats = src.width * src.gstride;
     for (let r = 0; r < in_h; r++) {
-      const a = at(src.addr + (r >> src.up) * rowBeats * BYTES, rowBeats, `source ${s} row ${r >> src.up}`);
+      const a = at(src.addr + (r >> src.up) * rowBeats * BYTES, rowBeats, `source ${s} row ${r >> src.up}`, src.chip);
+      const m = src.chip ? st.tbuf : mem;
       for (let xx = 0; xx < src.width; xx++)
         for (let g = src.g0; g < src.g0 + src.ng; g++) {
-          const beat = mem.subarray(a + (xx * src.gstride + g) * BYTES, a + (xx * src.gstride + g + 1) * BYTES);
+          const beat = m.subarray(a + (xx * src.gstride + g) * BYTES, a + (xx * src.gstride + g + 1) * BYTES);
           for (let rep = 0; rep <= src.up; rep++) {
             const px = (xx << src.up) + rep;
             x.set(new Int8Array(beat.buffer, beat.byteOffset, lanes), ((r * in_w + px) * gin + off + g - src.g0) * lanes);
@@ -151,6 +157,7 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     off += src.ng;
   }
   if (off !== gin) bad(`sources take ${off} groups, gin is ${gin}`);
+  if (d.out_chip && d.src.some((x) => x.chip)) bad('a pass cannot both read and write the tensor buffer');
 
   // Engine output: out_h * out_w pixels of out_ng beats.
   const outBeats = engine === ENGINE_DW ? gin : d.out_ng;
@@ -198,13 +205,14 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   // Writer, or the on-chip dilation map.
   const pixels = out_h * out_w;
   if (d.map_out) {
-    if (engine !== ENGINE_PW || !d.pw_mode) bad('map_out needs a PW pass with pw_mode = 1');
+    if (engine !== ENGINE_PW || !d.pw_mode || d.out_chip) bad('map_out needs a PW pass with pw_mode = 1 and no out_chip');
     if (pixels > hw.mapEntries) bad(`map_out of ${pixels} pixels > mapEntries ${hw.mapEntries}`);
     for (let p = 0; p < pixels; p++) st.dwMap[p] = y[p * d.out_ng * lanes] & 15;
   } else {
     if (d.out_ng > d.out_gstride) bad(`out_ng ${d.out_ng} > out_gstride ${d.out_gstride}`);
-    at(d.out_addr, (pixels - 1) * d.out_gstride + d.out_ng, 'out');
-    for (let p = 0; p < pixels; p++) mem.set(y.subarray(p * d.out_ng * lanes, (p + 1) * d.out_ng * lanes), d.out_addr + p * d.out_gstride * BYTES);
+    at(d.out_addr, (pixels - 1) * d.out_gstride + d.out_ng, 'out', d.out_chip);
+    const m = d.out_chip ? st.tbuf : mem;
+    for (let p = 0; p < pixels; p++) m.set(y.subarray(p * d.out_ng * lanes, (p + 1) * d.out_ng * lanes), d.out_addr + p * d.out_gstride * BYTES);
   }
 
   // 4. Statistics beat (the reference counts no cycles).

@@ -13,7 +13,7 @@ function findTensor(map: MemoryMap, name: string): MemTensor {
 /** A tensor that is in the image (not a dilation map or fused 1x1 output that stays on chip). */
 function storedTensor(map: MemoryMap, name: string): MemTensor {
   const t = findTensor(map, name);
-  if (t.onChip) fail(`tensor "${name}" of "${map.model}" is not in memory: ${t.kind === 'dilation' ? "the offset conv writes it into the depthwise engine's on-chip dilation map" : 'its 1x1 conv is fused with the depthwise conv that reads it (PWDW), so it never leaves the chip'}`);
+  if (t.onChip) fail(`tensor "${name}" of "${map.model}" is not in memory: ${t.kind === 'dilation' ? "the offset conv writes it into the depthwise engine's on-chip dilation map" : 'it never leaves the chip (a 1x1 output fused into its depthwise reader, or a tensor in the on-chip tensor buffer)'}`);
   return t;
 }
 

@@ -35,6 +35,11 @@ export const HwConfigSchema = z.strictObject({
   lineBufferBeats: pow2(1 << 18),
   /** Entries of the on-chip dilation map (output pixels of a deformable layer). */
   mapEntries: pow2(1 << 16),
+  /**
+   * Beats of the on-chip tensor buffer: a tensor that fits (h x w x groups) and is read only by the
+   * next 1x1 stays on chip instead of a DDR round trip (the dw3x3 -> 1x1 link of a unit).
+   */
+  tensorBufferBeats: pow2(1 << 18),
 });
 export type HwConfig = z.infer<typeof HwConfigSchema>;
 
@@ -50,7 +55,7 @@ export function presetConfig(boardName: string, clockMHz?: number): HwConfig {
   return validateHwConfig({
     board: b.name, clockMHz: clockMHz ?? b.defaultClockMHz, axiDataBits: b.hpPortBits, lanes, pwOutputs,
     maxWidth: 512, maxChannels: 4096, dmax: 7, weightBufferBytes: 256 << 10, outstandingReads: 8,
-    rowBufferBeats: 4096, lineBufferBeats: 16384, mapEntries: 4096,
+    rowBufferBeats: 4096, lineBufferBeats: 16384, mapEntries: 4096, tensorBufferBeats: 4096,
   }, `preset ${b.name}`);
 }
 

@@ -44,8 +44,9 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
     : d.engine === ENGINE_PWDW ? Math.max(pw, outPixels * DW_TAP_CYCLES * d.out_ng)
     : outPixels * DW_TAP_CYCLES * (d.engine === ENGINE_DW ? d.gin : 1);
   const rowBeats = d.src.reduce((a, s) => a + s.width * s.gstride, 0);
-  const reads = d.in_h * rowBeats;
-  const writes = d.map_out ? 0 : outPixels * d.out_ng; // map_out: into the on-chip dilation map
+  // Sources in the tensor buffer pass the loader like any other but cost no DDR.
+  const reads = d.in_h * d.src.reduce((a, s) => a + (s.chip ? 0 : s.width * s.gstride), 0);
+  const writes = d.map_out || d.out_chip ? 0 : outPixels * d.out_ng; // into the on-chip dilation map or tensor buffer
   // The 1x1 engine starts after one row; the depthwise engine after rows 0..d (d = the layer's largest dilation).
   const reach = d.engine === ENGINE_PW ? 0 : d.use_map ? d.dmax : d.dconst;
   const fill = Math.min(reach + 1, d.in_h) * rowBeats;
@@ -54,13 +55,15 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   // two rows are in flight, so a row takes at least about half a read latency. A command longer than the DMA's window of outstanding
   // bursts is still being split when its data return, so the next command starts late.
   const window = hw.outstandingReads * MAX_BURST;
-  const longCommands = d.src.filter((s) => s.width * s.gstride > window).length;
-  const rowCycles = Math.max(rowBeats + READ_COMMAND_GAP * longCommands, (latency + ROW_TURNAROUND) / 2);
+  const longCommands = d.src.filter((s) => !s.chip && s.width * s.gstride > window).length;
+  // A pass that reads only the tensor buffer waits for no DDR latency.
+  const readLatency = d.src.every((s) => s.chip) ? 0 : latency;
+  const rowCycles = Math.max(rowBeats + READ_COMMAND_GAP * longCommands, (readLatency + ROW_TURNAROUND) / 2);
   const loader = d.in_h * rowCycles;
   // PWDW bound by its reads still has work after they end: the last input row through the 1x1
   // engine, then every depthwise output row that reads it.
   const drain = d.engine === ENGINE_PWDW ? d.in_w * d.gin + Math.ceil((d.dconst + 1) / d.stride) * d.out_w * DW_TAP_CYCLES * d.out_ng : 0;
-  const run = latency + fill + Math.max(engine, ddr - fill + drain, loader - fill + drain);
+  const run = readLatency + fill + Math.max(engine, ddr - fill + drain, loader - fill + drain);
   const total = Math.round(fetch + config + run + FIXED_CYCLES);
   return { fetch, config, engine, ddr, fill, total, bound: engine >= ddr ? 'compute' : 'memory' };
 }

@@ -36,8 +36,8 @@ export interface Comparison {
   /** Layers with at least one differing output tensor. */
   badLayers: Set<string>;
   /**
-   * Tensors that stay on chip (no DDR copy to read): dilation maps and fused 1x1 outputs, checked
-   * through the layer that reads them.
+   * Tensors that stay on chip (no DDR copy to read): dilation maps, fused 1x1 outputs and tensors in the
+   * tensor buffer, checked through the layer that reads them.
    */
   onChip: number;
 }

@@ -52,7 +52,7 @@ export const SimReportSchema = z.strictObject({
   input: z.string(),
   ddrModel: z.strictObject({ latency: uint, bytesPerCycle: z.number().min(0), base: z.string() }),
   match: z.boolean(),
-  /** onChip: tensors with no DDR copy (dilation maps, fused 1x1 outputs), checked through the layers that read them. */
+  /** onChip: tensors with no DDR copy (dilation maps, fused 1x1 outputs, tensor-buffer tensors), checked through the layers that read them. */
   compared: z.strictObject({ tensors: uint, elements: uint, onChip: uint }),
   firstMismatch: SimMismatchSchema.optional(),
   layers: z.array(SimLayerSchema),

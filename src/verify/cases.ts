@@ -5,8 +5,8 @@ import { imageCodes, randomImage } from '../zoo/image.ts';
 import { ModelBuilder } from './builder.ts';
 
 /**
- * The bit-exact regression of `codenet verify`: random single-layer models of every op and of the
- * fused 1x1 -> dw3x3 pair (strides, d = 0 and d = dmax, odd sizes, channel counts that are not a multiple of the lanes, saturating and
+ * The bit-exact regression of `codenet verify`: random single-layer models of every op, of the
+ * fused 1x1 -> dw3x3 pair and of a dw3x3 -> 1x1 pair through the tensor buffer (strides, d = 0 and d = dmax, odd sizes, channel counts that are not a multiple of the lanes, saturating and
  * non-saturating S/B) and whole zoo models. Every case has a fixed seed, listed in the report, so a
  * failure reproduces with `codenet verify --case <name>`.
  */
@@ -67,6 +67,8 @@ export function verifyCases(hwDmax: number): VerifyCase[] {
     // A 1x1 whose only reader is a dw3x3 runs fused with it (PWDW): tiles of 32 and a partial one.
     single('pw-dw-fused-s2-d2-odd', 119, [11, 13, 40], (b, x) => [b.dw(b.pw(x, 50, true), 2, 2, true)]),
     single(`pw-dw-fused-d${hwDmax}-saturating`, 120, [17, 15, 24], (b, x) => [b.dw(b.pw(x, 36, false), 1, hwDmax, false)], 16),
+    // A depthwise output read only by the next 1x1 goes through the on-chip tensor buffer.
+    single('dw-tensor-buffer-pw-s2-odd', 121, [13, 11, 40], (b, x) => [b.pw(b.dw(x, 2, 1, true), 24)]),
     zoo('codenet-tiny', 1, false),
     zoo('codenet-a', 1, true),
   ];

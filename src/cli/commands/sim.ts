@@ -91,7 +91,7 @@ export function registerSim(program: Command): void {
         console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s); report: ${join(dir, 'sim-report.json')}${reported ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
       }
       const m = r.firstMismatch;
-      if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements${r.compared.onChip ? ` (${r.compared.onChip} tensors stay on chip, dilation maps and fused 1x1 outputs: checked through the layers that read them)` : ''}`);
+      if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements${r.compared.onChip ? ` (${r.compared.onChip} tensors never leave the chip: dilation maps, fused 1x1 outputs and tensor-buffer tensors, checked through the layers that read them)` : ''}`);
       console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, ${r.simulator === 'hls' ? 'HLS' : 'RTL'} ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);
       throw new CommandExit(1);
     });
