@@ -184,11 +184,20 @@ module cn_accel_seq #(
 
   // config stream k: 0 weights, 1 S/B, 2 pad, 3 map (words 8 + 3k), 4 depthwise weights and
   // 5 depthwise S/B of PWDW (words 44 + 3k); streams 4 and 5 load like a DW pass's 0 and 1
+  // (a case of the six streams, not an index computed from ck: a 6-way mux, not a 64-way one)
   reg  [2:0]  ck;
-  wire [5:0]  cw        = (ck[2] ? 6'd44 : 6'd8) + 6'd3 * {3'd0, ck};
-  wire [5:0]  cw2       = cw + 6'd2;
-  wire [63:0] cfg_addr  = desc[{cw, 5'd0} +: 64];
-  wire [31:0] cfg_beats = desc[{cw2, 5'd0} +: 32];
+  reg  [63:0] cfg_addr;
+  reg  [31:0] cfg_beats;
+  always @(*) begin
+    case (ck)
+      3'd0:    begin cfg_addr = {w(desc, 9), w(desc, 8)};   cfg_beats = w(desc, 10); end
+      3'd1:    begin cfg_addr = {w(desc, 12), w(desc, 11)}; cfg_beats = w(desc, 13); end
+      3'd2:    begin cfg_addr = {w(desc, 15), w(desc, 14)}; cfg_beats = w(desc, 16); end
+      3'd3:    begin cfg_addr = {w(desc, 18), w(desc, 17)}; cfg_beats = w(desc, 19); end
+      3'd4:    begin cfg_addr = {w(desc, 57), w(desc, 56)}; cfg_beats = w(desc, 58); end
+      default: begin cfg_addr = {w(desc, 60), w(desc, 59)}; cfg_beats = w(desc, 61); end
+    endcase
+  end
   wire        cfg_dw    = is_dw || ck[2];
   /* verilator lint_on UNUSEDSIGNAL */
 

@@ -114,6 +114,14 @@ describe('codenet sim (Verilator)', () => {
     expect(report.layers.find((l) => l.name === want!.layer)!.match).toBe(false);
   });
 
+  it('--all-in-ddr recompiles with every tensor in DDR: bit-exact with nothing left on chip', async () => {
+    const r = await runCli('sim', dir, '--all-in-ddr');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = SimReportSchema.parse(JSON.parse(readFileSync(join(dir, 'sim-report.json'), 'utf8')));
+    expect(report.match).toBe(true);
+    expect([report.compared.tensors, report.compared.onChip]).toEqual([model.layers.reduce((a, l) => a + l.outputs.length, 0) + 1, 0]);
+  });
+
   it('takes --input as a uint8 image and prints the layer table', async () => {
     const img = randomImage(33, 64, 64);
     const p = join(root, 'img.npy');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
 import { executeProgram } from '../src/compiler/reference.ts';
+import { ENGINE_PWDW } from '../src/compiler/descriptor.ts';
 import { writeInput } from '../src/compiler/tensors.ts';
 import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { verifyCases } from '../src/verify/cases.ts';
@@ -40,19 +41,24 @@ describe('codenet verify', () => {
     const hw = presetConfig('ultra96v2');
     const k = verifyCases(hw.dmax).find((c) => c.name === 'shufflenet-unit')!;
     const { model, input } = k.build(hw);
-    const c = compileModel(model, hw);
-    const mem = new Uint8Array(c.imageBytes);
-    mem.set(c.image);
-    writeInput(c.map, mem, input, hw);
-    // Corrupt one weight beat of the second layer's first descriptor (the dw after the first 1x1s).
-    const dwLayer = c.map.layers.find((l) => l.name === model.layers.find((x) => x.op === 'dw3x3')!.name)!;
-    const d = c.descriptors[dwLayer.descriptors[0]];
-    mem[d.wgt_addr] ^= 0x77;
-    executeProgram(mem, 0, c.descriptors.length, hw);
-    const r = checkAgainstGolden(model, c.map, mem, input);
-    expect(r.match).toBe(false);
-    expect(r.firstMismatch!.layer).toBe(dwLayer.name);
-    expect(r.firstMismatch!.count).toBeGreaterThan(0);
+    const dwName = model.layers.find((x) => x.op === 'dw3x3')!.name;
+    const pw2 = model.layers.find((x) => x.op === 'conv1x1' && x.inputs[0] === model.layers.find((y) => y.name === dwName)!.outputs[0])!.name;
+    // Corrupt one depthwise weight beat of the unit's dw3x3. With every tensor in DDR the dw3x3 is
+    // named; by default its output stays in the tensor buffer (and its input is fused), so the
+    // first layer whose output is in memory, pw2, is.
+    for (const [opts, want] of [[{ fuse: false, chip: false }, dwName], [{}, pw2]] as const) {
+      const c = compileModel(model, hw, opts);
+      const mem = new Uint8Array(c.imageBytes);
+      mem.set(c.image);
+      writeInput(c.map, mem, input, hw);
+      const d = c.descriptors[c.map.layers.find((l) => l.name === dwName)!.descriptors[0]];
+      mem[d.engine === ENGINE_PWDW ? d.dwgt_addr : d.wgt_addr] ^= 0x77;
+      executeProgram(mem, 0, c.descriptors.length, hw);
+      const r = checkAgainstGolden(model, c.map, mem, input);
+      expect(r.match).toBe(false);
+      expect(r.firstMismatch!.layer).toBe(want);
+      expect(r.firstMismatch!.count).toBeGreaterThan(0);
+    }
   });
 
   it('rejects an unknown case and simulator with exit code 2', async () => {

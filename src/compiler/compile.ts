@@ -37,7 +37,10 @@ export interface Compiled {
 export interface CompileOptions {
   /** Fuse each conv1x1 whose only reader is a dw3x3 into PWDW passes (default true). */
   fuse?: boolean;
-  /** Keep a depthwise output read only by the next 1x1 in the on-chip tensor buffer when it fits (default true). */
+  /**
+   * Keep a depthwise output read only by the next 1x1 in the on-chip tensor buffer, and a dilation
+   * map in the depthwise engine's map, when they fit (default true).
+   */
   chip?: boolean;
 }
 
@@ -225,7 +228,7 @@ class Compiler {
   mapStaysOnChip(li: number, y: string): boolean {
     const layers = this.model.layers;
     const readers = layers.map((l, i) => [l, i] as const).filter(([l]) => l.inputs.includes(y));
-    if (readers.length !== 1 || this.model.outputs.includes(y)) return false;
+    if (!this.opts.chip || readers.length !== 1 || this.model.outputs.includes(y)) return false;
     const [reader, ri] = readers[0];
     if (reader.op !== 'dwdeform' || reader.inputs[1] !== y) return false;
     if (layers.slice(li + 1, ri).some((l) => l.op === 'offset' || l.op === 'dwdeform')) return false;

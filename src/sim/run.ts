@@ -13,7 +13,7 @@ import { loadModelFile } from '../ir/load.ts';
 import { loadHwConfig, peakMacsPerCycle, type HwConfig } from '../hw/config.ts';
 import { MemoryMapSchema, type MemoryMap } from '../compiler/memory-map.ts';
 import { bufferBytes, inputBuffer, inputBufferBytes, readTensor, relocBytes, relocate } from '../compiler/tensors.ts';
-import { compileModel } from '../compiler/compile.ts';
+import { compileModel, type CompileOptions } from '../compiler/compile.ts';
 import { runGolden } from '../golden/run.ts';
 import { layerMacs } from '../info/summary.ts';
 import { TOP_MODULE } from '../gen/rtl.ts';
@@ -99,11 +99,12 @@ export function loadBundle(dirArg: string): Bundle {
 }
 
 /**
- * The bundle's accelerator running another model (one bitstream, any model): `model` compiled for
- * the bundle's hardware config, its image and a seeded random input written into `tmp`.
+ * The bundle's accelerator running another model (one bitstream, any model), or its own model
+ * compiled with other options: `model` compiled for the bundle's hardware config, its image and
+ * `inputCodes` written into `tmp`.
  */
-export function withModel(b: Bundle, model: Model, tmp: string, inputCodes: Int8Array): Bundle {
-  const c = compileModel(model, b.hw);
+export function withModel(b: Bundle, model: Model, tmp: string, inputCodes: Int8Array, opts: CompileOptions = {}): Bundle {
+  const c = compileModel(model, b.hw, opts);
   writeFileSync(join(tmp, 'memory.bin'), c.image);
   writeFileSync(join(tmp, 'relocs.bin'), relocBytes(c.relocs));
   writeFileSync(join(tmp, 'input.bin'), inputBufferBytes(c.map, b.hw, inputCodes));

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { writeFilesAtomically } from '../../io/atomic.ts';
-import { loadBundle, withModel, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
+import { bundleInputCodes, loadBundle, withModel, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
 import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema } from '../../sim/report.ts';
 import { fail } from '../../util/errors.ts';
 import { updateReport, withSimulation } from '../../report/update.ts';
@@ -50,18 +50,22 @@ export function registerSim(program: Command): void {
     .addOption(new Option('--backend <name>', 'rtl (rtl/ on --simulator) or hls (same as --simulator hls)').choices(['rtl', 'hls']).default('rtl'))
     .option('--trace <out.fst>', 'write an FST waveform (a separate build with trace support; slow and large)')
     .option('--layers', 'print cycles, loader wait and bit-exactness per layer')
+    .option('--all-in-ddr', 'recompile the folder\'s model with every tensor in DDR (no 1x1 -> dw3x3 fusion, no tensor buffer) so a mismatch names the first layer that differs; slower')
     .option('--latency <cycles>', 'DDR model read latency (default: the board\'s, at the config\'s clock)', intOption('--latency', 0, 100_000))
     .option('--bandwidth <GBps>', 'DDR model bandwidth in GB/s, 0 = unlimited (default: the board\'s DDR)', numberOption('--bandwidth', 0, 1000))
     .option('--max-cycles <n>', 'give up after this many cycles without the interrupt', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
     .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
-    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
+    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
       let bundle = loadBundle(dir);
       if (opts.backend === 'hls') opts.simulator = 'hls';
       const model = opts.model ? resolveModel(opts.model) : undefined;
       const tmp = mkdtempSync(join(tmpdir(), 'codenet-model-'));
       let r: SimResult;
       try {
-        if (model) bundle = withModel(bundle, model, tmp, loadInputCodes(model, undefined, 0));
+        if (model || opts.allInDdr) {
+          const input = model ? loadInputCodes(model, undefined, 0) : bundleInputCodes(bundle);
+          bundle = withModel(bundle, model ?? bundle.model, tmp, input, opts.allInDdr ? { fuse: false, chip: false } : {});
+        }
         const inputCodes = opts.input ? loadInputCodes(bundle.model, opts.input, 0) : undefined;
         r = await runSimulation({
           dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, latency: opts.latency,
@@ -78,7 +82,7 @@ export function registerSim(program: Command): void {
       const report = SimReportSchema.parse({ format: SIM_REPORT_FORMAT, version: SIM_REPORT_VERSION, ...r });
       writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
       // The report describes the folder's model and takes cycles from the cycle-accurate RTL simulation only.
-      const reported = r.simulator !== 'hls' && !model && updateReport(dir, (x) => withSimulation(x, report));
+      const reported = r.simulator !== 'hls' && !model && !opts.allInDdr && updateReport(dir, (x) => withSimulation(x, report));
 
       if (opts.layers) printLayers(r);
       const bw = r.ddrModel.bytesPerCycle ? `${r.ddrModel.bytesPerCycle.toFixed(2)} B/cycle` : 'unlimited bandwidth';
@@ -93,6 +97,7 @@ export function registerSim(program: Command): void {
       const m = r.firstMismatch;
       if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements${r.compared.onChip ? ` (${r.compared.onChip} tensors never leave the chip: dilation maps, fused 1x1 outputs and tensor-buffer tensors, checked through the layers that read them)` : ''}`);
       console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, ${r.simulator === 'hls' ? 'HLS' : 'RTL'} ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);
+      if (r.compared.onChip) console.log(`(${r.compared.onChip} tensors never leave the chip and are checked only through their readers, so the cause may lie in a layer before this one: --all-in-ddr names the first layer that differs)`);
       throw new CommandExit(1);
     });
 }
