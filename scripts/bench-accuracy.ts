@@ -1,7 +1,8 @@
 /**
- * npm run bench:accuracy [-- --steps N --qat-steps N --batch B --input PX --eval N --out DIR]:
+ * npm run bench:accuracy [-- --zoo NAME --minutes M --steps N --qat-steps N --batch B --input PX --eval N --out DIR]:
  * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine:
- * 1. float training of codenet-tiny (wasm backend unless tfjs-node is installed);
+ * 1. float training of codenet-tiny-skip for at most --minutes (29) of wall time or --steps
+ *    steps, whichever comes first (wasm backend unless tfjs-node is installed);
  * 2. AP50 of the float model (tfjs) on the val split;
  * 3. W4A8 after calibration only (post-training quantization), AP50 through the golden model;
  * 4. W4A8 after quantization-aware fine-tuning, AP50 through the golden model.
@@ -21,11 +22,12 @@ import { findZooSpec } from '../src/zoo/specs.ts';
 
 const { values: a } = parseArgs({
   options: {
-    zoo: { type: 'string', default: 'codenet-tiny' },
+    zoo: { type: 'string', default: 'codenet-tiny-skip' },
     input: { type: 'string', default: '64' },
-    steps: { type: 'string', default: '2400' },
+    steps: { type: 'string', default: '5000' },
+    minutes: { type: 'string', default: '29' },
     batch: { type: 'string', default: '16' },
-    lr: { type: 'string', default: '2e-3' },
+    lr: { type: 'string', default: '1e-2' },
     'qat-steps': { type: 'string', default: '150' },
     'qat-lr': { type: 'string', default: '2e-4' },
     calib: { type: 'string', default: '64' },
@@ -40,7 +42,7 @@ const out = a.out!;
 mkdirSync(out, { recursive: true });
 const log = (m: string) => console.log(m);
 
-const float = await trainFloat({ spec, input, steps: Number(a.steps), batch, lr: Number(a.lr), seed, out: join(out, 'float'), log });
+const float = await trainFloat({ spec, input, steps: Number(a.steps), minutes: Number(a.minutes), batch, lr: Number(a.lr), seed, out: join(out, 'float'), log });
 console.log(`float training: ${float.steps} steps x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}`);
 const val = makeDataset({ seed, count: Number(a.eval), size: input, split: 'val' });
 const calib = makeDataset({ seed, count: Number(a.calib), size: input, split: 'train' }).map((s) => s.image);

@@ -92,6 +92,23 @@ describe('float zoo model', () => {
     expect(['tensorflow', 'wasm', 'cpu']).toContain(backend);
   });
 
+  it('codenet-tiny-skip: the decoder skip concats mirror the integer graph, layer by layer and shape by shape', () => {
+    const spec = findZooSpec('codenet-tiny-skip')!;
+    const model = buildFloatModel(spec, { classes: 6 });
+    const topo = buildTopology(spec, 6);
+    for (const l of topo.layers) {
+      const name = model.layers.some((f) => f.name === l.name) ? l.name : `${l.name}.0`;
+      const out = topo.tensors.get(l.outputs[0])!;
+      expect(model.getLayer(name).outputShape, l.name).toEqual([null, ...out.shape]);
+    }
+    const cats = topo.layers.filter((l) => l.name.endsWith('.cat'));
+    expect(cats.map((l) => l.inputs)).toEqual([['dec1.up', 'stage3.2.shuffle'], ['dec2.up', 'stage2.1.shuffle'], ['dec3.up', 'stem.pool']]);
+    expect(cats.map((l) => model.getLayer(l.name).inboundNodes[0].inboundLayers.map((f) => f.name))).toEqual([['dec1.up', 'stage3.2.shuffle'], ['dec2.up', 'stage2.1.shuffle'], ['dec3.up', 'stem.pool']]);
+    expect(topo.tensors.get('hm')!.shape).toEqual([16, 16, 6]);
+    expect(() => buildFloatModel(spec, { classes: 6, input: 72 })).toThrow(/divisible by 32/);
+    expect(() => buildTopology({ ...spec, input: 72 }, 6)).toThrow(/divisible by 32/);
+  });
+
   it('any input size and a stride-2 + maxpool stem follow the integer graph shapes', () => {
     const spec = { ...findZooSpec('codenet-tiny')!, stem: 's2+maxpool' as const, input: 40 };
     const model = buildFloatModel(spec, { classes: 3 });

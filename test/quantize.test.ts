@@ -10,6 +10,7 @@ import { buildFloatModel, imagesToTensor, initBackend } from '../src/float/model
 import { loadFloatModel, saveFloatModel } from '../src/float/io.ts';
 import { findZooSpec } from '../src/zoo/specs.ts';
 import { loadModelFile } from '../src/ir/load.ts';
+import { quantizeFloatModel } from '../src/quant/quantize.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
 import { runHlsCsim } from '../src/sim/hls.ts';
@@ -62,6 +63,10 @@ describe('codenet train', () => {
     expect(again.code, again.stderr).toBe(0);
     expect((await runCli('quantize', join(root, 'trained2'), '--calib', 'builtin:2', '-o', join(root, 'trained2', 'w4a8.json'))).code).toBe(0);
     expect((await runCli('train', '--steps', '0', '-o', join(root, 'x'))).code).toBe(2);
+    // --minutes: a wall-clock budget; steps is only the upper bound
+    const timed = await runCli('train', '--zoo', 'codenet-tiny', '--steps', '50', '--batch', '2', '--minutes', '0.00001', '-o', join(root, 'timed'));
+    expect(timed.stdout, timed.stderr).toMatch(/for 1 steps of 2/);
+    expect((await runCli('train', '--minutes', '0', '-o', join(root, 'x'))).code).toBe(2);
   }, 120_000);
 });
 
@@ -98,6 +103,25 @@ describe('codenet quantize', () => {
     const run = await runHlsCsim(hw, c, codes);
     expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
   }, 120_000);
+
+  it('codenet-tiny-skip: the decoder skip concats share one quantizer with both operands; the model runs on the accelerator bit-exact', async () => {
+    const skip = findZooSpec('codenet-tiny-skip')!;
+    const fm = buildFloatModel(skip, { classes: 6, seed: 2 });
+    const images = makeDataset({ seed: 4, count: 4, size: 64, split: 'train' }).map((x) => x.image);
+    const m = quantizeFloatModel(fm, skip, images).model;
+    const cats = m.layers.filter((l) => l.name.endsWith('.cat'));
+    expect(cats.map((l) => l.inputs[1])).toEqual(['stage3.2.shuffle', 'stage2.1.shuffle', 'stem.pool']);
+    for (const l of cats)
+      for (const t of [...l.inputs, ...l.outputs]) {
+        expect(m.tensors.get(t)!.scale, `${l.name}: ${t}`).toBe(m.tensors.get(l.outputs[0])!.scale);
+        expect(m.tensors.get(t)!.zero, `${l.name}: ${t}`).toBe(m.tensors.get(l.outputs[0])!.zero);
+      }
+    const hw = presetConfig('ultra96v2');
+    const codes = imageCodes(makeDataset({ seed: 7, count: 1, size: 64, split: 'val' })[0].image);
+    const c = compileModel(m, hw);
+    const run = await runHlsCsim(hw, c, codes);
+    expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
+  }, 180_000);
 
   it('--ema: activation ranges as a moving average of per-batch ranges (never wider than min/max over all images)', async () => {
     const out = join(root, 'q', 'tiny-ema.json');

@@ -40,6 +40,17 @@ describe('zoo structure', () => {
     expect(m.tensors.get('conv5')!.shape).toEqual([8, 8, 1024]);
   });
 
+  it('codenet-tiny-skip: each decoder block ends in a concat with the backbone tensor of its stride', () => {
+    const m = buildTopology(ZOO.find((z) => z.name === 'codenet-tiny-skip')!, 6);
+    const ops = (prefix: string) => m.layers.filter((l) => l.name.startsWith(prefix)).map((l) => l.op);
+    expect(ops('dec2.')).toEqual(['offset', 'dwdeform', 'conv1x1', 'upsample', 'concat']);
+    expect(m.layers.find((l) => l.name === 'dec2.offset')!.inputs).toEqual(['dec1.cat']);
+    expect(m.layers.find((l) => l.name === 'hm.pw1')!.inputs).toEqual(['dec3.cat']);
+    expect(['dec1.cat', 'dec2.cat', 'dec3.cat'].map((t) => m.tensors.get(t)!.shape)).toEqual([[4, 4, 64 + 96], [8, 8, 48 + 48], [16, 16, 32 + 24]]);
+    const out = runGolden(exportZooModel('codenet-tiny-skip', { seed: 2, classes: 6 }), new Map([['image', imageCodes(randomImage(3, 64, 64))]]));
+    expect(out.get('hm')!.length).toBe(16 * 16 * 6);
+  });
+
   it('stem stride 2 + maxpool variant and --classes', () => {
     const m = buildTopology(ZOO.find((z) => z.name === 'codenet-e')!, 80);
     expect(m.layers.slice(0, 2).map((l) => [l.op, l.stride])).toEqual([['stem', 2], ['maxpool', 1]]);

@@ -205,6 +205,7 @@ type SymT = tf.SymbolicTensor;
 export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.LayersModel {
   const s = opts.input ?? spec.input;
   if (!Number.isInteger(s) || s < 8) fail(`float model input must be a whole number >= 8, got ${s}`);
+  if (spec.skips && s % 32) fail(`${spec.name} with decoder skips needs an input side divisible by 32, got ${s}`);
   if (!Number.isInteger(opts.classes) || opts.classes < 1) fail(`classes must be a whole number >= 1, got ${opts.classes}`);
   const rng = new Rng(opts.seed ?? 1);
   const seed = () => rng.int(1, 2 ** 30);
@@ -235,6 +236,7 @@ export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.Laye
     // After ReLU every value is >= 0, so a zero pad is the same as ignoring out-of-image taps.
     x = tf.layers.maxPooling2d({ name: 'stem.pool', poolSize: 3, strides: 2, padding: 'valid' }).apply(pad1('stem.pool', x)) as SymT;
   }
+  const taps = [x]; // strides 4, 8, 16: the decoder's skip inputs (spec.skips)
   [c2, c3, c4].forEach((cout, i) => {
     const stage = `stage${i + 2}`;
     const p0 = `${stage}.0`, half = cout / 2;
@@ -248,6 +250,7 @@ export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.Laye
       const b = conv1x1(`${p}.pw2`, dw(`${p}.dw`, conv1x1(`${p}.pw1`, branch, hc, true), 1, false), hc, true);
       x = concatShuffle(p, [keep, b]);
     }
+    taps.push(x);
   });
   x = conv1x1('conv5', x, c5, true);
   spec.decoder.forEach((cout, i) => {
@@ -260,6 +263,7 @@ export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.Laye
     const def = bn(`${p}.deform`, new DeformDepthwise({ name: `${p}.deform`, dmax: spec.dmax, seed: seed() }).apply([x, off]) as SymT, false);
     const pw = conv1x1(`${p}.pw`, def, cout, true);
     x = tf.layers.upSampling2d({ name: `${p}.up`, size: [2, 2] }).apply(pw) as SymT;
+    if (spec.skips) x = tf.layers.concatenate({ name: `${p}.cat`, axis: -1 }).apply([x, taps[2 - i]]) as SymT;
   });
   const head = (name: string, out: number, bias: number): SymT => {
     const h2 = dw(`${name}.dw`, conv1x1(`${name}.pw1`, x, spec.head, true), 1, true);

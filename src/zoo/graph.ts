@@ -1,6 +1,7 @@
 import type { Layer, Model, Tensor } from '../ir/model.ts';
 import type { OpName } from '../ir/schema.ts';
 import type { ZooSpec } from './specs.ts';
+import { fail } from '../util/errors.ts';
 
 /**
  * Builds the topology of a CoDeNet network: layers and tensor shapes, no weights yet
@@ -101,13 +102,23 @@ export function buildTopology(spec: ZooSpec, classes: number): Model {
     const [h, w] = g.shape(st);
     x = g.add('stem.pool', 'maxpool', [st], [[down(h, 2), down(w, 2), c0]])[0];
   }
+  // Backbone tensors at strides 4, 8, 16: the decoder's skip inputs, deepest last.
+  const taps = [x];
   [c2, c3, c4].forEach((cout, i) => {
     const stage = `stage${i + 2}`;
     x = strideTwoUnit(g, `${stage}.0`, x, cout);
     for (let u = 1; u <= spec.repeats[i]; u++) x = strideOneUnit(g, `${stage}.${u}`, x);
+    taps.push(x);
   });
   x = g.conv1x1('conv5', x, c5, true);
-  spec.decoder.forEach((cout, i) => { x = decoderBlock(g, `dec${i + 1}`, x, cout, spec.dmax); });
+  spec.decoder.forEach((cout, i) => {
+    x = decoderBlock(g, `dec${i + 1}`, x, cout, spec.dmax);
+    if (spec.skips) {
+      const skip = taps[2 - i], [h, w] = g.shape(x);
+      if (g.shape(skip)[0] !== h || g.shape(skip)[1] !== w) fail(`${spec.name} with decoder skips needs an input side divisible by 32, got ${s}`);
+      x = g.add(`dec${i + 1}.cat`, 'concat', [x, skip], [[h, w, g.shape(x)[2] + g.shape(skip)[2]]])[0];
+    }
+  });
   const outputs = [head(g, 'hm', x, spec.head, classes), head(g, 'wh', x, spec.head, 2), head(g, 'reg', x, spec.head, 2)];
   return {
     name: spec.name,

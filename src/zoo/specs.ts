@@ -19,6 +19,12 @@ export interface ZooSpec {
   head: number;
   /** Largest dilation of the deformable convs. */
   dmax: number;
+  /**
+   * Decoder skip connections: after each decoder block's upsample, concatenate the backbone tensor
+   * of the same stride (stage3 out at 16, stage2 out at 8, the stem at 4) as `deci.cat`. Small
+   * inputs need them to place peaks at stride 4 (docs/training.md). Default false.
+   */
+  skips?: boolean;
 }
 
 const X1: ZooSpec['channels'] = [24, 116, 232, 464, 1024];
@@ -34,6 +40,10 @@ export const ZOO: readonly ZooSpec[] = [
   {
     name: 'codenet-tiny', description: 'ShuffleNetV2 0.25x, 64x64, stem stride 4 (fast tests)', input: 64, stem: 's4',
     channels: [8, 28, 56, 116, 256], repeats: [3, 7, 3], decoder: [64, 32, 16], head: 16, dmax: 7,
+  },
+  {
+    name: 'codenet-tiny-skip', description: 'ShuffleNetV2 0.5x, 64x64, stem stride 2 + maxpool, decoder skips (accuracy benchmark)', input: 64, stem: 's2+maxpool',
+    channels: [24, 48, 96, 192, 128], repeats: [1, 2, 1], decoder: [64, 48, 32], head: 32, dmax: 7, skips: true,
   },
 ];
 

@@ -6,7 +6,7 @@ import { fail } from '../../util/errors.ts';
 import { emaOption, intOption, percentileOption } from '../model-arg.ts';
 
 interface TrainCli {
-  zoo: string; input: number; steps?: number; batch: number; lr?: number; seed: number; resume?: string; out: string;
+  zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; seed: number; resume?: string; out: string;
   qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number;
 }
 
@@ -21,6 +21,7 @@ export function registerTrain(program: Command): void {
     .option('--zoo <name>', 'network structure', 'codenet-tiny')
     .option('--input <px>', 'input size (square)', intOption('--input', 16, 1024), 64)
     .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 200 with --qat)', intOption('--steps', 1, 10_000_000))
+    .option('--minutes <m>', 'float training: stop after this much wall time, the cosine following time or steps, whichever is further along', (v) => Number(v))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 2e-4 with --qat)', (v) => Number(v))
     .option('--seed <n>', 'seed of the weights and the data', intOption('--seed', 0, 2 ** 31 - 1), 0)
@@ -49,7 +50,7 @@ export function registerTrain(program: Command): void {
         return;
       }
       const { trainFloat } = await import('../../float/train.ts');
-      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, lr: o.lr ?? 2e-3, resume: o.resume });
+      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, minutes: o.minutes, lr: o.lr ?? 2e-3, resume: o.resume });
       writeFilesAtomically(o.out, [{ name: 'train-log.json', data: JSON.stringify(r, null, 1) + '\n' }]);
       console.log(`trained ${spec.name} ${runSummary(o.input, r)}; saved ${join(o.out, 'model.json')}`);
     });
