@@ -179,6 +179,11 @@ class Compiler {
     this.params = new ParamPool(this.beat);
   }
 
+  /** The layers that read tensor `t`, with their indices. */
+  readersOf(t: string): Array<readonly [Layer, number]> {
+    return this.model.layers.map((l, i) => [l, i] as const).filter(([l]) => l.inputs.includes(t));
+  }
+
   isChipBuffer(name: string): boolean {
     return this.bufByName.get(name)?.chip === true;
   }
@@ -203,7 +208,7 @@ class Compiler {
    */
   depthwiseOutput(li: number, l: Layer, h: number, w: number, gstride: number): PlanBuffer {
     const y = l.outputs[0], name = this.freshName(y);
-    const readers = this.model.layers.map((r, i) => [r, i] as const).filter(([r]) => r.inputs.includes(y));
+    const readers = this.readersOf(y);
     const [r, ri] = readers[0] ?? [];
     const chip = this.opts.chip && readers.length === 1 && !this.model.outputs.includes(y) && li > this.chipBusyUntil
       && r.op === 'conv1x1' && r.inputs[0] === y && !this.fusesIntoDw(r, w) && h * w * gstride <= this.hw.tensorBufferBeats;
@@ -227,7 +232,7 @@ class Compiler {
    */
   mapStaysOnChip(li: number, y: string): boolean {
     const layers = this.model.layers;
-    const readers = layers.map((l, i) => [l, i] as const).filter(([l]) => l.inputs.includes(y));
+    const readers = this.readersOf(y);
     if (!this.opts.chip || readers.length !== 1 || this.model.outputs.includes(y)) return false;
     const [reader, ri] = readers[0];
     if (reader.op !== 'dwdeform' || reader.inputs[1] !== y) return false;
@@ -244,8 +249,8 @@ class Compiler {
   fusesIntoDw(l: Layer, inW: number): boolean {
     const y = l.outputs[0];
     if (!this.opts.fuse || l.op !== 'conv1x1' || this.model.outputs.includes(y)) return false;
-    const readers = this.model.layers.filter((r) => r.inputs.includes(y));
-    if (readers.length !== 1 || readers[0].op !== 'dw3x3' || readers[0].inputs[0] !== y) return false;
+    const readers = this.readersOf(y);
+    if (readers.length !== 1 || readers[0][0].op !== 'dw3x3' || readers[0][0].inputs[0] !== y) return false;
     const perTile = Math.min(this.outs / this.lanes, Math.ceil(this.tensor(y).shape[2] / this.lanes));
     return this.R * inW * perTile <= this.hw.lineBufferBeats && inW * perTile <= this.hw.rowBufferBeats;
   }
