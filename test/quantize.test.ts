@@ -13,6 +13,7 @@ import { loadModelFile } from '../src/ir/load.ts';
 import { quantizeFloatModel } from '../src/quant/quantize.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
+import type { Model } from '../src/ir/model.ts';
 import { runHlsCsim } from '../src/sim/hls.ts';
 import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { imageCodes } from '../src/zoo/image.ts';
@@ -37,6 +38,15 @@ beforeAll(async () => {
   }
   await saveFloatModel(fm, floatDir);
 }, 120_000);
+
+/** Compiles `m` for ultra96v2 and runs it in the HLS C-simulation on a val image: every element equals the golden model. */
+async function expectBitExactOnHls(m: Model): Promise<void> {
+  const hw = presetConfig('ultra96v2');
+  const codes = imageCodes(makeDataset({ seed: 7, count: 1, size: 64, split: 'val' })[0].image);
+  const c = compileModel(m, hw);
+  const run = await runHlsCsim(hw, c, codes);
+  expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
+}
 
 describe('float models in the TensorFlow.js layers format', () => {
   it('save and load give the same predictions', async () => {
@@ -97,11 +107,7 @@ describe('codenet quantize', () => {
     for (const l of rep.layers.filter((x) => x.dilationAgreement !== undefined)) expect(l.dilationAgreement!, l.tensor).toBeGreaterThan(0.9);
     expect(readFileSync(join(root, 'q', 'tiny-w4a8.sqnr.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*stage2\.0\.b1\.dw/);
 
-    const hw = presetConfig('ultra96v2');
-    const codes = imageCodes(makeDataset({ seed: 7, count: 1, size: 64, split: 'val' })[0].image);
-    const c = compileModel(m, hw);
-    const run = await runHlsCsim(hw, c, codes);
-    expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
+    await expectBitExactOnHls(m);
   }, 120_000);
 
   it('codenet-tiny-skip: the decoder skip concats share one quantizer with both operands; the model runs on the accelerator bit-exact', async () => {
@@ -116,11 +122,7 @@ describe('codenet quantize', () => {
         expect(m.tensors.get(t)!.scale, `${l.name}: ${t}`).toBe(m.tensors.get(l.outputs[0])!.scale);
         expect(m.tensors.get(t)!.zero, `${l.name}: ${t}`).toBe(m.tensors.get(l.outputs[0])!.zero);
       }
-    const hw = presetConfig('ultra96v2');
-    const codes = imageCodes(makeDataset({ seed: 7, count: 1, size: 64, split: 'val' })[0].image);
-    const c = compileModel(m, hw);
-    const run = await runHlsCsim(hw, c, codes);
-    expect(checkAgainstGolden(m, c.map, run.memory, codes).match).toBe(true);
+    await expectBitExactOnHls(m);
   }, 180_000);
 
   it('--ema: activation ranges as a moving average of per-batch ranges (never wider than min/max over all images)', async () => {
