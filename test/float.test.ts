@@ -45,6 +45,35 @@ describe('deformable depthwise op', () => {
     for (let i = 0; i < dw1.length; i++) expect(dw1[i]).toBeCloseTo(tfdw[i], 4);
   });
 
+  it('gradients: x and the kernel exactly (the op is linear in each), d by the sampling-position slope', () => {
+    const rng = new Rng(11);
+    const n = 2, h = 5, w = 6, c = 3, dmax = 3;
+    const x = Float32Array.from({ length: n * h * w * c }, () => rng.normal());
+    const k = Float32Array.from({ length: 9 * c }, () => rng.normal());
+    const d = Float32Array.from({ length: n * h * w }, () => rng.int(0, dmax));
+    const r = Float32Array.from({ length: n * h * w * c }, () => rng.normal());
+    const f = (xt: tf.Tensor, dt: tf.Tensor, kt: tf.Tensor) => tf.sum(tf.mul(deformDepthwise(xt as tf.Tensor4D, dt as tf.Tensor4D, kt), tf.tensor4d(r, [n, h, w, c])));
+    const [gx, gd, gk] = tf.grads(f)([tf.tensor4d(x, [n, h, w, c]), tf.tensor4d(d, [n, h, w, 1]), tf.tensor4d(k, [3, 3, c, 1])]).map((t) => t.dataSync());
+    const wantX = new Float64Array(x.length), wantK = new Float64Array(k.length), wantD = new Float64Array(d.length);
+    const at = (b: number, y: number, xx: number, ch: number) => (y < h && xx < w ? x[((b * h + y) * w + xx) * c + ch] : 0);
+    for (let b = 0; b < n; b++)
+      for (let y = 0; y < h; y++)
+        for (let xx = 0; xx < w; xx++)
+          for (let i = -1; i <= 1; i++)
+            for (let j = -1; j <= 1; j++) {
+              const p = (b * h + y) * w + xx, dd = d[p], iy = y + i * dd, ix = xx + j * dd, t = (i + 1) * 3 + j + 1;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+              for (let ch = 0; ch < c; ch++) {
+                const q = ((b * h + iy) * w + ix) * c + ch, g = r[p * c + ch];
+                wantX[q] += g * k[t * c + ch];
+                wantK[t * c + ch] += g * x[q];
+                wantD[p] += g * k[t * c + ch] * (i * (at(b, iy + 1, ix, ch) - x[q]) + j * (at(b, iy, ix + 1, ch) - x[q]));
+              }
+            }
+    for (const [got, want] of [[gx, wantX], [gk, wantK], [gd, wantD]] as const)
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
+  });
+
   it('rounds the offset half up, clamps to [0, dmax], and passes the gradient straight through', () => {
     const v = tf.tensor1d([-1.2, 0.49, 0.5, 2.4, 6.6, 9]);
     expect(Array.from(roundDilationSTE(v, 7).dataSync())).toEqual([0, 0, 1, 2, 7, 7]);

@@ -77,45 +77,67 @@ export function roundDilationSTE(v: tf.Tensor, dmax: number): tf.Tensor {
  * Square deformable depthwise 3x3 sampling: x [N,H,W,C], d [N,H,W,1] (integer values),
  * kernel [3,3,C,1]; tap (i, j) reads x[y + i*d][x + j*d], zero outside the image.
  *
- * Since d is an integer in 0..dmax, each tap is a per-pixel choice among shifted copies of x:
- * tap(i, j) = sum_k [d == k] * x shifted by (i k, j k). Pads, slices and products have cheap
- * gradients (a gather-based formulation backs through an O(pixels^2) segment sum on the cpu
- * backend: 250 s a training step of codenet-tiny).
+ * One custom op with direct loops, forward and backward: the decoder maps are small (a few
+ * hundred pixels), so a formulation from tfjs ops (pads, slices and masks per tap and dilation
+ * value: about 2,000 kernels a training step) spent its time in kernel dispatch.
  *
- * The straight-through gradient of d is the derivative of the sampling position, as bilinear
- * sampling at the integer corner would give it: d tap / d d = i * (x[y0+1][x0] - x[y0][x0]) +
- * j * (x[y0][x0+1] - x[y0][x0]), i.e. the same mixture over forward differences of x with the kernel
- * scaled by i (rows) and j (columns). It enters as (d - const(d)) * G: zero in value, gradient G.
+ * Gradients: x and the kernel get the exact gradient of the sum; d (straight-through) gets the
+ * derivative of the sampling position, as bilinear sampling at the integer corner would give it:
+ * d tap / d d = i * (x[y0+1][x0] - x[y0][x0]) + j * (x[y0][x0+1] - x[y0][x0]) at the tap's pixel
+ * (y0, x0), a pixel beyond the last row or column reading 0.
+ * Sums of integer-valued inputs are exact (QAT's integer path relies on it: partial sums < 2^23).
  */
 export function deformDepthwise(x: tf.Tensor4D, d: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const dv = d.dataSync();
-    const ks = [...new Set(Array.from(dv, (v) => Math.round(v)))].sort((a, b) => a - b);
-    const dConst = tf.tensor4d(dv, d.shape);
-    const k4 = tf.reshape(kernel, [3, 3, c, 1]) as tf.Tensor4D;
-    // Tap (i, j) of the pixels whose dilation is k reads src shifted by (i k, j k), zero-filled;
-    // pad and slice (not a dilated depthwise conv: tfjs has no gradient for dilation > 1).
-    const sel = new Map(ks.map((k) => [k, tf.cast(tf.equal(dConst, k), 'float32')]));
-    const mixture = (src: tf.Tensor4D, kern: tf.Tensor4D): tf.Tensor => {
-      const padded = new Map(ks.filter((k) => k > 0).map((k) => [k, tf.pad(src, [[0, 0], [k, k], [k, k], [0, 0]])]));
-      const taps: tf.Tensor[] = [];
-      for (let i = -1; i <= 1; i++)
-        for (let j = -1; j <= 1; j++) {
-          const tap = tf.addN(ks.map((k) => tf.mul(sel.get(k)!, k === 0 ? src : tf.slice(padded.get(k)!, [0, k + i * k, k + j * k, 0], [n, h, w, c]))));
-          taps.push(tf.mul(tap, tf.reshape(tf.slice(kern, [i + 1, j + 1, 0, 0], [1, 1, c, 1]), [1, 1, 1, c])));
+  const [n, h, w, c] = x.shape;
+  /** Visits every in-image tap: fn(output pixel, input pixel, tap index, i, j). */
+  const taps = (dv: ArrayLike<number>, fn: (p: number, q: number, t: number, i: number, j: number) => void) => {
+    for (let b = 0; b < n; b++)
+      for (let y = 0; y < h; y++)
+        for (let xx = 0; xx < w; xx++) {
+          const p = (b * h + y) * w + xx, dd = Math.round(dv[p]);
+          for (let i = -1; i <= 1; i++) {
+            const iy = y + i * dd;
+            if (iy < 0 || iy >= h) continue;
+            for (let j = -1; j <= 1; j++) {
+              const ix = xx + j * dd;
+              if (ix >= 0 && ix < w) fn(p, (b * h + iy) * w + ix, (i + 1) * 3 + j + 1, i, j);
+            }
+          }
         }
-      return tf.addN(taps);
+  };
+  const op = tf.customGrad(((xt: tf.Tensor4D, dt: tf.Tensor4D, kt: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    save([xt, dt, kt]);
+    const xv = xt.dataSync(), dv = dt.dataSync(), kv = kt.dataSync();
+    const out = new Float32Array(n * h * w * c);
+    taps(dv, (p, q, t) => {
+      const o = p * c, s = q * c, kb = t * c;
+      for (let ch = 0; ch < c; ch++) out[o + ch] += kv[kb + ch] * xv[s + ch];
+    });
+    return {
+      value: tf.tensor4d(out, [n, h, w, c]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ds, ks] = saved;
+        const xv2 = xs.dataSync(), dv2 = ds.dataSync(), kv2 = ks.dataSync(), gv = dy.dataSync();
+        const dx = new Float32Array(n * h * w * c), dk = new Float64Array(9 * c), dd = new Float32Array(n * h * w);
+        taps(dv2, (p, q, t, i, j) => {
+          const o = p * c, s = q * c, kb = t * c;
+          const qy = Math.floor(q / w) % h, qx = q % w;
+          const down = qy + 1 < h ? s + w * c : -1, right = qx + 1 < w ? s + c : -1;
+          let g = 0;
+          for (let ch = 0; ch < c; ch++) {
+            const dyv = gv[o + ch], kk = kv2[kb + ch], xq = xv2[s + ch];
+            dx[s + ch] += dyv * kk;
+            dk[kb + ch] += dyv * xq;
+            const slope = i * ((down >= 0 ? xv2[down + ch] : 0) - xq) + j * ((right >= 0 ? xv2[right + ch] : 0) - xq);
+            g += dyv * kk * slope;
+          }
+          dd[p] += g;
+        });
+        return [tf.tensor4d(dx, [n, h, w, c]), tf.tensor4d(dd, [n, h, w, 1]), tf.tensor4d(Float32Array.from(dk), [3, 3, c, 1])];
+      },
     };
-    const out = mixture(x, k4);
-    // d's straight-through gradient (see above).
-    const zr = tf.zeros([n, 1, w, c]), zc = tf.zeros([n, h, 1, c]);
-    const dRows = tf.sub(tf.concat([tf.slice(x, [0, 1, 0, 0], [n, h - 1, w, c]), zr], 1), x) as tf.Tensor4D;
-    const dCols = tf.sub(tf.concat([tf.slice(x, [0, 0, 1, 0], [n, h, w - 1, c]), zc], 2), x) as tf.Tensor4D;
-    const iw = tf.reshape(tf.tensor1d([-1, -1, -1, 0, 0, 0, 1, 1, 1]), [3, 3, 1, 1]), jw = tf.reshape(tf.tensor1d([-1, 0, 1, -1, 0, 1, -1, 0, 1]), [3, 3, 1, 1]);
-    const g = tf.add(mixture(dRows, tf.mul(k4, iw) as tf.Tensor4D), mixture(dCols, tf.mul(k4, jw) as tf.Tensor4D));
-    return tf.add(out, tf.mul(tf.sub(d, dConst), g)) as tf.Tensor4D;
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, d, tf.reshape(kernel, [3, 3, c, 1])) as tf.Tensor4D;
 }
 
 /** `deci.deform`: inputs [x, offset]; the offset conv's raw output becomes the dilation map. */
