@@ -94,7 +94,7 @@ function filterGradArgs(args: KernelArgs, depthwise: boolean) {
 /** wasm's forward Conv2D (XNNPACK) of x [1, 1, rows, k] by a [1, 1, k, cols] filter: a fast matmul. */
 function xnnMatmul(be: tf.KernelBackend, x: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo {
   return tf.getKernel('Conv2D', 'wasm')!.kernelFunc({
-    inputs: { x, filter }, backend: be, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined },
+    inputs: { x, filter }, backend: be, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
   }) as tf.TensorInfo;
 }
 
