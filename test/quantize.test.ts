@@ -2,6 +2,7 @@
 // integer model that validates, runs in the golden model and, compiled, on the accelerator (HLS
 // C-simulation, bit-exact); per-layer SQNR against the float model; user errors are exit 2.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,14 +66,16 @@ describe('codenet train', () => {
     const r = await runCli('train', '--zoo', 'codenet-tiny', '--input', '64', '--steps', '2', '--batch', '2', '--seed', '3', '-o', dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/trained codenet-tiny at 64 px for 2 steps of 2 on tfjs \w+: loss \d+\.\d+ -> \d+\.\d+, \d+\.\d+ images\/s/);
-    const log = JSON.parse(readFileSync(join(dir, 'train-log.json'), 'utf8')) as { loss: number[]; backend: string; imagesPerSecond: number };
+    const log = JSON.parse(readFileSync(join(dir, 'train-log.json'), 'utf8')) as { loss: number[]; backend: string; imagesPerSecond: number; threads: number };
     expect(log.loss.length).toBe(2);
+    expect(log.threads).toBe(Math.min(2, availableParallelism())); // a worker thread takes half of every batch
     expect(log.loss.every(Number.isFinite)).toBe(true);
     expect(log.imagesPerSecond).toBeGreaterThan(0);
     const again = await runCli('train', '--zoo', 'codenet-tiny', '--input', '64', '--steps', '1', '--batch', '2', '--resume', dir, '-o', join(root, 'trained2'));
     expect(again.code, again.stderr).toBe(0);
     expect((await runCli('quantize', join(root, 'trained2'), '--calib', 'builtin:2', '-o', join(root, 'trained2', 'w4a8.json'))).code).toBe(0);
     expect((await runCli('train', '--steps', '0', '-o', join(root, 'x'))).code).toBe(2);
+    expect((await runCli('train', '--threads', '3', '-o', join(root, 'x'))).code).toBe(2);
     // --minutes: a wall-clock budget; steps is only the upper bound
     const timed = await runCli('train', '--zoo', 'codenet-tiny', '--steps', '50', '--batch', '2', '--minutes', '0.00001', '-o', join(root, 'timed'));
     expect(timed.stdout, timed.stderr).toMatch(/for 1 steps of 2/);

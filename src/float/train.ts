@@ -8,7 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { buildFloatModel, imagesToTensor, initBackend } from './model.ts';
 import { centerNetLoss, stackTargets } from './loss.ts';
 import { loadFloatModel, saveFloatModel } from './io.ts';
-import { makeDataset, makeTargets, NUM_CLASSES } from '../data/shapes.ts';
+import { availableParallelism } from 'node:os';
+import { makeSample, makeTargets, NUM_CLASSES, sampleSeed, type Sample } from '../data/shapes.ts';
+import { FlatAdam, readFlat, writeFlat } from './adam.ts';
+import { GradientWorker } from './parallel.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
@@ -32,11 +35,15 @@ export interface TrainOptions extends StepOptions {
   out: string;
   /** Continue from this float model instead of a fresh one. */
   resume?: string;
+  /** Threads computing gradients: 2 splits every batch with a worker thread (default: 2 on a machine with 2 or more cores). */
+  threads?: number;
   log?: (msg: string) => void;
 }
 
 export interface TrainLog {
   backend: string;
+  /** Threads that computed gradients (data parallel, src/float/parallel.ts). */
+  threads: number;
   steps: number;
   batch: number;
   input: number;
@@ -45,6 +52,9 @@ export interface TrainLog {
   /** Total loss every step. */
   loss: number[];
 }
+
+/** Gradient threads by default: both cores of a 2-core machine, one on a single core. */
+export const defaultThreads = (): number => Math.min(2, availableParallelism());
 
 /** Cosine decay from lr to lr / 20 over the run (fresh data every step: no epochs to schedule by). */
 export const learningRate = (lr: number, step: number, steps: number): number =>
@@ -60,34 +70,79 @@ export function checkStepOptions(o: StepOptions): void {
 /** The network's three outputs for a batch (images as uint8 HWC and as the normalised tensor). */
 export type Forward = (images: Uint8Array[], x: tf.Tensor4D) => { hm: tf.Tensor; wh: tf.Tensor; reg: tf.Tensor };
 
+/** A float model's training-mode forward (batch statistics in batch norm). */
+export const floatForward = (fm: tf.LayersModel): Forward => (_images, x) => {
+  const [hm, wh, reg] = fm.apply(x, { training: true }) as tf.Tensor[];
+  return { hm, wh, reg };
+};
+
+/** The loss and flat gradient of samples [from, to) of one step's batch. */
+export interface HalfBatch {
+  grads: Float32Array;
+  loss: number;
+  /** Objects (centre cells) in these samples: the loss is a mean over them. */
+  objects: number;
+}
+
 /**
- * The training loop: `steps` Adam steps on fresh batches (data stream `seed`), optimising `vars`
- * (default: every trainable variable). Returns the loss of every step and the wall time.
+ * The CenterNet loss of samples [from, to) of the data stream `stream` (train split) and its
+ * gradient with respect to `vars`, flattened in their order. Sample i of a step is the same
+ * image whichever thread renders it (shapes.ts: a pure function of the stream and i).
  */
-export function runSteps(o: StepOptions & { label: string; forward: Forward; vars?: tf.Variable[] }): { loss: number[]; seconds: number } {
-  const opt = tf.train.adam(o.lr);
-  const rate = opt as unknown as { learningRate: number };
+export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { stream: number; from: number; to: number; input: number }): HalfBatch {
+  const batch: Sample[] = [];
+  for (let i = b.from; i < b.to; i++) batch.push(makeSample(sampleSeed(b.stream, 'train', i), b.input, b.input));
+  const images = batch.map((s) => s.image);
+  const targets = batch.map((s) => makeTargets(s.boxes, b.input, b.input, NUM_CLASSES));
+  const objects = targets.reduce((n, t) => n + t.regMask.reduce((a, v) => a + v, 0), 0);
+  const x = imagesToTensor(images, b.input, b.input);
+  const gt = stackTargets(targets);
+  const { value, grads } = tf.variableGrads(() => centerNetLoss(forward(images, x), gt).total, vars);
+  const flat = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
+  let o = 0;
+  for (const v of vars) {
+    const g = grads[v.name];
+    if (g) flat.set(g.dataSync() as Float32Array, o); // a variable the loss does not reach keeps 0
+    o += v.size;
+  }
+  const loss = value.dataSync()[0];
+  tf.dispose([x, gt.hm, gt.wh, gt.reg, gt.mask, value, ...Object.values(grads)]);
+  return { grads: flat, loss, objects };
+}
+
+/**
+ * The training loop: `steps` Adam steps on fresh batches (data stream `seed`), optimising `vars`.
+ * With a `helper` (a worker thread, src/float/parallel.ts) the batch is split in two: the helper
+ * computes the gradient of the second half while this thread computes the first, and the two are
+ * combined weighted by their objects, as the loss of the whole batch would weigh them (the loss
+ * is a mean over objects). Returns the loss of every step and the wall time.
+ */
+export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker }): Promise<{ loss: number[]; seconds: number }> {
+  const weights = readFlat(o.vars);
+  const adam = new FlatAdam(weights.length);
   const loss: number[] = [];
   const bar = progress(o.label);
   const t0 = performance.now();
   const budget = o.minutes === undefined ? Infinity : o.minutes * 60;
+  const split = o.helper && o.batch > 1 ? Math.ceil(o.batch / 2) : o.batch;
   for (let step = 0; step < o.steps; step++) {
     const elapsed = (performance.now() - t0) / 1000;
     if (step > 0 && elapsed >= budget) break;
-    rate.learningRate = learningRate(o.lr, Math.max(step / o.steps, elapsed / budget), 1);
-    const batch = makeDataset({ seed: o.seed * 1_000_003 + step, count: o.batch, size: o.input, split: 'train' });
-    const images = batch.map((s) => s.image);
-    const x = imagesToTensor(images, o.input, o.input);
-    const gt = stackTargets(batch.map((s) => makeTargets(s.boxes, o.input, o.input, NUM_CLASSES)));
-    const l = opt.minimize(() => centerNetLoss(o.forward(images, x), gt).total, true, o.vars) as tf.Scalar;
-    loss.push(l.dataSync()[0]);
-    tf.dispose([x, gt.hm, gt.wh, gt.reg, gt.mask, l]);
+    const lr = learningRate(o.lr, Math.max(step / o.steps, elapsed / budget), 1);
+    const stream = o.seed * 1_000_003 + step;
+    const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch }) : undefined;
+    const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input });
+    const parts = other ? [mine, await other] : [mine];
+    const w = parts.map((p) => Math.max(1, p.objects)), total = w.reduce((a, v) => a + v, 0);
+    const grads = parts.length === 1 ? mine.grads : mine.grads.map((g, i) => (w[0] * g + w[1] * parts[1].grads[i]) / total);
+    loss.push(parts.reduce((a, p, i) => a + (w[i] * p.loss) / total, 0));
     if (!Number.isFinite(loss[step])) fail(`training diverged at step ${step} (loss ${loss[step]}); lower --lr`);
+    adam.step(weights, grads, lr);
+    writeFlat(o.vars, weights);
     const s = (performance.now() - t0) / 1000;
     bar.update(step + 1, o.steps, `loss ${loss[step].toFixed(3)}, ${(((step + 1) * o.batch) / s).toFixed(1)} images/s`);
   }
   bar.finish();
-  opt.dispose();
   return { loss, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -96,11 +151,16 @@ export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   const backend = await initBackend({ log: o.log });
   const fm = o.resume ? await loadFloatModel(o.resume) : buildFloatModel(o.spec, { classes: NUM_CLASSES, seed: o.seed, input: o.input });
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.resume} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
-  const forward: Forward = (_images, x) => {
-    const [hm, wh, reg] = fm.apply(x, { training: true }) as tf.Tensor[];
-    return { hm, wh, reg };
-  };
-  const { loss, seconds } = runSteps({ ...o, label: `training ${o.spec.name} (${backend})`, forward });
-  await saveFloatModel(fm, o.out);
-  return { backend, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss };
+  const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
+  const threads = o.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 2) fail(`--threads must be 1 or 2, got ${threads}`);
+  // The worker builds the same network; the weights it starts from come with every request.
+  const helper = threads > 1 ? new GradientWorker({ spec: o.spec, classes: NUM_CLASSES, input: o.input, seed: o.seed }) : undefined;
+  try {
+    const { loss, seconds } = await runSteps({ ...o, label: `training ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward: floatForward(fm), vars, helper });
+    await saveFloatModel(fm, o.out);
+    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss };
+  } finally {
+    await helper?.close();
+  }
 }

@@ -45,10 +45,10 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
     const r = qatForward(fm, m, images, wq).real;
     return { hm: r.get('hm')!, wh: r.get('wh')!, reg: r.get('reg')! };
   };
-  const { loss, seconds } = runSteps({ ...o, label: `QAT ${o.spec.name} (${backend})`, forward, vars });
+  const { loss, seconds } = await runSteps({ ...o, label: `QAT ${o.spec.name} (${backend})`, forward, vars });
   quantizeWeights(fm, m, wq);
   const model = validated(m, `QAT-exported ${o.spec.name}`);
   await saveFloatModel(fm, o.out);
-  const log = { backend, steps: o.steps, batch: o.batch, input: o.input, seconds, imagesPerSecond: (o.steps * o.batch) / seconds, loss, calibrationImages: o.calib.length };
+  const log = { backend, threads: 1, steps: o.steps, batch: o.batch, input: o.input, seconds, imagesPerSecond: (o.steps * o.batch) / seconds, loss, calibrationImages: o.calib.length };
   return { log, model };
 }
