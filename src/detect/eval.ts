@@ -9,7 +9,7 @@ import { runGolden } from '../golden/run.ts';
 import { imageCodes } from '../zoo/image.ts';
 import { imagesToTensor } from '../float/model.ts';
 import { CLASS_NAMES, type Sample } from '../data/shapes.ts';
-import { decode, decodeQuantized, type Detection } from './decode.ts';
+import { decode, decodeQuantized, type DecodeOptions, type Detection } from './decode.ts';
 import { evaluateAP50, type APResult } from './ap.ts';
 import { fail } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
@@ -26,7 +26,7 @@ function checkSize(samples: Sample[], h: number, w: number, what: string): void 
 }
 
 /** Detections of an integer model: golden model, dequantized hm / wh / reg, CenterNet decode. */
-export function evalInteger(m: Model, samples: Sample[]): EvalResult {
+export function evalInteger(m: Model, samples: Sample[], opts: DecodeOptions = {}): EvalResult {
   const [h, w] = m.tensors.get(m.inputs[0])!.shape;
   checkSize(samples, h, w, `integer model ${m.name}`);
   const [hmT, whT, regT] = ['hm', 'wh', 'reg'].map((n) => m.tensors.get(n) ?? fail(`integer model ${m.name} has no "${n}" output (a CenterNet head is needed for detection)`));
@@ -36,14 +36,14 @@ export function evalInteger(m: Model, samples: Sample[]): EvalResult {
     const out = runGolden(m, new Map([[m.inputs[0], imageCodes(s.image)]]));
     bar.update(i + 1, samples.length);
     const q = (t: typeof hmT) => ({ data: out.get(t.name) as Int8Array, scale: t.scale, zero: t.zero });
-    return decodeQuantized({ height: hmT.shape[0], width: hmT.shape[1], classes: hmT.shape[2], hm: q(hmT), wh: q(whT), reg: q(regT) });
+    return decodeQuantized({ height: hmT.shape[0], width: hmT.shape[1], classes: hmT.shape[2], hm: q(hmT), wh: q(whT), reg: q(regT) }, opts);
   });
   bar.finish();
   return finish(dets, samples, hmT.shape[2], t0);
 }
 
 /** Detections of a float model (its three outputs hm, wh, reg). */
-export function evalFloat(fm: tf.LayersModel, samples: Sample[]): EvalResult {
+export function evalFloat(fm: tf.LayersModel, samples: Sample[], opts: DecodeOptions = {}): EvalResult {
   const shape = fm.inputs[0].shape;
   checkSize(samples, shape[1] as number, shape[2] as number, `float model ${fm.name}`);
   const t0 = performance.now();
@@ -51,7 +51,7 @@ export function evalFloat(fm: tf.LayersModel, samples: Sample[]): EvalResult {
   const dets: Detection[][] = samples.map((s, i) => {
     const x = imagesToTensor([s.image], s.height, s.width);
     const [hm, wh, reg] = fm.predict(x) as tf.Tensor[];
-    const d = decode({ height: hm.shape[1]!, width: hm.shape[2]!, classes: hm.shape[3]!, hm: hm.dataSync() as Float32Array, wh: wh.dataSync() as Float32Array, reg: reg.dataSync() as Float32Array });
+    const d = decode({ height: hm.shape[1]!, width: hm.shape[2]!, classes: hm.shape[3]!, hm: hm.dataSync() as Float32Array, wh: wh.dataSync() as Float32Array, reg: reg.dataSync() as Float32Array }, opts);
     tf.dispose([x, hm, wh, reg]);
     bar.update(i + 1, samples.length);
     return d;
