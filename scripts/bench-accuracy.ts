@@ -34,6 +34,8 @@ const { values: a } = parseArgs({
     calib: { type: 'string', default: '64' },
     eval: { type: 'string', default: '500' },
     seed: { type: 'string', default: '0' },
+    dense: { type: 'boolean', default: false },
+    threads: { type: 'string' },
     out: { type: 'string', default: 'build/bench-accuracy' },
   },
 });
@@ -43,8 +45,8 @@ const out = a.out!;
 mkdirSync(out, { recursive: true });
 const log = (m: string) => console.log(m);
 
-const float = await trainFloat({ spec, input, steps: Number(a.steps), minutes: Number(a.minutes), batch, lr: Number(a.lr), seed, out: join(out, 'float'), log });
-console.log(`float training: ${float.steps} steps x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}`);
+const float = await trainFloat({ spec, input, steps: Number(a.steps), minutes: Number(a.minutes), batch, lr: Number(a.lr), seed, out: join(out, 'float'), log, dense: a.dense, threads: a.threads === undefined ? undefined : Number(a.threads) });
+console.log(`float training: ${float.steps} steps x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}, ${float.threads} thread(s)`);
 const val = makeDataset({ seed, count: Number(a.eval), size: input, split: 'val' });
 const calib = makeDataset({ seed, count: Number(a.calib), size: input, split: 'train' }).map((s) => s.image);
 const fm = await loadFloatModel(join(out, 'float'));
@@ -62,7 +64,7 @@ try {
   rPtq = `failed: ${e.message}`;
 }
 
-const qat = await trainQat({ spec, input, steps: Number(a['qat-steps']), batch, lr: Number(a['qat-lr']), seed: seed + 1, out: join(out, 'qat'), from: join(out, 'float'), calib, log });
+const qat = await trainQat({ spec, input, steps: Number(a['qat-steps']), batch, lr: Number(a['qat-lr']), seed: seed + 1, out: join(out, 'qat'), from: join(out, 'float'), calib, log, dense: a.dense });
 writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
 console.log(`QAT: ${qat.log.steps} steps x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s`);
 const rQat = evalInteger(qat.model, val);
@@ -75,7 +77,7 @@ for (const r of rows) console.log(`${r.what.padEnd(40)} ${'error' in r ? r.error
 console.log(`QAT - float: ${(100 * (rQat.mAP - rFloat.mAP)).toFixed(1)} points; training ${((float.seconds + qat.log.seconds) / 60).toFixed(1)} min in total`);
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify({
   model: spec.name, input, valImages: val.length, calibrationImages: calib.length,
-  float: { backend: float.backend, steps: float.steps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
+  float: { backend: float.backend, threads: float.threads, lr: Number(a.lr), dense: a.dense, steps: float.steps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
   qat: { steps: qat.log.steps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
   rows,
 }, null, 2) + '\n');

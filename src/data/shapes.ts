@@ -207,6 +207,11 @@ export interface Targets {
   reg: Float32Array;
   /** [height][width]: 1 at centre cells. */
   regMask: Uint8Array;
+  /**
+   * [height][width]: weight of the wh and reg targets of each cell: 1 at centre cells; with
+   * dense regression also the object's Gaussian at the cells around its centre (0 elsewhere).
+   */
+  regWeight: Float32Array;
   /** [maxObjects]: flat centre cell index y*width + x of object k (0 unused). */
   ind: Int32Array;
   /** [maxObjects]: 1 for used entries of ind. */
@@ -224,10 +229,29 @@ export function gaussianRadius(h: number, w: number, minOverlap = 0.7): number {
   return Math.min(r1, r2, r3);
 }
 
-export function makeTargets(boxes: Box[], inputH: number, inputW: number, classes = NUM_CLASSES, stride = 4, maxObjects = 128): Targets {
+export interface TargetOptions {
+  /**
+   * Dense regression (as TTFNet trains its box head): wh and reg targets also at the cells around
+   * each centre, within the heat-map Gaussian's radius (at least 1), weighted by the Gaussian; reg
+   * there points from the cell to the centre, so a peak one cell off still decodes the right box.
+   * A cell near two objects takes the one of larger weight.
+   */
+  dense?: boolean;
+}
+
+export function makeTargets(boxes: Box[], inputH: number, inputW: number, classes = NUM_CLASSES, stride = 4, maxObjects = 128, opts: TargetOptions = {}): Targets {
   const H = Math.floor((inputH - 1) / stride) + 1, W = Math.floor((inputW - 1) / stride) + 1;
   const hm = new Float32Array(H * W * classes), wh = new Float32Array(H * W * 2), reg = new Float32Array(H * W * 2);
   const regMask = new Uint8Array(H * W), ind = new Int32Array(maxObjects), mask = new Uint8Array(maxObjects);
+  const regWeight = new Float32Array(H * W);
+  const setBox = (p: number, weight: number, bw: number, bh: number, dx: number, dy: number) => {
+    if (weight <= regWeight[p]) return;
+    regWeight[p] = weight;
+    wh[2 * p] = bw;
+    wh[2 * p + 1] = bh;
+    reg[2 * p] = dx;
+    reg[2 * p + 1] = dy;
+  };
   let k = 0;
   for (const b of boxes) {
     if (b.cls < 0 || b.cls >= classes) fail(`box class ${b.cls} outside 0..${classes - 1}`);
@@ -243,15 +267,19 @@ export function makeTargets(boxes: Box[], inputH: number, inputW: number, classe
         const p = (y * W + x) * classes + b.cls;
         if (g > hm[p]) hm[p] = g;
       }
+    if (opts.dense) {
+      const R = Math.max(1, radius), sd = (2 * R + 1) / 6;
+      for (let y = Math.max(0, iy - R); y <= Math.min(H - 1, iy + R); y++)
+        for (let x = Math.max(0, ix - R); x <= Math.min(W - 1, ix + R); x++)
+          if (x !== ix || y !== iy) setBox(y * W + x, Math.exp(-((x - ix) ** 2 + (y - iy) ** 2) / (2 * sd * sd)), bw, bh, cx - x, cy - y);
+    }
     const p = iy * W + ix;
-    wh[2 * p] = bw;
-    wh[2 * p + 1] = bh;
-    reg[2 * p] = cx - ix;
-    reg[2 * p + 1] = cy - iy;
+    regWeight[p] = 0; // the centre cell always holds its own object
+    setBox(p, 1, bw, bh, cx - ix, cy - iy);
     regMask[p] = 1;
     ind[k] = p;
     mask[k] = 1;
     k++;
   }
-  return { height: H, width: W, classes, stride, hm, wh, reg, regMask, ind, mask };
+  return { height: H, width: W, classes, stride, hm, wh, reg, regMask, regWeight, ind, mask };
 }

@@ -24,6 +24,7 @@ export interface GradientRequest {
   stream: number;
   from: number;
   to: number;
+  dense?: boolean;
 }
 
 export class GradientWorker {

@@ -18,6 +18,6 @@ parentPort!.on('message', async (r: GradientRequest) => {
   const size = vars.reduce((n, v) => n + v.size, 0);
   if (r.weights.length !== size) throw new Error(`training worker: ${r.weights.length} weights sent, the network has ${size}`);
   writeFlat(vars, r.weights);
-  const out = halfBatchGradients(floatForward(fm), vars, { stream: r.stream, from: r.from, to: r.to, input: init.input });
+  const out = halfBatchGradients(floatForward(fm), vars, { stream: r.stream, from: r.from, to: r.to, input: init.input, dense: r.dense });
   parentPort!.postMessage(out, [out.grads.buffer as ArrayBuffer]);
 });

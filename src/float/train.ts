@@ -28,6 +28,8 @@ export interface StepOptions {
    * benchmark's 30-minute limit holds however busy the machine is.
    */
   minutes?: number;
+  /** Dense wh and reg targets around every centre (data/shapes.ts makeTargets). */
+  dense?: boolean;
 }
 
 export interface TrainOptions extends StepOptions {
@@ -89,11 +91,11 @@ export interface HalfBatch {
  * gradient with respect to `vars`, flattened in their order. Sample i of a step is the same
  * image whichever thread renders it (shapes.ts: a pure function of the stream and i).
  */
-export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { stream: number; from: number; to: number; input: number }): HalfBatch {
+export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { stream: number; from: number; to: number; input: number; dense?: boolean }): HalfBatch {
   const batch: Sample[] = [];
   for (let i = b.from; i < b.to; i++) batch.push(makeSample(sampleSeed(b.stream, 'train', i), b.input, b.input));
   const images = batch.map((s) => s.image);
-  const targets = batch.map((s) => makeTargets(s.boxes, b.input, b.input, NUM_CLASSES));
+  const targets = batch.map((s) => makeTargets(s.boxes, b.input, b.input, NUM_CLASSES, 4, 128, { dense: b.dense }));
   const objects = targets.reduce((n, t) => n + t.regMask.reduce((a, v) => a + v, 0), 0);
   const x = imagesToTensor(images, b.input, b.input);
   const gt = stackTargets(targets);
@@ -106,7 +108,7 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
     o += v.size;
   }
   const loss = value.dataSync()[0];
-  tf.dispose([x, gt.hm, gt.wh, gt.reg, gt.mask, value, ...Object.values(grads)]);
+  tf.dispose([x, gt.hm, gt.wh, gt.reg, gt.mask, gt.weight, value, ...Object.values(grads)]);
   return { grads: flat, loss, objects };
 }
 
@@ -130,8 +132,8 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     if (step > 0 && elapsed >= budget) break;
     const lr = learningRate(o.lr, Math.max(step / o.steps, elapsed / budget), 1);
     const stream = o.seed * 1_000_003 + step;
-    const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch }) : undefined;
-    const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input });
+    const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch, dense: o.dense }) : undefined;
+    const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input, dense: o.dense });
     const parts = other ? [mine, await other] : [mine];
     const w = parts.map((p) => Math.max(1, p.objects)), total = w.reduce((a, v) => a + v, 0);
     const grads = parts.length === 1 ? mine.grads : mine.grads.map((g, i) => (w[0] * g + w[1] * parts[1].grads[i]) / total);

@@ -6,7 +6,7 @@ import { fail } from '../../util/errors.ts';
 import { emaOption, intOption, percentileOption } from '../model-arg.ts';
 
 interface TrainCli {
-  zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; seed: number; resume?: string; out: string; threads?: number;
+  zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
   qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number;
 }
 
@@ -25,6 +25,7 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 2e-4 with --qat)', (v) => Number(v))
     .option('--threads <n>', 'float training: threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
+    .option('--dense', 'dense box targets: wh and reg also at the cells around each centre, weighted by the heat-map Gaussian (TTFNet-style; docs/training.md)')
     .option('--seed <n>', 'seed of the weights and the data', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .option('--resume <float-model>', 'continue training this model (with --qat: the float model to fine-tune)')
     .option('--qat', 'quantization-aware fine-tuning of --resume: the forward pass is the W4A8 integer model; also writes quantized.json')
@@ -36,7 +37,7 @@ export function registerTrain(program: Command): void {
     .action(async (o: TrainCli) => {
       const spec = findZooSpec(o.zoo) ?? fail(`unknown zoo network "${o.zoo}"; known: ${ZOO.map((z) => z.name).join(', ')}`);
       const log = (m: string) => process.stderr.isTTY && process.stderr.write(`${m}\n`);
-      const base = { spec, input: o.input, batch: o.batch, seed: o.seed, out: o.out, log };
+      const base = { spec, input: o.input, batch: o.batch, seed: o.seed, out: o.out, log, dense: o.dense };
       if (o.qat) {
         if (!o.resume) fail('--qat fine-tunes a trained float model: give it with --resume <float-model>');
         const { trainQat } = await import('../../quant/qat-train.ts');
@@ -51,7 +52,7 @@ export function registerTrain(program: Command): void {
         return;
       }
       const { trainFloat } = await import('../../float/train.ts');
-      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, minutes: o.minutes, lr: o.lr ?? 2e-3, resume: o.resume, threads: o.threads });
+      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, minutes: o.minutes, lr: o.lr ?? 2e-3, resume: o.resume, threads: o.threads, dense: o.dense });
       writeFilesAtomically(o.out, [{ name: 'train-log.json', data: JSON.stringify(r, null, 1) + '\n' }]);
       console.log(`trained ${spec.name} ${runSummary(o.input, r)}; saved ${join(o.out, 'model.json')}`);
     });
