@@ -22,6 +22,7 @@ import { makeDataset } from '../src/data/shapes.ts';
 import { SqnrReportSchema } from '../src/quant/report.ts';
 import { encodeNpy } from '../src/io/npy.ts';
 import { runCli } from './helpers/cli.ts';
+import { runGolden } from '../src/golden/run.ts';
 
 const spec = findZooSpec('codenet-tiny')!;
 let root: string;
@@ -155,6 +156,24 @@ describe('codenet quantize', () => {
     const bad = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--weight-percentile', '20', '-o', join(root, 'q', 'y.json'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--weight-percentile must be a number in (50, 100]');
+  }, 120_000);
+
+  it('a folded bias beyond int16 B (a dead channel) is clamped and listed; the clamped channel still outputs its floor', async () => {
+    const fm = await loadFloatModel(floatDir);
+    const bn = fm.getLayer('stage2.0.b1.pw.bn');
+    const [g, beta, mean, v] = bn.getWeights();
+    const b = beta.arraySync() as number[];
+    b[3] = -1e4; // after ReLU: 0 for any input
+    bn.setWeights([g, tf.tensor1d(b), mean, v]);
+    const images = makeDataset({ seed: 2, count: 4, size: 64 }).map((x) => x.image);
+    const r = quantizeFloatModel(fm, spec, images);
+    expect(r.clampedBias).toEqual([expect.stringMatching(/^stage2\.0\.b1\.pw channel 3: B -\d+$/)]);
+    const l = r.model.layers.find((x) => x.name === 'stage2.0.b1.pw')!;
+    expect(l.quant!.B[3]).toBe(-32768);
+    const t = r.model.tensors.get(l.outputs[0])!;
+    const out = runGolden(r.model, new Map([[r.model.inputs[0], imageCodes(images[0])]]), { keepAll: true }).get(t.name) as Int8Array;
+    const c = t.shape[2];
+    for (let p = 3; p < out.length; p += c) expect(out[p]).toBe(t.zero); // ReLU's floor: real 0
   }, 120_000);
 
   it('codenet eval: AP50 per class and mean of the float model (tfjs) and of the quantized model through the golden model', async () => {

@@ -40,8 +40,10 @@ export interface QuantizeOptions {
 
 /** How weights become integers: options shared by post-training quantization and QAT. */
 export interface WeightQuantOptions {
-  /** QAT: clamp a B beyond int16 instead of failing (see quantizeWeights). */
+  /** Clamp a B beyond int16 instead of failing (see quantizeWeights). */
   saturateBias?: boolean;
+  /** With saturateBias: each clamped B is listed here ("layer channel c: B v"). */
+  clamped?: string[];
   weightPercentile?: number;
 }
 
@@ -175,7 +177,10 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
   const B = new Int16Array(cout);
   for (let co = 0; co < cout; co++) {
     let v = Math.round(K[co]);
-    if (o.saturateBias) v = Math.max(INT16_MIN, Math.min(INT16_MAX, v));
+    if (o.saturateBias && (v < INT16_MIN || v > INT16_MAX)) {
+      o.clamped?.push(`${l.name} channel ${co}: B ${v}`);
+      v = Math.max(INT16_MIN, Math.min(INT16_MAX, v));
+    }
     if (v < INT16_MIN || v > INT16_MAX) fail(`layer "${l.name}", output channel ${co}: the bias term ${v} does not fit int16 B; its output range is too narrow for its bias`);
     B[co] = v;
   }
@@ -186,8 +191,10 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
 /**
  * Quantizes the weights of every layer of `m` from float model `fm` against the activation
  * quantizers `m` already holds (frozen): S, B, n and int weights in place; the weight scales by layer.
- * `saturateBias` (QAT) clamps a B beyond int16 instead of failing: the output it feeds saturates
- * either way, and QAT trains exactly the model it exports.
+ * `saturateBias` clamps a B beyond int16 instead of failing. B is in output codes, so such a
+ * channel's bias alone is 128 times the int8 range: its output is the clamp value unless the conv
+ * term alone exceeds about 32,000 codes, with the clamped B as with the exact one. Calibration-only
+ * quantization lists the clamped channels; QAT trains exactly the model it exports.
  */
 export function quantizeWeights(fm: tf.LayersModel, m: Model, opts: WeightQuantOptions = {}): Map<string, Float64Array> {
   const scales = new Map<string, Float64Array>();
@@ -203,6 +210,8 @@ export interface QuantizeResult {
   /** The float activations of the first `activationImages` calibration images, by IR tensor (for reports). */
   activations: Map<string, Float32Array>;
   activationImages: number;
+  /** Channels whose B was clamped to int16 (see quantizeWeights). */
+  clampedBias?: string[];
 }
 
 /**
@@ -211,8 +220,9 @@ export interface QuantizeResult {
  */
 export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
   const { model: m, activations, activationImages } = calibrateActivations(fm, spec, images, opts);
-  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile });
-  return { model: validated(m, `quantized ${spec.name}`), activations, activationImages };
+  const clampedBias: string[] = [];
+  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile, saturateBias: true, clamped: clampedBias });
+  return { model: validated(m, `quantized ${spec.name}`), activations, activationImages, clampedBias };
 }
 
 /**
