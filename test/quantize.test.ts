@@ -176,6 +176,23 @@ describe('codenet quantize', () => {
     for (let p = 3; p < out.length; p += c) expect(out[p]).toBe(t.zero); // ReLU's floor: real 0
   }, 120_000);
 
+  it('a channel batch norm saw constant (variance 0: a dead input) is exported as its constant and does not take the layer\'s precision', async () => {
+    const fm = await loadFloatModel(floatDir);
+    const bn = fm.getLayer('stage2.0.b2.dw.bn');
+    const [g, beta, mean, v] = bn.getWeights().map((t) => t.arraySync() as number[]);
+    v[2] = 0; // folded weight gamma / sqrt(eps): ~300x the others
+    bn.setWeights([g, beta, mean, v].map((a) => tf.tensor1d(a)));
+    const images = makeDataset({ seed: 2, count: 4, size: 64 }).map((x) => x.image);
+    const r = quantizeFloatModel(fm, spec, images);
+    // (the random statistics of this test model make a few other channels constant too)
+    expect(r.constantChannels).toContain('stage2.0.b2.dw channel 2');
+    const l = r.model.layers.find((x) => x.name === 'stage2.0.b2.dw')!;
+    const y = r.model.tensors.get(l.outputs[0])!;
+    expect(Array.from(l.quant!.weights.slice(2 * 9, 3 * 9))).toEqual(new Array(9).fill(0));
+    expect(l.quant!.B[2]).toBe(Math.round(128 + y.zero + beta[2] / y.scale));
+    expect(Math.max(...Array.from(l.quant!.S, Math.abs))).toBeGreaterThan(16383); // n still set by the other channels
+  }, 120_000);
+
   it('codenet eval: AP50 per class and mean of the float model (tfjs) and of the quantized model through the golden model', async () => {
     const q = join(root, 'q', 'tiny-w4a8.json');
     expect(existsSync(q)).toBe(true);

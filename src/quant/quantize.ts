@@ -44,6 +44,8 @@ export interface WeightQuantOptions {
   saturateBias?: boolean;
   /** With saturateBias: each clamped B is listed here ("layer channel c: B v"). */
   clamped?: string[];
+  /** Channels exported as constants (see foldedWeights) are listed here ("layer channel c"). */
+  constant?: string[];
   weightPercentile?: number;
 }
 
@@ -111,8 +113,17 @@ function setActQuant(t: Tensor, lo: number, hi: number): void {
   t.pad.fill(t.zero); // zero padding in real terms
 }
 
-/** The folded float weights [Cout][fan-in] (IR order) and biases of an IR layer. */
-function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model): { w: Float64Array[]; b: Float64Array } {
+/**
+ * The folded float weights [Cout][fan-in] (IR order) and biases of an IR layer.
+ *
+ * A channel that batch norm saw constant (its output's standard deviation over the training data,
+ * |gamma| sqrt(var / (var + eps)), below half an output code) becomes a constant: weights 0, bias
+ * beta. Such a channel (e.g. a depthwise channel whose input channel is a dead ReLU) otherwise
+ * folds to weights of gamma / sqrt(eps), hundreds of times the others: its multiplier alone would
+ * set the layer's shift n and take the precision of every other channel's S, and its constant
+ * term (B) would cancel a huge accumulator instead of standing alone.
+ */
+function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?: string[]): { w: Float64Array[]; b: Float64Array } {
   const layer = fm.getLayer(l.name);
   const vars = layer.getWeights();
   const cout = m.tensors.get(l.outputs[0])!.shape[2];
@@ -134,8 +145,15 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model): { w: Float64Arra
     const bn = fm.getLayer(bnName);
     const [gamma, beta, mean, variance] = bn.getWeights().map((v) => v.arraySync() as number[]);
     const eps = Number(bn.getConfig().epsilon ?? 1e-3);
+    const y = m.tensors.get(l.outputs[0])!;
     for (let co = 0; co < cout; co++) {
       const g = gamma[co] / Math.sqrt(variance[co] + eps);
+      if (y.kind !== 'dilation' && Math.abs(gamma[co]) * Math.sqrt(variance[co] / (variance[co] + eps)) < 0.5 * y.scale) {
+        constant?.push(`${l.name} channel ${co}`);
+        w[co].fill(0);
+        b[co] = beta[co];
+        continue;
+      }
       for (let i = 0; i < w[co].length; i++) w[co][i] *= g;
       b[co] = beta[co] + (b[co] - mean[co]) * g;
     }
@@ -145,7 +163,7 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model): { w: Float64Arra
 
 /** Quantizes the weights of one layer and derives S, B and n from the tensors' scales; returns the weight scales. */
 function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOptions): Float64Array {
-  const { w, b } = foldedWeights(fm, l, m);
+  const { w, b } = foldedWeights(fm, l, m, o.constant);
   const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
   const stem = l.op === 'stem';
   const qmax = stem ? 127 : 7, qmin = stem ? -128 : -8;
@@ -166,7 +184,7 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
       weights[co * fan + i] = q;
       zsum += zx(i) * q;
     }
-    M[co] = (sw * x.scale) / sy;
+    M[co] = peak > 0 ? (sw * x.scale) / sy : 0; // all weights 0: acc is 0 whatever S is
     K[co] = (y.kind === 'dilation' ? 0 : 128 + y.zero) + (b[co] - sw * x.scale * zsum) / sy;
   }
   const peak = Math.max(...Array.from(M, Math.abs));
@@ -212,6 +230,8 @@ export interface QuantizeResult {
   activationImages: number;
   /** Channels whose B was clamped to int16 (see quantizeWeights). */
   clampedBias?: string[];
+  /** Channels exported as constants: batch norm saw them constant (see foldedWeights). */
+  constantChannels?: string[];
 }
 
 /**
@@ -220,9 +240,9 @@ export interface QuantizeResult {
  */
 export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
   const { model: m, activations, activationImages } = calibrateActivations(fm, spec, images, opts);
-  const clampedBias: string[] = [];
-  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile, saturateBias: true, clamped: clampedBias });
-  return { model: validated(m, `quantized ${spec.name}`), activations, activationImages, clampedBias };
+  const clampedBias: string[] = [], constantChannels: string[] = [];
+  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile, saturateBias: true, clamped: clampedBias, constant: constantChannels });
+  return { model: validated(m, `quantized ${spec.name}`), activations, activationImages, clampedBias, constantChannels };
 }
 
 /**

@@ -35,7 +35,7 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
   const spec = findZooSpec(name) ?? fail(`float model ${path} is named "${fm.name}", not a zoo network; give its structure with --zoo (${ZOO.map((z) => z.name).join(', ')})`);
   const size = fm.inputs[0].shape[1] as number;
   const images = calibrationImages(o.calib, size, o.seed);
-  const { model, activations, activationImages, clampedBias } = quantizeFloatModel(fm, spec, images, { percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile });
+  const { model, activations, activationImages, clampedBias, constantChannels } = quantizeFloatModel(fm, spec, images, { percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile });
   // The error of what the hardware computes: the golden model against the float model.
   const sample = images.slice(0, activationImages);
   const float = activations;
@@ -48,6 +48,8 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
   ]);
   const worst = report.layers.filter((l) => typeof l.sqnrDb === 'number').sort((a, b) => a.sqnrDb! - b.sqnrDb!)[0];
   console.log(`wrote ${o.out}: ${model.name} W4A8, ${model.layers.length} layers, calibrated on ${images.length} images (range percentile ${o.percentile}${o.ema !== undefined ? `, EMA momentum ${o.ema}` : ''})`);
+  if (constantChannels?.length)
+    console.log(`note: ${constantChannels.length} output channel(s) were constant in training (batch-norm variance about 0), exported as constants: ${constantChannels.slice(0, 4).join('; ')}${constantChannels.length > 4 ? '; ...' : ''}`);
   if (clampedBias?.length)
     console.log(`note: ${clampedBias.length} output channel(s) have a folded bias beyond int16 B, clamped (their outputs saturate either way): ${clampedBias.slice(0, 4).join('; ')}${clampedBias.length > 4 ? '; ...' : ''}`);
   console.log(`SQNR against the float model: worst ${worst ? `${worst.sqnrDb!.toFixed(1)} dB at ${worst.tensor}` : 'n/a'}; ${join(dirname(o.out), `${stem}.sqnr.json`)} and .svg`);
