@@ -27,6 +27,7 @@ const cases: Array<{ what: string; x: [number, number, number, number]; f: [numb
   { what: '1x1 stride-2 conv (offset at stride 2)', x: [1, 7, 6, 5], f: [1, 1, 5, 1], stride: 2, pad: 'valid', depthwise: false },
   { what: '3x3 conv, same padding', x: [1, 6, 7, 4], f: [3, 3, 4, 5], stride: 2, pad: 'same', depthwise: false },
   { what: 'depthwise 3x3 stride 1', x: [2, 7, 6, 5], f: [3, 3, 5, 1], stride: 1, pad: 'valid', depthwise: true },
+  { what: 'depthwise 3x3 stride 1, same padding (input gradient by an XNNPACK conv)', x: [2, 6, 7, 4], f: [3, 3, 4, 1], stride: 1, pad: 'same', depthwise: true },
   { what: 'depthwise 3x3 stride 2, odd sizes', x: [2, 9, 7, 3], f: [3, 3, 3, 1], stride: 2, pad: 'valid', depthwise: true },
   { what: 'depthwise, channel multiplier 2, same padding', x: [1, 5, 6, 3], f: [3, 3, 3, 2], stride: 1, pad: 'same', depthwise: true },
 ];

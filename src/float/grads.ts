@@ -151,6 +151,8 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
 function depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const { x, dy, fs, c } = filterGradArgs(args, true);
   const [ch, m] = [fs[2], fs[3]];
+  if (m === 1 && c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 && c.dilationWidth === 1)
+    return loopKernel(args, fs, [x, dy], (g, [xv, dv]) => depthwiseFilterStride1(c, g, xv, dv));
   const t = tapTable(c);
   return loopKernel(args, fs, [x, dy], (g, [xv, dv]) => {
     for (let e = 0; e < t.length; e += 3) {
@@ -161,12 +163,40 @@ function depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
   });
 }
 
+/**
+ * Stride 1: for a tap (ky, kx) and an output row, the input pixels read and the dy pixels are two
+ * contiguous runs (columns x channels), so the products stream into one accumulator per
+ * (column, channel), summed over the columns at the end: no per-pixel bookkeeping.
+ */
+function depthwiseFilterStride1(c: Info, g: Float32Array, xv: Float32Array, dv: Float32Array): void {
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, inChannels: ch } = c;
+  const top = c.padInfo.top, left = c.padInfo.left;
+  const acc = new Float64Array(wo * ch);
+  for (let ky = 0; ky < kh; ky++)
+    for (let kx = 0; kx < kw; kx++) {
+      acc.fill(0);
+      const ox0 = Math.max(0, left - kx), ox1 = Math.min(wo, w + left - kx); // columns whose input is inside
+      if (ox1 <= ox0) continue;
+      const len = (ox1 - ox0) * ch;
+      for (let b = 0; b < n; b++)
+        for (let oy = 0; oy < ho; oy++) {
+          const iy = oy - top + ky;
+          if (iy < 0 || iy >= h) continue;
+          const xs = ((b * h + iy) * w + ox0 - left + kx) * ch, ys = ((b * ho + oy) * wo + ox0) * ch;
+          for (let i = 0; i < len; i++) acc[i] += xv[xs + i] * dv[ys + i];
+        }
+      const gb = (ky * kw + kx) * ch;
+      for (let i = 0; i < len; i++) g[gb + (i % ch)] += acc[i];
+    }
+}
+
 function depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = args.attrs as ConvAttrs;
   const xs = a.inputShape!;
   const c = convInfo(xs, filter.shape, a, true);
   const [ch, m] = [filter.shape[2], filter.shape[3]];
+  if (m === 1 && c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 && c.dilationWidth === 1) return depthwiseInputByConv(args, c, dy, filter);
   const t = tapTable(c);
   return loopKernel(args, xs, [filter, dy], (g, [fv, dv]) => {
     for (let e = 0; e < t.length; e += 3) {
@@ -180,6 +210,31 @@ function depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
         }
     }
   });
+}
+
+/**
+ * A stride-1 depthwise conv's input gradient is the full correlation of dy with the kernel turned
+ * 180 degrees: one XNNPACK depthwise conv of dy zero-padded to H + kh - 1 rows (kh - 1 - top above)
+ * and W + kw - 1 columns.
+ */
+function depthwiseInputByConv(args: KernelArgs, c: Info, dy: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo {
+  const be = args.backend as tf.KernelBackend & Backend;
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, inChannels: ch } = c;
+  const hp = h + kh - 1, wp = w + kw - 1, top = kh - 1 - c.padInfo.top, left = kw - 1 - c.padInfo.left;
+  const padded = be.makeOutput([n, hp, wp, ch], 'float32');
+  const flipped = be.makeOutput([kh, kw, ch, 1], 'float32');
+  const pv = be.typedArrayFromHeap(padded), fl = be.typedArrayFromHeap(flipped);
+  const dv = be.typedArrayFromHeap(dy), fv = be.typedArrayFromHeap(filter);
+  pv.fill(0);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < ho; y++) pv.set(dv.subarray(((b * ho + y) * wo) * ch, ((b * ho + y + 1) * wo) * ch), ((b * hp + y + top) * wp + left) * ch);
+  for (let t = 0; t < kh * kw; t++) fl.set(fv.subarray(t * ch, (t + 1) * ch), (kh * kw - 1 - t) * ch);
+  const out = tf.getKernel('DepthwiseConv2dNative', 'wasm')!.kernelFunc({
+    inputs: { x: padded, filter: flipped }, backend: be, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
+  }) as tf.TensorInfo;
+  be.disposeData(padded.dataId);
+  be.disposeData(flipped.dataId);
+  return out;
 }
 
 let registered = false;
