@@ -1,8 +1,9 @@
 /**
- * npm run bench:accuracy [-- --zoo NAME --minutes M --steps N --qat-steps N --batch B --input PX --eval N --out DIR]:
+ * npm run bench:accuracy [-- --zoo NAME --minutes M --steps N --lr R --batch B --qat-steps N --input PX --eval N --threads T --dense --out DIR]:
  * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine:
  * 1. float training of codenet-tiny-skip for at most --minutes (29) of wall time or --steps
- *    steps, whichever comes first (wasm backend unless tfjs-node is installed);
+ *    steps, whichever comes first (wasm backend unless tfjs-node is installed; both cores: a
+ *    worker thread takes half of every batch of 32; Adam at 4e-2 with cosine decay);
  * 2. AP50 of the float model (tfjs) on the val split;
  * 3. W4A8 after calibration only (post-training quantization), AP50 through the golden model;
  * 4. W4A8 after quantization-aware fine-tuning, AP50 through the golden model.
@@ -27,8 +28,8 @@ const { values: a } = parseArgs({
     input: { type: 'string', default: '64' },
     steps: { type: 'string', default: '5000' },
     minutes: { type: 'string', default: '29' },
-    batch: { type: 'string', default: '16' },
-    lr: { type: 'string', default: '1e-2' },
+    batch: { type: 'string', default: '32' },
+    lr: { type: 'string', default: '4e-2' },
     'qat-steps': { type: 'string', default: '150' },
     'qat-lr': { type: 'string', default: '2e-4' },
     calib: { type: 'string', default: '64' },
