@@ -72,10 +72,10 @@ function tapTable(c: Info): Int32Array {
   return t;
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown };
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown };
 
 /** A zero-filled float32 output of `shape` and heap views of `ins`, filled by `body`. */
-function loopKernel(args: KernelArgs, shape: number[], ins: tf.TensorInfo[], body: (out: Float32Array, views: Float32Array[]) => void): tf.TensorInfo {
+export function loopKernel(args: KernelArgs, shape: number[], ins: tf.TensorInfo[], body: (out: Float32Array, views: Float32Array[]) => void): tf.TensorInfo {
   const be = args.backend as Backend;
   const out = be.makeOutput(shape, 'float32'); // before the views: it may grow the heap
   const g = be.typedArrayFromHeap(out);
@@ -251,13 +251,22 @@ export function registerWasmTrainingKernels(): void {
   ];
   for (const [kernelName, fn] of kernels)
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
-  const own = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (own) {
-    wasmConv2DBackpropInput = own.kernelFunc;
-    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    // setupFunc binds the wasm function the backend's own kernel calls (run when wasm initialises).
-    tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', setupFunc: own.setupFunc, kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc });
-  }
+  overrideWasmKernel('Conv2DBackpropInput', (own) => {
+    wasmConv2DBackpropInput = own;
+    return conv2DBackpropInput;
+  });
+}
+
+/**
+ * Replaces wasm's kernel `name` by make(wasm's own kernel function), which may call it for the cases
+ * it does not handle. The setupFunc stays: it binds the wasm function the own kernel calls (it runs
+ * when the backend initialises, so this must happen before).
+ */
+export function overrideWasmKernel(name: string, make: (own: tf.KernelFunc) => (args: KernelArgs) => tf.TensorInfo): void {
+  const own = tf.getKernel(name, 'wasm');
+  if (!own) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: own.setupFunc, kernelFunc: make(own.kernelFunc) as unknown as tf.KernelFunc });
 }
 
 /**

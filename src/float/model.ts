@@ -21,6 +21,8 @@ import type { ZooSpec } from '../zoo/specs.ts';
 import { Rng } from '../util/rng.ts';
 import { fail } from '../util/errors.ts';
 import { registerWasmTrainingKernels } from './grads.ts';
+import { registerWasmMaxPoolGrad } from './maxpool-grad.ts';
+import { installFastBatchNorm } from './batchnorm.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Backend.
@@ -44,12 +46,14 @@ export async function initBackend(opts: { log?: (msg: string) => void } = {}): P
     try {
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
+      registerWasmMaxPoolGrad();
       wasm = await tf.setBackend('wasm');
     } catch {
       wasm = false;
     }
   }
   if (!ok && !wasm) await tf.setBackend('cpu');
+  installFastBatchNorm();
   await tf.ready();
   opts.log?.(`tfjs backend: ${tf.getBackend()}${ok ? '' : ' (tfjs-node not installed)'}`);
   return tf.getBackend();
