@@ -1,5 +1,5 @@
 /**
- * npm run bench:accuracy [-- --zoo NAME --minutes M --steps N --lr R --batch B --qat-steps N --input PX --eval N --threads T --dense --out DIR]:
+ * npm run bench:accuracy [-- --zoo NAME --minutes M --steps N --lr R --batch B --qat-steps N --qat-lr R --input PX --eval N --threads T --dense --float DIR --out DIR]:
  * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine:
  * 1. float training of codenet-tiny-skip for at most --minutes (29) of wall time or --steps
  *    steps, whichever comes first (wasm backend unless tfjs-node is installed; both cores: a
@@ -8,11 +8,13 @@
  * 3. W4A8 after calibration only (post-training quantization), AP50 through the golden model;
  * 4. W4A8 after quantization-aware fine-tuning, AP50 through the golden model.
  * Prints a table and writes DIR/accuracy.json (default build/bench-accuracy) with the models.
+ * --float DIR skips step 1 and takes the float model a previous run left in DIR (its
+ * train-log.json gives the training figures): QAT settings can be compared on one float model.
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainFloat } from '../src/float/train.ts';
+import { trainFloat, type TrainLog } from '../src/float/train.ts';
 import { loadFloatModel } from '../src/float/io.ts';
 import { trainQat } from '../src/quant/qat-train.ts';
 import { quantizeFloatModel } from '../src/quant/quantize.ts';
@@ -37,6 +39,7 @@ const { values: a } = parseArgs({
     seed: { type: 'string', default: '0' },
     dense: { type: 'boolean', default: false },
     threads: { type: 'string' },
+    float: { type: 'string' },
     out: { type: 'string', default: 'build/bench-accuracy' },
   },
 });
@@ -46,11 +49,18 @@ const out = a.out!;
 mkdirSync(out, { recursive: true });
 const log = (m: string) => console.log(m);
 
-const float = await trainFloat({ spec, input, steps: Number(a.steps), minutes: Number(a.minutes), batch, lr: Number(a.lr), seed, out: join(out, 'float'), log, dense: a.dense, threads: a.threads === undefined ? undefined : Number(a.threads) });
-console.log(`float training: ${float.steps} steps x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}, ${float.threads} thread(s)`);
+const threads = a.threads === undefined ? undefined : Number(a.threads);
+const floatDir = a.float ?? join(out, 'float');
+let float: TrainLog;
+if (a.float) float = JSON.parse(readFileSync(join(a.float, 'train-log.json'), 'utf8')) as TrainLog;
+else {
+  float = await trainFloat({ spec, input, steps: Number(a.steps), minutes: Number(a.minutes), batch, lr: Number(a.lr), seed, out: floatDir, log, dense: a.dense, threads });
+  writeFileSync(join(floatDir, 'train-log.json'), JSON.stringify(float) + '\n');
+}
+console.log(`float training${a.float ? ` (${a.float})` : ''}: ${float.steps} steps x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}, ${float.threads} thread(s)`);
 const val = makeDataset({ seed, count: Number(a.eval), size: input, split: 'val' });
 const calib = makeDataset({ seed, count: Number(a.calib), size: input, split: 'train' }).map((s) => s.image);
-const fm = await loadFloatModel(join(out, 'float'));
+const fm = await loadFloatModel(floatDir);
 const rFloat = evalFloat(fm, val);
 
 // Calibration-only quantization can fail (e.g. a multiplier that fits no int16 S): the benchmark
@@ -65,9 +75,9 @@ try {
   rPtq = `failed: ${e.message}`;
 }
 
-const qat = await trainQat({ spec, input, steps: Number(a['qat-steps']), batch, lr: Number(a['qat-lr']), seed: seed + 1, out: join(out, 'qat'), from: join(out, 'float'), calib, log, dense: a.dense });
+const qat = await trainQat({ spec, input, steps: Number(a['qat-steps']), batch, lr: Number(a['qat-lr']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, log, dense: a.dense, threads });
 writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
-console.log(`QAT: ${qat.log.steps} steps x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s`);
+console.log(`QAT: ${qat.log.steps} steps x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s, ${qat.log.threads} thread(s)`);
 const rQat = evalInteger(qat.model, val);
 
 const row = (what: string, r: EvalResult | string) => typeof r === 'string' ? { what, error: r }
@@ -78,7 +88,7 @@ for (const r of rows) console.log(`${r.what.padEnd(40)} ${'error' in r ? r.error
 console.log(`QAT - float: ${(100 * (rQat.mAP - rFloat.mAP)).toFixed(1)} points; training ${((float.seconds + qat.log.seconds) / 60).toFixed(1)} min in total`);
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify({
   model: spec.name, input, valImages: val.length, calibrationImages: calib.length,
-  float: { backend: float.backend, threads: float.threads, lr: Number(a.lr), dense: a.dense, steps: float.steps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
-  qat: { steps: qat.log.steps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
+  float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), dense: a.dense, steps: float.steps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
+  qat: { lr: Number(a['qat-lr']), threads: qat.log.threads, steps: qat.log.steps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
   rows,
 }, null, 2) + '\n');

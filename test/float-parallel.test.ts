@@ -1,4 +1,4 @@
-// Data-parallel float training (src/float/parallel.ts, train-worker.ts) and the flat Adam
+// Data-parallel float training (src/float/parallel.ts, float-worker.ts) and the flat Adam
 // (src/float/adam.ts) that applies the combined gradient.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -44,7 +44,7 @@ describe('gradient worker', () => {
   afterAll(async () => { await worker?.close(); });
 
   it('computes, on its own thread, bit for bit the gradient this thread computes for the same weights and samples', async () => {
-    worker = new GradientWorker({ spec, classes: NUM_CLASSES, input: 32, seed: 4 });
+    worker = new GradientWorker({ kind: 'float', spec, classes: NUM_CLASSES, input: 32, seed: 4 });
     const fm = buildFloatModel(spec, { classes: NUM_CLASSES, input: 32, seed: 9 }); // other initial weights: the request carries them
     const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
     const weights = readFlat(vars);

@@ -15,6 +15,11 @@ import { qatForward } from '../src/quant/qat.ts';
 import { runGolden } from '../src/golden/run.ts';
 import { imageCodes } from '../src/zoo/image.ts';
 import { makeDataset } from '../src/data/shapes.ts';
+import { findZooSpec } from '../src/zoo/specs.ts';
+import { qatSetup } from '../src/quant/qat-train.ts';
+import { GradientWorker } from '../src/float/parallel.ts';
+import { readFlat, writeFlat } from '../src/float/adam.ts';
+import { halfBatchGradients } from '../src/float/train.ts';
 import { runCli } from './helpers/cli.ts';
 
 let root: string;
@@ -71,6 +76,26 @@ describe('codenet train --qat', () => {
     expect(differing).toEqual([]);
     expect(elements).toBeGreaterThan(300_000);
   }, 180_000);
+
+  it('on two threads: the QAT worker computes bit for bit the gradient this thread computes (same model, quantizers, weights and samples)', async () => {
+    const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
+    const o = { spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib };
+    const main = await qatSetup(o);
+    const worker = new GradientWorker({ kind: 'qat', ...o }, new URL('../src/quant/qat-worker.ts', import.meta.url));
+    try {
+      const weights = readFlat(main.vars).map((w, i) => w * (1 + 1e-3 * Math.sin(i))); // not the saved weights: the request carries them
+      const req = { weights, stream: 77, from: 1, to: 3 };
+      const remote = await worker.request(req);
+      writeFlat(main.vars, weights);
+      const local = halfBatchGradients(main.forward, main.vars, { ...req, input: 64 });
+      expect(remote.objects).toBe(local.objects);
+      expect(remote.loss).toBe(local.loss);
+      expect(local.grads.some((g) => g !== 0)).toBe(true);
+      expect(Buffer.from(remote.grads.buffer).equals(Buffer.from(local.grads.buffer))).toBe(true);
+    } finally {
+      await worker.close();
+    }
+  }, 120_000);
 
   it('user errors: --qat without a float model, a model of another input size (exit 2, nothing written)', async () => {
     const r1 = await runCli('train', '--qat', '-o', join(root, 'x'));

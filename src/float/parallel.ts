@@ -1,17 +1,23 @@
 /**
- * Data-parallel float training on a second core: a worker thread holds its own copy of the float
- * model and, every step, takes the current weights, renders its half of the batch and returns the
- * gradient of that half, while the main thread computes the other half (src/float/train.ts). The
- * wasm backend runs one thread, so this is how training uses both cores of the machine.
+ * Data-parallel training on a second core: a worker thread holds its own copy of the network and,
+ * every step, takes the current weights, renders its part of the batch and returns the gradient of
+ * that part, while the main thread computes the rest (src/float/train.ts runSteps). The wasm
+ * backend runs one thread, so this is how training uses both cores of the machine.
  *
- * The worker builds the same network (same spec, classes, input, seed); its batch-norm moving
- * statistics are never read (the main thread's model is the one saved).
+ * Two kinds of worker, one protocol: float training (src/float/float-worker.ts builds the same
+ * network from spec, classes, input and seed; its batch-norm moving statistics are never read) and
+ * quantization-aware fine-tuning (src/quant/qat-worker.ts loads the same float model and calibrates
+ * the same frozen quantizers). `serveGradients` is the worker side of both.
  */
-import { Worker } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
+import type * as tf from '@tensorflow/tfjs';
 import type { ZooSpec } from '../zoo/specs.ts';
-import type { HalfBatch } from './train.ts';
+import type { Forward, HalfBatch } from './train.ts';
+import { writeFlat } from './adam.ts';
 
-export interface WorkerInit {
+/** A float-training worker: builds the network from scratch (the weights come with every request). */
+export interface FloatWorkerInit {
+  kind: 'float';
   spec: ZooSpec;
   classes: number;
   input: number;
@@ -31,9 +37,10 @@ export class GradientWorker {
   private readonly worker: Worker;
   private pending?: { resolve: (r: HalfBatch) => void; reject: (e: Error) => void };
   private failure?: Error;
-  constructor(init: WorkerInit) {
+  /** `entry`: the worker module (a TypeScript file that calls serveGradients); `init` its workerData. */
+  constructor(init: { kind: string } & Record<string, unknown>, entry: URL = new URL('./float-worker.ts', import.meta.url)) {
     // A plain .mjs entry that registers tsx, so the worker runs the TypeScript sources as the CLI does.
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...init, entry: new URL('./train-worker.ts', import.meta.url).href } });
+    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...init, entry: entry.href } });
     this.worker.on('message', (r: HalfBatch) => {
       const p = this.pending;
       this.pending = undefined;
@@ -47,7 +54,7 @@ export class GradientWorker {
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => { if (code !== 0) fail(new Error(`training worker exited with code ${code}`)); });
   }
-  /** Starts the worker's half; the promise resolves with its gradient. */
+  /** Starts the worker's part; the promise resolves with its gradient. */
   request(r: GradientRequest): Promise<HalfBatch> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
@@ -59,4 +66,21 @@ export class GradientWorker {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
+}
+
+/**
+ * The worker side: once `setup` resolves (the network, its trained variables and its forward
+ * pass), answers every request with the gradient of its samples at the weights it carries.
+ */
+export function serveGradients(setup: Promise<{ forward: Forward; vars: tf.Variable[]; input: number }>): void {
+  parentPort!.on('message', async (r: GradientRequest) => {
+    const { forward, vars, input } = await setup;
+    const size = vars.reduce((n, v) => n + v.size, 0);
+    if (r.weights.length !== size) throw new Error(`training worker: ${r.weights.length} weights sent, the network has ${size}`);
+    writeFlat(vars, r.weights);
+    // Imported here: train.ts imports this module for GradientWorker.
+    const { halfBatchGradients } = await import('./train.ts');
+    const out = halfBatchGradients(forward, vars, { stream: r.stream, from: r.from, to: r.to, input, dense: r.dense });
+    parentPort!.postMessage(out, [out.grads.buffer as ArrayBuffer]);
+  });
 }

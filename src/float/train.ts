@@ -11,7 +11,7 @@ import { loadFloatModel, saveFloatModel } from './io.ts';
 import { availableParallelism } from 'node:os';
 import { makeSample, makeTargets, NUM_CLASSES, sampleSeed, type Sample } from '../data/shapes.ts';
 import { FlatAdam, readFlat, writeFlat } from './adam.ts';
-import { GradientWorker } from './parallel.ts';
+import { GradientWorker, type FloatWorkerInit } from './parallel.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
 import { progress } from '../util/progress.ts';
@@ -157,7 +157,7 @@ export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   const threads = o.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1 || threads > 2) fail(`--threads must be 1 or 2, got ${threads}`);
   // The worker builds the same network; the weights it starts from come with every request.
-  const helper = threads > 1 ? new GradientWorker({ spec: o.spec, classes: NUM_CLASSES, input: o.input, seed: o.seed }) : undefined;
+  const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes: NUM_CLASSES, input: o.input, seed: o.seed } satisfies FloatWorkerInit) : undefined;
   try {
     const { loss, seconds } = await runSteps({ ...o, label: `training ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward: floatForward(fm), vars, helper });
     await saveFloatModel(fm, o.out);

@@ -4,26 +4,38 @@
  * statistics (folded, as the exporter folds it); then the training loop of src/float/train.ts runs
  * over the integer forward of src/quant/qat.ts, and the result is exported with the same quantizer
  * the forward used, so the exported integer model is exactly the one trained.
+ *
+ * On two threads a worker (src/quant/qat-worker.ts) loads the same float model and calibrates the
+ * same frozen quantizers from the same images (qatSetup, deterministic), then computes the gradient
+ * of half of every batch. Batch norm is frozen, so the split changes nothing but the order of sums.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../float/model.ts';
 import { loadFloatModel, saveFloatModel } from '../float/io.ts';
-import { checkStepOptions, runSteps, type StepOptions, type TrainLog } from '../float/train.ts';
+import { checkStepOptions, defaultThreads, runSteps, type Forward, type StepOptions, type TrainLog } from '../float/train.ts';
+import { GradientWorker } from '../float/parallel.ts';
 import type { Model } from '../ir/model.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
-import { calibrateActivations, quantizeWeights, validated, type QuantizeOptions } from './quantize.ts';
+import { calibrateActivations, quantizeWeights, validated, type QuantizeOptions, type WeightQuantOptions } from './quantize.ts';
 import { qatForward } from './qat.ts';
 import { fail } from '../util/errors.ts';
 
-/** Training steps, and the quantizer's options (activation ranges and weight scales, as `codenet quantize`). */
-export interface QatOptions extends StepOptions, QuantizeOptions {
+/** What a QAT worker needs to rebuild the main thread's setup (src/quant/qat-worker.ts). */
+export interface QatSetupOptions extends QuantizeOptions {
   spec: ZooSpec;
+  input: number;
   /** The trained float model to fine-tune. */
   from: string;
   /** Calibration images (uint8 HWC of the model's input size) for the frozen activation ranges. */
   calib: Uint8Array[];
+}
+
+/** Training steps, and the quantizer's options (activation ranges and weight scales, as `codenet quantize`). */
+export interface QatOptions extends StepOptions, QatSetupOptions {
   /** Folder for the fine-tuned float model. */
   out: string;
+  /** Threads computing gradients (1 or 2; default as float training). */
+  threads?: number;
   log?: (msg: string) => void;
 }
 
@@ -31,24 +43,38 @@ export interface QatLog extends TrainLog {
   calibrationImages: number;
 }
 
-export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Model }> {
-  checkStepOptions(o);
-  const backend = await initBackend({ log: o.log });
+/** The float model, its frozen quantizers (in the integer model m) and the QAT forward pass. */
+export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel; m: Model; wq: WeightQuantOptions; forward: Forward; vars: tf.Variable[] }> {
   const fm = await loadFloatModel(o.from);
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.from} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
   const { model: m } = calibrateActivations(fm, o.spec, o.calib, o);
-  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch, ...(o.weightPercentile !== undefined ? { weightPercentile: o.weightPercentile } : {}) };
   // Moving mean and variance are not trainable: batch norm stays frozen, as the export folds it.
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
   const wq = { saturateBias: true, weightPercentile: o.weightPercentile };
-  const forward = (images: Uint8Array[]) => {
+  const forward: Forward = (images) => {
     const r = qatForward(fm, m, images, wq).real;
     return { hm: r.get('hm')!, wh: r.get('wh')!, reg: r.get('reg')! };
   };
-  const { loss, seconds } = await runSteps({ ...o, label: `QAT ${o.spec.name} (${backend})`, forward, vars });
-  quantizeWeights(fm, m, wq);
-  const model = validated(m, `QAT-exported ${o.spec.name}`);
-  await saveFloatModel(fm, o.out);
-  const log = { backend, threads: 1, steps: o.steps, batch: o.batch, input: o.input, seconds, imagesPerSecond: (o.steps * o.batch) / seconds, loss, calibrationImages: o.calib.length };
-  return { log, model };
+  return { fm, m, wq, forward, vars };
+}
+
+export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Model }> {
+  checkStepOptions(o);
+  const threads = o.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 2) fail(`--threads must be 1 or 2, got ${threads}`);
+  const backend = await initBackend({ log: o.log });
+  const { fm, m, wq, forward, vars } = await qatSetup(o);
+  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch, ...(o.weightPercentile !== undefined ? { weightPercentile: o.weightPercentile } : {}) };
+  const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile };
+  const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
+  try {
+    const { loss, seconds } = await runSteps({ ...o, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
+    quantizeWeights(fm, m, wq);
+    const model = validated(m, `QAT-exported ${o.spec.name}`);
+    await saveFloatModel(fm, o.out);
+    const log = { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, calibrationImages: o.calib.length };
+    return { log, model };
+  } finally {
+    await helper?.close();
+  }
 }

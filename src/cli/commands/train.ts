@@ -24,7 +24,7 @@ export function registerTrain(program: Command): void {
     .option('--minutes <m>', 'float training: stop after this much wall time, the cosine following time or steps, whichever is further along', (v) => Number(v))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 2e-4 with --qat)', (v) => Number(v))
-    .option('--threads <n>', 'float training: threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
+    .option('--threads <n>', 'threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
     .option('--dense', 'dense box targets: wh and reg also at the cells around each centre, weighted by the heat-map Gaussian (TTFNet-style; docs/training.md)')
     .option('--seed <n>', 'seed of the weights and the data', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .option('--resume <float-model>', 'continue training this model (with --qat: the float model to fine-tune)')
@@ -43,7 +43,7 @@ export function registerTrain(program: Command): void {
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const r = await trainQat({ ...base, steps: o.steps ?? 200, lr: o.lr ?? 2e-4, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile });
+        const r = await trainQat({ ...base, steps: o.steps ?? 200, lr: o.lr ?? 2e-4, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, threads: o.threads });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
