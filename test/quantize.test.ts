@@ -11,7 +11,7 @@ import { buildFloatModel, imagesToTensor, initBackend } from '../src/float/model
 import { loadFloatModel, saveFloatModel } from '../src/float/io.ts';
 import { findZooSpec } from '../src/zoo/specs.ts';
 import { loadModelFile } from '../src/ir/load.ts';
-import { quantizeFloatModel } from '../src/quant/quantize.ts';
+import { quantizeFloatModel, weightRange } from '../src/quant/quantize.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
 import type { Model } from '../src/ir/model.ts';
@@ -156,6 +156,35 @@ describe('codenet quantize', () => {
     const bad = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--weight-percentile', '20', '-o', join(root, 'q', 'y.json'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--weight-percentile must be a number in (50, 100]');
+  }, 120_000);
+
+  it('--weight-scale: mse (the default) picks per channel the range with the least squared error; max takes the largest |w|', async () => {
+    const err = (w: Float64Array, r: number) => w.reduce((a, v) => a + (v - Math.max(-8, Math.min(7, Math.round((v * 7) / r))) * (r / 7)) ** 2, 0);
+    // 192 Gaussian weights (a 1x1 conv's fan-in): the largest lies far out, and clipping it pays.
+    let seed = 1;
+    const u = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const gauss = Float64Array.from({ length: 192 }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+    const top = Math.max(...Array.from(gauss, Math.abs));
+    const r = weightRange(gauss, -8, 7, {});
+    expect(r).toBeLessThan(0.9 * top);
+    expect(err(gauss, r)).toBeLessThan(0.8 * err(gauss, top));
+    expect(weightRange(gauss, -8, 7, { weightScale: 'max' })).toBe(top);
+    const nine = Float64Array.from([1, 0.1, 0.12, -0.15, 0.2, 0.05, -0.08, 0.3, 0.11]);
+    expect(weightRange(nine, -8, 7, { weightPercentile: 90 })).toBeCloseTo(0.3); // a percentile implies max
+    // Weights on the int4 grid of their largest: nothing to gain, the range stays.
+    expect(weightRange(Float64Array.from([-7, -3, 0, 2, 5, 7], (v) => v / 7), -8, 7, {})).toBe(1);
+    expect(weightRange(new Float64Array(4), -8, 7, {})).toBe(0);
+
+    const out = join(root, 'q', 'tiny-max.json');
+    const r2 = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--weight-scale', 'max', '-o', out);
+    expect(r2.code, r2.stderr).toBe(0);
+    const max = loadModelFile(out), mse = loadModelFile(join(root, 'q', 'tiny-w4a8.json'));
+    expect([max.metadata.weightScale, mse.metadata.weightScale]).toEqual(['max', 'mse']);
+    const differs = max.layers.filter((l) => l.quant && l.op !== 'stem' && Array.from(l.quant.weights).join() !== Array.from(mse.layers.find((x) => x.name === l.name)!.quant!.weights).join());
+    expect(differs.length).toBeGreaterThan(0);
+    const bad = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--weight-scale', 'median', '-o', join(root, 'q', 'z.json'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("'median' is invalid");
   }, 120_000);
 
   it('a folded bias beyond int16 B (a dead channel) is clamped and listed; the clamped channel still outputs its floor', async () => {

@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { existsSync } from 'node:fs';
 import type { Model } from '../ir/model.ts';
 import { loadModelFile } from '../ir/load.ts';
@@ -39,3 +40,9 @@ export const percentileOption = (flag: string) => (v: string): number => {
   if (!(p > 50 && p <= 100)) fail(`${flag} must be a number in (50, 100], got "${v}"`);
   return p;
 };
+
+/** --weight-scale: how each output channel's int4 weight scale is chosen (src/quant/quantize.ts weightRange). */
+export const weightScaleOption = (prefix = '') =>
+  new Option('--weight-scale <mode>', `${prefix}weight scale per output channel: mse (the range with the least squared rounding and clipping error) or max (the largest |w|; --weight-percentile implies max)`)
+    .choices(['mse', 'max'])
+    .default('mse');

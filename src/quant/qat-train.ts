@@ -50,7 +50,7 @@ export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel
   const { model: m } = calibrateActivations(fm, o.spec, o.calib, o);
   // Moving mean and variance are not trainable: batch norm stays frozen, as the export folds it.
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
-  const wq = { saturateBias: true, weightPercentile: o.weightPercentile };
+  const wq = { saturateBias: true, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
   const forward: Forward = (images) => {
     const r = qatForward(fm, m, images, wq).real;
     return { hm: r.get('hm')!, wh: r.get('wh')!, reg: r.get('reg')! };
@@ -64,8 +64,8 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   if (!Number.isInteger(threads) || threads < 1 || threads > 2) fail(`--threads must be 1 or 2, got ${threads}`);
   const backend = await initBackend({ log: o.log });
   const { fm, m, wq, forward, vars } = await qatSetup(o);
-  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch, ...(o.weightPercentile !== undefined ? { weightPercentile: o.weightPercentile } : {}) };
-  const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile };
+  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch, ...(o.weightPercentile !== undefined ? { weightPercentile: o.weightPercentile } : {}), weightScale: o.weightPercentile !== undefined ? 'max' : (o.weightScale ?? 'mse') };
+  const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
     const { loss, seconds } = await runSteps({ ...o, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });

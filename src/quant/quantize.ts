@@ -36,7 +36,14 @@ export interface QuantizeOptions {
   ema?: number;
   /** Weight scale per output channel from this percentile of |w| (larger weights clip); 100 = the largest. */
   weightPercentile?: number;
+  /**
+   * How each output channel's weight scale is chosen (weightRange): 'mse' (default) minimises the
+   * squared rounding and clipping error; 'max' takes the largest |w|, as does any weightPercentile.
+   */
+  weightScale?: WeightScaleMode;
 }
+
+export type WeightScaleMode = 'max' | 'mse';
 
 /** How weights become integers: options shared by post-training quantization and QAT. */
 export interface WeightQuantOptions {
@@ -47,6 +54,7 @@ export interface WeightQuantOptions {
   /** Channels exported as constants (see foldedWeights) are listed here ("layer channel c"). */
   constant?: string[];
   weightPercentile?: number;
+  weightScale?: WeightScaleMode;
 }
 
 /** The weight range of one output channel: the largest |w|, or a percentile of |w| (never 0 unless all are). */
@@ -56,6 +64,29 @@ function weightPeak(w: Float64Array, percentile: number): number {
   if (percentile >= 100) return top;
   const p = a[Math.floor((percentile / 100) * (a.length - 1))];
   return p > 0 ? p : top;
+}
+
+/**
+ * The weight range of one output channel as the quantizer uses it (scale = range / qmax):
+ * with 'max' or a weightPercentile, the largest |w| or that percentile of |w|; else ('mse') the range among
+ * largest |w| * (1 - k/50), k = 0..25, whose codes clamp(round(w / s), qmin, qmax) * s are
+ * nearest the weights in squared error: a narrower range clips the largest weights but rounds
+ * the others more finely, which at 4 bits often wins (a 3x3 depthwise kernel has one large tap).
+ */
+export function weightRange(w: Float64Array, qmin: number, qmax: number, o: { weightPercentile?: number; weightScale?: WeightScaleMode }): number {
+  const top = weightPeak(w, 100);
+  if (o.weightScale === 'max' || o.weightPercentile !== undefined) return weightPeak(w, o.weightPercentile ?? 100);
+  let best = top, bestErr = Infinity;
+  for (let k = 0; k <= 25 && top > 0; k++) {
+    const r = top * (1 - k / 50), s = r / qmax;
+    let err = 0;
+    for (let i = 0; i < w.length; i++) {
+      const q = Math.max(qmin, Math.min(qmax, Math.round(w[i] / s)));
+      err += (w[i] - q * s) ** 2;
+    }
+    if (err < bestErr) [best, bestErr] = [r, err];
+  }
+  return best;
 }
 
 const WEIGHT_OPS = new Set(['stem', 'conv1x1', 'offset', 'dw3x3', 'dwdeform']);
@@ -175,7 +206,7 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
   const zx = (i: number) => (stem ? 255 * IMAGENET_MEAN[i % cin] - 128 : x.zero);
   const sy = y.kind === 'dilation' ? 1 : y.scale;
   for (let co = 0; co < cout; co++) {
-    const peak = weightPeak(w[co], o.weightPercentile ?? 100);
+    const peak = weightRange(w[co], qmin, qmax, o);
     const sw = peak > 0 ? peak / qmax : 1;
     scales[co] = sw;
     let zsum = 0;
@@ -241,7 +272,7 @@ export interface QuantizeResult {
 export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
   const { model: m, activations, activationImages } = calibrateActivations(fm, spec, images, opts);
   const clampedBias: string[] = [], constantChannels: string[] = [];
-  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile, saturateBias: true, clamped: clampedBias, constant: constantChannels });
+  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile, weightScale: opts.weightScale, saturateBias: true, clamped: clampedBias, constant: constantChannels });
   return { model: validated(m, `quantized ${spec.name}`), activations, activationImages, clampedBias, constantChannels };
 }
 
@@ -258,7 +289,7 @@ export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: 
   const hm = fm.outputs.find((o) => o.sourceLayer.name === 'hm') ?? fail('the float model has no "hm" output: its layers do not match the zoo structure');
   const m = buildTopology({ ...spec, input: h }, hm.shape[3] as number);
   m.name = spec.name;
-  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.weightPercentile !== undefined ? { weightPercentile: opts.weightPercentile } : {}), ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
+  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.weightPercentile !== undefined ? { weightPercentile: opts.weightPercentile } : {}), weightScale: opts.weightPercentile !== undefined ? 'max' : (opts.weightScale ?? 'mse'), ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
 
   // Ranges pooled over every image, a few images at a time (all activations of a batch are held).
   const groups = quantGroups(m);

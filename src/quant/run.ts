@@ -10,12 +10,12 @@ import { initBackend } from '../float/model.ts';
 import { loadFloatModel } from '../float/io.ts';
 import { makeDataset } from '../data/shapes.ts';
 import { findZooSpec, ZOO } from '../zoo/specs.ts';
-import { quantizeFloatModel } from './quantize.ts';
+import { quantizeFloatModel, type WeightScaleMode } from './quantize.ts';
 import { layerErrors } from './sqnr.ts';
 import { sqnrReport, sqnrSvg } from './report.ts';
 import { fail } from '../util/errors.ts';
 
-export interface QuantizeCliOptions { calib: string; out: string; zoo?: string; percentile: number; ema?: number; weightPercentile?: number; seed: number }
+export interface QuantizeCliOptions { calib: string; out: string; zoo?: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode; seed: number }
 
 /** --calib: "builtin:N" (N images of the built-in data set's train split) or a uint8 .npy [N,H,W,3]. */
 export function calibrationImages(arg: string, size: number, seed: number): Uint8Array[] {
@@ -35,7 +35,7 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
   const spec = findZooSpec(name) ?? fail(`float model ${path} is named "${fm.name}", not a zoo network; give its structure with --zoo (${ZOO.map((z) => z.name).join(', ')})`);
   const size = fm.inputs[0].shape[1] as number;
   const images = calibrationImages(o.calib, size, o.seed);
-  const { model, activations, activationImages, clampedBias, constantChannels } = quantizeFloatModel(fm, spec, images, { percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile });
+  const { model, activations, activationImages, clampedBias, constantChannels } = quantizeFloatModel(fm, spec, images, { percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale });
   // The error of what the hardware computes: the golden model against the float model.
   const sample = images.slice(0, activationImages);
   const float = activations;

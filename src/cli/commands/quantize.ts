@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { emaOption, intOption, percentileOption } from '../model-arg.ts';
+import { emaOption, intOption, percentileOption, weightScaleOption } from '../model-arg.ts';
 import type { QuantizeCliOptions } from '../../quant/run.ts';
 
 export function registerQuantize(program: Command): void {
@@ -11,6 +11,7 @@ export function registerQuantize(program: Command): void {
     .option('--zoo <name>', 'zoo structure of the float model (default: its name)')
     .option('--percentile <p>', 'activation range: percentile of |values| (100 = min/max)', percentileOption('--percentile'), 100)
     .option('--weight-percentile <p>', 'weight scale per output channel from this percentile of |w| (larger weights clip; 100 = the largest)', percentileOption('--weight-percentile'))
+    .addOption(weightScaleOption())
     .option('--ema <momentum>', 'activation range: moving average of the ranges of batches of 4 images (e.g. 0.9) instead of the range over all', emaOption)
     .option('--seed <n>', 'seed of the built-in calibration images', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .action(async (path: string, o: QuantizeCliOptions) => {

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
+import type { WeightScaleMode } from '../../quant/quantize.ts';
 import { join } from 'node:path';
 import { writeFilesAtomically } from '../../io/atomic.ts';
 import { findZooSpec, ZOO } from '../../zoo/specs.ts';
 import { fail } from '../../util/errors.ts';
-import { emaOption, intOption, percentileOption } from '../model-arg.ts';
+import { emaOption, intOption, percentileOption, weightScaleOption } from '../model-arg.ts';
 
 interface TrainCli {
   zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
-  qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number;
+  qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode;
 }
 
 /** One line for a finished run: size, steps, backend, first and last loss, speed, time. */
@@ -20,10 +21,10 @@ export function registerTrain(program: Command): void {
     .description('train a float CoDeNet (TensorFlow.js) on the built-in data set, or fine-tune one quantization-aware (--qat); saves model.json + weights.bin and train-log.json')
     .option('--zoo <name>', 'network structure', 'codenet-tiny')
     .option('--input <px>', 'input size (square)', intOption('--input', 16, 1024), 64)
-    .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 200 with --qat)', intOption('--steps', 1, 10_000_000))
+    .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 300 with --qat)', intOption('--steps', 1, 10_000_000))
     .option('--minutes <m>', 'float training: stop after this much wall time, the cosine following time or steps, whichever is further along', (v) => Number(v))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
-    .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 2e-4 with --qat)', (v) => Number(v))
+    .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 1e-3 with --qat)', (v) => Number(v))
     .option('--threads <n>', 'threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
     .option('--dense', 'dense box targets: wh and reg also at the cells around each centre, weighted by the heat-map Gaussian (TTFNet-style; docs/training.md)')
     .option('--seed <n>', 'seed of the weights and the data', intOption('--seed', 0, 2 ** 31 - 1), 0)
@@ -32,6 +33,7 @@ export function registerTrain(program: Command): void {
     .option('--calib <data>', 'with --qat: images for the frozen activation ranges, builtin[:N] or a uint8 .npy [N,H,W,3]', 'builtin:64')
     .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max)', percentileOption('--percentile'), 100)
     .option('--weight-percentile <p>', 'with --qat: weight scales from this percentile of |w| per output channel', percentileOption('--weight-percentile'))
+    .addOption(weightScaleOption('with --qat: '))
     .option('--ema <momentum>', 'with --qat: activation ranges as a moving average of per-batch ranges', emaOption)
     .requiredOption('-o, --out <dir>', 'folder for the trained model')
     .action(async (o: TrainCli) => {
@@ -43,7 +45,7 @@ export function registerTrain(program: Command): void {
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const r = await trainQat({ ...base, steps: o.steps ?? 200, lr: o.lr ?? 2e-4, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, threads: o.threads });
+        const r = await trainQat({ ...base, steps: o.steps ?? 300, lr: o.lr ?? 1e-3, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, threads: o.threads });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
