@@ -73,13 +73,12 @@ export class GradientWorker {
  * pass), answers every request with the gradient of its samples at the weights it carries.
  */
 export function serveGradients(setup: Promise<{ forward: Forward; vars: tf.Variable[]; input: number }>): void {
+  // Imported here, once: train.ts imports this module for GradientWorker.
+  const ready = Promise.all([setup, import('./train.ts')]).then(([s, t]) => ({ ...s, size: s.vars.reduce((n, v) => n + v.size, 0), halfBatchGradients: t.halfBatchGradients }));
   parentPort!.on('message', async (r: GradientRequest) => {
-    const { forward, vars, input } = await setup;
-    const size = vars.reduce((n, v) => n + v.size, 0);
+    const { forward, vars, input, size, halfBatchGradients } = await ready;
     if (r.weights.length !== size) throw new Error(`training worker: ${r.weights.length} weights sent, the network has ${size}`);
     writeFlat(vars, r.weights);
-    // Imported here: train.ts imports this module for GradientWorker.
-    const { halfBatchGradients } = await import('./train.ts');
     const out = halfBatchGradients(forward, vars, { stream: r.stream, from: r.from, to: r.to, input, dense: r.dense });
     parentPort!.postMessage(out, [out.grads.buffer as ArrayBuffer]);
   });
