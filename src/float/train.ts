@@ -55,8 +55,12 @@ export interface TrainLog {
   loss: number[];
 }
 
-/** Gradient threads by default: both cores of a 2-core machine, one on a single core. */
-export const defaultThreads = (): number => Math.min(2, availableParallelism());
+/** Gradient threads: `threads` if given (1 or 2), else both cores of a 2-core machine, one on a single core. */
+export function gradientThreads(threads?: number): number {
+  const t = threads ?? Math.min(2, availableParallelism());
+  if (!Number.isInteger(t) || t < 1 || t > 2) fail(`--threads must be 1 or 2, got ${t}`);
+  return t;
+}
 
 /** Cosine decay from lr to lr / 20 over the run (fresh data every step: no epochs to schedule by). */
 export const learningRate = (lr: number, step: number, steps: number): number =>
@@ -154,8 +158,7 @@ export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   const fm = o.resume ? await loadFloatModel(o.resume) : buildFloatModel(o.spec, { classes: NUM_CLASSES, seed: o.seed, input: o.input });
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.resume} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
-  const threads = o.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1 || threads > 2) fail(`--threads must be 1 or 2, got ${threads}`);
+  const threads = gradientThreads(o.threads);
   // The worker builds the same network; the weights it starts from come with every request.
   const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes: NUM_CLASSES, input: o.input, seed: o.seed } satisfies FloatWorkerInit) : undefined;
   try {

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../float/model.ts';
 import { loadFloatModel, saveFloatModel } from '../float/io.ts';
-import { checkStepOptions, defaultThreads, runSteps, type Forward, type StepOptions, type TrainLog } from '../float/train.ts';
+import { checkStepOptions, gradientThreads, runSteps, type Forward, type StepOptions, type TrainLog } from '../float/train.ts';
 import { GradientWorker } from '../float/parallel.ts';
 import type { Model } from '../ir/model.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
@@ -60,11 +60,10 @@ export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel
 
 export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Model }> {
   checkStepOptions(o);
-  const threads = o.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1 || threads > 2) fail(`--threads must be 1 or 2, got ${threads}`);
+  const threads = gradientThreads(o.threads);
   const backend = await initBackend({ log: o.log });
   const { fm, m, wq, forward, vars } = await qatSetup(o);
-  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch, ...(o.weightPercentile !== undefined ? { weightPercentile: o.weightPercentile } : {}), weightScale: o.weightPercentile !== undefined ? 'max' : (o.weightScale ?? 'mse') };
+  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch };
   const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
