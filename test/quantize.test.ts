@@ -81,6 +81,20 @@ describe('codenet train', () => {
     const timed = await runCli('train', '--zoo', 'codenet-tiny', '--steps', '50', '--batch', '2', '--minutes', '0.00001', '-o', join(root, 'timed'));
     expect(timed.stdout, timed.stderr).toMatch(/for 1 steps of 2/);
     expect((await runCli('train', '--minutes', '0', '-o', join(root, 'x'))).code).toBe(2);
+    // the time budget only stops: the learning rate follows steps, so timing cannot change the model
+    const short = ['train', '--zoo', 'codenet-tiny', '--steps', '3', '--batch', '2', '--seed', '5'];
+    expect((await runCli(...short, '-o', join(root, 'plain'))).code).toBe(0);
+    expect((await runCli(...short, '--minutes', '100', '-o', join(root, 'budget'))).code).toBe(0);
+    expect(readFileSync(join(root, 'budget', 'weights.bin')).equals(readFileSync(join(root, 'plain', 'weights.bin')))).toBe(true);
+    // --weight-ema saves the average, not the last step
+    expect((await runCli(...short, '--weight-ema', '0.5', '-o', join(root, 'ema'))).code).toBe(0);
+    expect(readFileSync(join(root, 'ema', 'weights.bin')).equals(readFileSync(join(root, 'plain', 'weights.bin')))).toBe(false);
+    expect(JSON.parse(readFileSync(join(root, 'ema', 'train-log.json'), 'utf8')).weightEma).toBe(0.5);
+    for (const bad of [['--weight-ema', '1'], ['--weight-ema', 'x'], ['--qat', '--resume', dir, '--weight-ema', '0.9']]) {
+      const e = await runCli('train', ...bad, '-o', join(root, 'x'));
+      expect(e.code, e.stderr).toBe(2);
+      expect(e.stderr).toMatch(/--weight-ema/);
+    }
   }, 120_000);
 });
 
