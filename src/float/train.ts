@@ -11,7 +11,6 @@ import { loadFloatModel, saveFloatModel } from './io.ts';
 import { availableParallelism } from 'node:os';
 import { makeSample, makeTargets, NUM_CLASSES, sampleSeed, type Sample } from '../data/shapes.ts';
 import { FlatAdam, readFlat, writeFlat } from './adam.ts';
-import { WeightAverage } from './ema.ts';
 import { GradientWorker, type FloatWorkerInit } from './parallel.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
@@ -29,11 +28,6 @@ export interface StepOptions {
    * (a schedule that followed time made two runs of one seed end 7.8 AP50 points apart).
    */
   minutes?: number;
-  /**
-   * Exponential moving average of the weights (and of batch norm's moving statistics) with this
-   * decay; the average, not the last step, is the trained model. Off when undefined.
-   */
-  weightEma?: number;
   /** Dense wh and reg targets around every centre (data/shapes.ts makeTargets). */
   dense?: boolean;
 }
@@ -59,8 +53,6 @@ export interface TrainLog {
   imagesPerSecond: number;
   /** Total loss every step. */
   loss: number[];
-  /** Decay of the weight average saved as the model (StepOptions.weightEma), if any. */
-  weightEma?: number;
 }
 
 /** Gradient threads: `threads` if given (1 or 2), else both cores of a 2-core machine, one on a single core. */
@@ -79,7 +71,6 @@ export function checkStepOptions(o: StepOptions): void {
     if (!Number.isInteger(v) || v < min) fail(`--${k} must be a whole number >= ${min}, got ${v}`);
   if (!(o.lr > 0 && o.lr < 1)) fail(`--lr must be in (0, 1), got ${o.lr}`);
   if (o.minutes !== undefined && !(o.minutes > 0)) fail(`--minutes must be > 0, got ${o.minutes}`);
-  if (o.weightEma !== undefined && !(o.weightEma > 0 && o.weightEma < 1)) fail(`--weight-ema must be in (0, 1), got ${o.weightEma}`);
 }
 
 /** The network's three outputs for a batch (images as uint8 HWC and as the normalised tensor). */
@@ -132,9 +123,8 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
  * combined weighted by their objects, as the loss of the whole batch would weigh them (the loss
  * is a mean over objects). Returns the loss of every step and the wall time.
  */
-export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; buffers?: tf.Variable[]; helper?: GradientWorker }): Promise<{ loss: number[]; seconds: number }> {
+export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker }): Promise<{ loss: number[]; seconds: number }> {
   const weights = readFlat(o.vars);
-  const average = o.weightEma === undefined ? undefined : new WeightAverage([...o.vars, ...(o.buffers ?? [])], o.weightEma);
   const adam = new FlatAdam(weights.length);
   const loss: number[] = [];
   const bar = progress(o.label);
@@ -154,12 +144,10 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     if (!Number.isFinite(loss[step])) fail(`training diverged at step ${step} (loss ${loss[step]}); lower --lr`);
     adam.step(weights, grads, lr);
     writeFlat(o.vars, weights);
-    average?.update();
     const s = (performance.now() - t0) / 1000;
     bar.update(step + 1, o.steps, `loss ${loss[step].toFixed(3)}, ${(((step + 1) * o.batch) / s).toFixed(1)} images/s`);
   }
   bar.finish();
-  average?.write();
   return { loss, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -169,14 +157,13 @@ export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   const fm = o.resume ? await loadFloatModel(o.resume) : buildFloatModel(o.spec, { classes: NUM_CLASSES, seed: o.seed, input: o.input });
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.resume} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
-  const buffers = fm.nonTrainableWeights.map((v) => v.read() as tf.Variable);
   const threads = gradientThreads(o.threads);
   // The worker builds the same network; the weights it starts from come with every request.
   const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes: NUM_CLASSES, input: o.input, seed: o.seed } satisfies FloatWorkerInit) : undefined;
   try {
-    const { loss, seconds } = await runSteps({ ...o, label: `training ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward: floatForward(fm), vars, buffers, helper });
+    const { loss, seconds } = await runSteps({ ...o, label: `training ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward: floatForward(fm), vars, helper });
     await saveFloatModel(fm, o.out);
-    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, weightEma: o.weightEma };
+    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss };
   } finally {
     await helper?.close();
   }

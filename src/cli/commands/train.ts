@@ -7,7 +7,7 @@ import { fail } from '../../util/errors.ts';
 import { emaOption, intOption, percentileOption, weightScaleOption } from '../model-arg.ts';
 
 interface TrainCli {
-  zoo: string; input: number; steps?: number; minutes?: number; weightEma?: number; batch: number; lr?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
+  zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
   qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode;
 }
 
@@ -23,7 +23,6 @@ export function registerTrain(program: Command): void {
     .option('--input <px>', 'input size (square)', intOption('--input', 16, 1024), 64)
     .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 300 with --qat)', intOption('--steps', 1, 10_000_000))
     .option('--minutes <m>', 'float training: stop after this much wall time (the learning rate follows steps alone)', (v) => Number(v))
-    .option('--weight-ema <decay>', 'float training: save the exponential moving average of the weights with this decay (e.g. 0.999), not the last step', (v) => Number(v))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 1e-3 with --qat)', (v) => Number(v))
     .option('--threads <n>', 'threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
@@ -43,7 +42,7 @@ export function registerTrain(program: Command): void {
       const base = { spec, input: o.input, batch: o.batch, seed: o.seed, out: o.out, log, dense: o.dense };
       if (o.qat) {
         if (!o.resume) fail('--qat fine-tunes a trained float model: give it with --resume <float-model>');
-        if (o.minutes !== undefined || o.weightEma !== undefined) fail('--minutes and --weight-ema are options of float training; QAT runs --steps steps');
+        if (o.minutes !== undefined) fail('--minutes is an option of float training; QAT runs --steps steps');
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
@@ -56,7 +55,7 @@ export function registerTrain(program: Command): void {
         return;
       }
       const { trainFloat } = await import('../../float/train.ts');
-      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, minutes: o.minutes, weightEma: o.weightEma, lr: o.lr ?? 2e-3, resume: o.resume, threads: o.threads, dense: o.dense });
+      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, minutes: o.minutes, lr: o.lr ?? 2e-3, resume: o.resume, threads: o.threads, dense: o.dense });
       writeFilesAtomically(o.out, [{ name: 'train-log.json', data: JSON.stringify(r, null, 1) + '\n' }]);
       console.log(`trained ${spec.name} ${runSummary(o.input, r)}; saved ${join(o.out, 'model.json')}`);
     });
