@@ -21,7 +21,7 @@ export function registerTrain(program: Command): void {
     .description('train a float CoDeNet (TensorFlow.js) on the built-in data set, or fine-tune one quantization-aware (--qat); saves model.json + weights.bin and train-log.json')
     .option('--zoo <name>', 'network structure', 'codenet-tiny')
     .option('--input <px>', 'input size (square)', intOption('--input', 16, 1024), 64)
-    .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 300 with --qat)', intOption('--steps', 1, 10_000_000))
+    .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 500 with --qat)', intOption('--steps', 1, 10_000_000))
     .option('--minutes <m>', 'float training: stop after this much wall time (the learning rate follows steps alone)', (v) => Number(v))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 1e-3 with --qat)', (v) => Number(v))
@@ -46,7 +46,7 @@ export function registerTrain(program: Command): void {
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const r = await trainQat({ ...base, steps: o.steps ?? 300, lr: o.lr ?? 1e-3, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, threads: o.threads });
+        const r = await trainQat({ ...base, steps: o.steps ?? 500, lr: o.lr ?? 1e-3, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, threads: o.threads });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
