@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildFloatModel, initBackend } from '../src/float/model.ts';
 import { FlatAdam, readFlat, writeFlat } from '../src/float/adam.ts';
 import { GradientWorker } from '../src/float/parallel.ts';
-import { floatForward, halfBatchGradients } from '../src/float/train.ts';
+import { floatForward, halfBatchGradients, runSteps, type Forward } from '../src/float/train.ts';
 import { findZooSpec } from '../src/zoo/specs.ts';
 import { NUM_CLASSES } from '../src/data/shapes.ts';
 
@@ -59,5 +59,29 @@ describe('gradient worker', () => {
     expect(local.grads.some((g) => g !== 0)).toBe(true);
     // a request whose weights do not fit the network fails with a message naming both sizes
     await expect(worker.request({ ...req, weights: weights.subarray(1) })).rejects.toThrow(/weights sent, the network has/);
+  }, 60_000);
+});
+
+describe('training schedule', () => {
+  it('a time budget that does not stop the run leaves the model unchanged, even when the first step is slow', async () => {
+    // The first step takes 2 s (as JIT warm-up does), then 20 quick steps fit well inside 12 s. A
+    // schedule that followed elapsed time where it led (2 s / 12 s > 1 / 20 at step 1) would give
+    // other weights; the schedule by steps gives the same ones.
+    const spec = findZooSpec('codenet-tiny')!;
+    const train = async (minutes?: number) => {
+      const fm = buildFloatModel(spec, { classes: NUM_CLASSES, seed: 4, input: 64 });
+      const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
+      const plain = floatForward(fm);
+      let calls = 0;
+      const forward: Forward = (images, x) => {
+        if (calls++ === 0) for (const end = performance.now() + 2000; performance.now() < end;);
+        return plain(images, x);
+      };
+      const r = await runSteps({ input: 64, steps: 20, batch: 1, lr: 2e-2, seed: 1, minutes, label: 'schedule test', forward, vars });
+      expect(r.loss.length).toBe(20); // the budget did not stop it
+      return readFlat(vars);
+    };
+    const timed = await train(0.2), untimed = await train();
+    expect(Buffer.from(timed.buffer).equals(Buffer.from(untimed.buffer))).toBe(true);
   }, 60_000);
 });
