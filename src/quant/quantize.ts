@@ -59,9 +59,13 @@ export interface WeightQuantOptions {
 
 /** The weight range of one output channel: the largest |w|, or a percentile of |w| (never 0 unless all are). */
 function weightPeak(w: Float64Array, percentile: number): number {
-  const a = Array.from(w, Math.abs).sort((x, y) => x - y);
+  if (percentile >= 100) {
+    let top = 0;
+    for (let i = 0; i < w.length; i++) top = Math.max(top, Math.abs(w[i]));
+    return top;
+  }
+  const a = Float64Array.from(w, Math.abs).sort();
   const top = a[a.length - 1];
-  if (percentile >= 100) return top;
   const p = a[Math.floor((percentile / 100) * (a.length - 1))];
   return p > 0 ? p : top;
 }
@@ -81,8 +85,9 @@ export function weightRange(w: Float64Array, qmin: number, qmax: number, o: { we
     const r = top * (1 - k / 50), s = r / qmax;
     let err = 0;
     for (let i = 0; i < w.length; i++) {
-      const q = Math.max(qmin, Math.min(qmax, Math.round(w[i] / s)));
-      err += (w[i] - q * s) ** 2;
+      const r = Math.round(w[i] / s), q = r < qmin ? qmin : r > qmax ? qmax : r;
+      const e = w[i] - q * s;
+      err += e * e;
     }
     if (err < bestErr) [best, bestErr] = [r, err];
   }
@@ -162,15 +167,17 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?: string
   const want = l.op === 'stem' ? [3, 3, cin, cout] : l.op === 'dw3x3' || l.op === 'dwdeform' ? [3, 3, cout, 1] : [1, 1, cin, cout];
   if (!vars.length || vars[0].shape.join() !== want.join())
     fail(`float layer "${l.name}" has a kernel of shape [${vars[0]?.shape ?? ''}], the zoo structure needs [${want}]: its layers do not match the zoo structure`);
-  const kernel = vars[0].arraySync() as number[][][][];
-  const bias = vars.length > 1 ? (vars[1].arraySync() as number[]) : new Array<number>(cout).fill(0);
+  // The kernel flat in TensorFlow's layout: stem [3][3][cin][cout], depthwise [3][3][cout][1], 1x1 [1][1][cin][cout].
+  const kernel = vars[0].dataSync();
+  const b = vars.length > 1 ? Float64Array.from(vars[1].dataSync()) : new Float64Array(cout);
   const w: Float64Array[] = [];
   for (let co = 0; co < cout; co++) {
-    if (l.op === 'stem') w.push(Float64Array.from({ length: 9 * cin }, (_, i) => kernel[Math.floor(i / (3 * cin))][Math.floor(i / cin) % 3][i % cin][co]));
-    else if (l.op === 'dw3x3' || l.op === 'dwdeform') w.push(Float64Array.from({ length: 9 }, (_, t) => kernel[Math.floor(t / 3)][t % 3][co][0]));
-    else w.push(Float64Array.from({ length: cin }, (_, ci) => kernel[0][0][ci][co]));
+    // IR order: stem (ky, kx, ci), depthwise (ky, kx), 1x1 (ci); each the kernel's index times cout, plus co.
+    const fan = l.op === 'stem' ? 9 * cin : l.op === 'dw3x3' || l.op === 'dwdeform' ? 9 : cin;
+    const row = new Float64Array(fan);
+    for (let i = 0; i < fan; i++) row[i] = kernel[i * cout + co];
+    w.push(row);
   }
-  const b = Float64Array.from(bias);
   const bnName = `${l.name}.bn`;
   if (fm.layers.some((x) => x.name === bnName)) {
     const bn = fm.getLayer(bnName);
