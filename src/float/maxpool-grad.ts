@@ -14,29 +14,31 @@ function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, inChannels: ch } = p;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = p;
   const top = p.padInfo.top, left = p.padInfo.left;
-  // The forward's output is the window's maximum: the first tap equal to it takes the gradient
-  // (a predictable branch, unlike a running comparison). Channels innermost: each tap of a
-  // window is a contiguous run of ch values.
-  const done = new Uint8Array(ch);
+  // The forward's output is the window's maximum: the first tap equal to it takes the gradient.
+  // Channels innermost in memory: each tap of a window is a contiguous run of ch values; per
+  // channel the taps are tried in order until one matches (a loop V8 keeps tight).
+  const off = new Int32Array(kh * kw);
   return loopKernel(args, input.shape, [dy, input, output], (dx, [g, x, y]) => {
     for (let b = 0; b < n; b++)
       for (let oy = 0; oy < ho; oy++)
         for (let ox = 0; ox < wo; ox++) {
-          done.fill(0);
-          const o = ((b * ho + oy) * wo + ox) * ch;
+          let taps = 0;
           for (let ky = 0; ky < kh; ky++) {
             const iy = oy * sh - top + ky;
             if (iy < 0 || iy >= h) continue;
             for (let kx = 0; kx < kw; kx++) {
               const ix = ox * sw - left + kx;
-              if (ix < 0 || ix >= w) continue;
-              const i = ((b * h + iy) * w + ix) * ch;
-              for (let k = 0; k < ch; k++)
-                if (x[i + k] === y[o + k] && done[k] === 0) {
-                  done[k] = 1;
-                  dx[i + k] += g[o + k];
-                }
+              if (ix >= 0 && ix < w) off[taps++] = ((b * h + iy) * w + ix) * ch;
             }
+          }
+          const o = ((b * ho + oy) * wo + ox) * ch;
+          for (let k = 0; k < ch; k++) {
+            const m = y[o + k];
+            for (let t = 0; t < taps; t++)
+              if (x[off[t] + k] === m) {
+                dx[off[t] + k] += g[o + k];
+                break;
+              }
           }
         }
   });

@@ -93,8 +93,14 @@ export function roundDilationSTE(v: tf.Tensor, dmax: number): tf.Tensor {
  */
 export function deformDepthwise(x: tf.Tensor4D, d: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  /** Visits every in-image tap: fn(output pixel, input pixel, tap index, i, j). */
-  const taps = (dv: ArrayLike<number>, fn: (p: number, q: number, t: number, i: number, j: number) => void) => {
+  /**
+   * Every in-image tap as (output pixel, input pixel, tap index = (i + 1) * 3 + j + 1), in the order
+   * pixel by pixel, tap by tap. The loops below run over this list (not through a callback per tap,
+   * which V8 did not inline: the op took about 10% of a training step).
+   */
+  const taps = (dv: Float32Array): Int32Array => {
+    const list = new Int32Array(n * h * w * 9 * 3);
+    let e = 0;
     for (let b = 0; b < n; b++)
       for (let y = 0; y < h; y++)
         for (let xx = 0; xx < w; xx++) {
@@ -104,39 +110,56 @@ export function deformDepthwise(x: tf.Tensor4D, d: tf.Tensor4D, kernel: tf.Tenso
             if (iy < 0 || iy >= h) continue;
             for (let j = -1; j <= 1; j++) {
               const ix = xx + j * dd;
-              if (ix >= 0 && ix < w) fn(p, (b * h + iy) * w + ix, (i + 1) * 3 + j + 1, i, j);
+              if (ix < 0 || ix >= w) continue;
+              list[e++] = p;
+              list[e++] = (b * h + iy) * w + ix;
+              list[e++] = (i + 1) * 3 + j + 1;
             }
           }
         }
+    return list.subarray(0, e);
   };
   const op = tf.customGrad(((xt: tf.Tensor4D, dt: tf.Tensor4D, kt: tf.Tensor4D, save: tf.GradSaveFunc) => {
     save([xt, dt, kt]);
-    const xv = xt.dataSync(), dv = dt.dataSync(), kv = kt.dataSync();
+    const xv = xt.dataSync() as Float32Array, kv = kt.dataSync() as Float32Array;
+    const list = taps(dt.dataSync() as Float32Array);
     const out = new Float32Array(n * h * w * c);
-    taps(dv, (p, q, t) => {
-      const o = p * c, s = q * c, kb = t * c;
+    for (let e = 0; e < list.length; e += 3) {
+      const o = list[e] * c, s = list[e + 1] * c, kb = list[e + 2] * c;
       for (let ch = 0; ch < c; ch++) out[o + ch] += kv[kb + ch] * xv[s + ch];
-    });
+    }
     return {
       value: tf.tensor4d(out, [n, h, w, c]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ds, ks] = saved;
-        const xv2 = xs.dataSync(), dv2 = ds.dataSync(), kv2 = ks.dataSync(), gv = dy.dataSync();
+        const xv2 = xs.dataSync() as Float32Array, kv2 = ks.dataSync() as Float32Array, gv = dy.dataSync() as Float32Array;
+        const list2 = taps(ds.dataSync() as Float32Array);
         const dx = new Float32Array(n * h * w * c), dk = new Float64Array(9 * c), dd = new Float32Array(n * h * w);
-        taps(dv2, (p, q, t, i, j) => {
+        for (let e = 0; e < list2.length; e += 3) {
+          const p = list2[e], q = list2[e + 1], t = list2[e + 2];
+          const i = Math.floor(t / 3) - 1, j = (t % 3) - 1;
           const o = p * c, s = q * c, kb = t * c;
           const qy = Math.floor(q / w) % h, qx = q % w;
           const down = qy + 1 < h ? s + w * c : -1, right = qx + 1 < w ? s + c : -1;
           let g = 0;
-          for (let ch = 0; ch < c; ch++) {
-            const dyv = gv[o + ch], kk = kv2[kb + ch], xq = xv2[s + ch];
-            dx[s + ch] += dyv * kk;
-            dk[kb + ch] += dyv * xq;
-            const slope = i * ((down >= 0 ? xv2[down + ch] : 0) - xq) + j * ((right >= 0 ? xv2[right + ch] : 0) - xq);
-            g += dyv * kk * slope;
-          }
+          if (down >= 0 && right >= 0)
+            // Most taps: both neighbours inside the image (the same sums as the general loop).
+            for (let ch = 0; ch < c; ch++) {
+              const dyv = gv[o + ch], kk = kv2[kb + ch], xq = xv2[s + ch];
+              dx[s + ch] += dyv * kk;
+              dk[kb + ch] += dyv * xq;
+              g += dyv * kk * (i * (xv2[down + ch] - xq) + j * (xv2[right + ch] - xq));
+            }
+          else
+            for (let ch = 0; ch < c; ch++) {
+              const dyv = gv[o + ch], kk = kv2[kb + ch], xq = xv2[s + ch];
+              dx[s + ch] += dyv * kk;
+              dk[kb + ch] += dyv * xq;
+              const slope = i * ((down >= 0 ? xv2[down + ch] : 0) - xq) + j * ((right >= 0 ? xv2[right + ch] : 0) - xq);
+              g += dyv * kk * slope;
+            }
           dd[p] += g;
-        });
+        }
         return [tf.tensor4d(dx, [n, h, w, c]), tf.tensor4d(dd, [n, h, w, 1]), tf.tensor4d(Float32Array.from(dk), [3, 3, c, 1])];
       },
     };
