@@ -1,15 +1,17 @@
 /**
- * npm run bench:accuracy [-- --zoo NAME --minutes M --steps N --lr R --batch B --qat-steps N --qat-lr R --percentile P --weight-scale mse|max --input PX --eval N --seed S --data-seed S --threads T --dense --float DIR --out DIR]:
- * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine:
- * 1. float training of codenet-tiny-skip, --steps (4500) steps of 32, stopped early only if
- *    --minutes (24.5) of wall time pass first (wasm backend unless tfjs-node is installed; both
+ * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --batch B --qat-lr R --percentile P --weight-scale mse|max --input PX --eval N --seed S --data-seed S --threads T --dense --float DIR --out DIR]:
+ * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine, in 30
+ * minutes of training:
+ * 1. float training of codenet-tiny-skip for --minutes (23.6): the first 20 steps time the machine,
+ *    then the run takes the steps of 32 that fit (wasm backend unless tfjs-node is installed; both
  *    cores: a worker thread takes half of every batch; Adam at 4e-2 with cosine decay by steps);
+ *    --steps N runs exactly N steps instead (and repeats a planned run);
  * 2. AP50 of the float model (tfjs) on the val split;
  * 3. W4A8 after calibration only (post-training quantization: activation ranges at the 99.99th
  *    percentile of 64 train images, weight scales by least squared error), AP50 through the
  *    golden model;
- * 4. W4A8 after quantization-aware fine-tuning (500 steps of 32, Adam 1e-3, both cores, the same
- *    quantizer), AP50 through the golden model.
+ * 4. W4A8 after quantization-aware fine-tuning for --qat-minutes (5.9; or --qat-steps N) in steps
+ *    of 32, Adam 1e-3, both cores, the same quantizer, AP50 through the golden model.
  * Prints a table and writes DIR/accuracy.json (default build/bench-accuracy) with the models.
  * --float DIR skips step 1 and takes the float model a previous run left in DIR (its
  * train-log.json gives the training figures): QAT settings can be compared on one float model.
@@ -31,12 +33,14 @@ const { values: a } = parseArgs({
   options: {
     zoo: { type: 'string', default: 'codenet-tiny-skip' },
     input: { type: 'string', default: '64' },
-    // 4500 float steps (about 23.5 min here) and 500 QAT steps (about 5 min): 28.5 minutes of the 30.
-    steps: { type: 'string', default: '4500' },
-    minutes: { type: 'string', default: '24.5' },
+    // 23.6 + 5.9 = 29.5 minutes of training, of the 30 (at the speed of an earlier machine, about
+    // 4300 float steps and 1000 QAT steps). --steps / --qat-steps: exactly that many, no budget.
+    steps: { type: 'string' },
+    minutes: { type: 'string', default: '23.6' },
+    'qat-steps': { type: 'string' },
+    'qat-minutes': { type: 'string', default: '5.9' },
     batch: { type: 'string', default: '32' },
     lr: { type: 'string', default: '4e-2' },
-    'qat-steps': { type: 'string', default: '500' },
     'qat-lr': { type: 'string', default: '1e-3' },
     percentile: { type: 'string', default: '99.99' },
     'weight-scale': { type: 'string', default: 'mse' },
@@ -62,14 +66,17 @@ mkdirSync(out, { recursive: true });
 const log = (m: string) => console.log(m);
 
 const threads = a.threads === undefined ? undefined : Number(a.threads);
+/** Exactly --steps N steps, or as many as fit --minutes (at most 10^7). */
+const budget = (steps: string | undefined, minutes: string) => (steps !== undefined ? { steps: Number(steps) } : { steps: 1e7, minutes: Number(minutes) });
 const floatDir = a.float ?? join(out, 'float');
 let float: TrainLog;
 if (a.float) float = JSON.parse(readFileSync(join(a.float, 'train-log.json'), 'utf8')) as TrainLog;
 else {
-  float = await trainFloat({ spec, input, steps: Number(a.steps), minutes: Number(a.minutes), batch, lr: Number(a.lr), seed, out: floatDir, log, dense: a.dense, threads });
+  float = await trainFloat({ spec, input, ...budget(a.steps, a.minutes!), batch, lr: Number(a.lr), seed, out: floatDir, log, dense: a.dense, threads });
   writeFileSync(join(floatDir, 'train-log.json'), JSON.stringify(float) + '\n');
 }
-console.log(`float training${a.float ? ` (${a.float})` : ''}: ${float.steps} steps x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}, ${float.threads} thread(s)`);
+const planned = (l: TrainLog) => (l.plannedSteps !== undefined ? ` (planned for the budget)` : '');
+console.log(`float training${a.float ? ` (${a.float})` : ''}: ${float.steps} steps${planned(float)} x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}, ${float.threads} thread(s)`);
 const val = makeDataset({ seed: dataSeed, count: Number(a.eval), size: input, split: 'val' });
 const calib = makeDataset({ seed: dataSeed, count: Number(a.calib), size: input, split: 'train' }).map((s) => s.image);
 const fm = await loadFloatModel(floatDir);
@@ -87,9 +94,9 @@ try {
   rPtq = `failed: ${e.message}`;
 }
 
-const qat = await trainQat({ spec, input, steps: Number(a['qat-steps']), batch, lr: Number(a['qat-lr']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, log, dense: a.dense, threads, ...qopts });
+const qat = await trainQat({ spec, input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, log, dense: a.dense, threads, ...qopts });
 writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
-console.log(`QAT: ${qat.log.steps} steps x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s, ${qat.log.threads} thread(s)`);
+console.log(`QAT: ${qat.log.steps} steps${planned(qat.log)} x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s, ${qat.log.threads} thread(s)`);
 const rQat = evalInteger(qat.model, val);
 
 const row = (what: string, r: EvalResult | string) => typeof r === 'string' ? { what, error: r }
@@ -100,7 +107,7 @@ for (const r of rows) console.log(`${r.what.padEnd(40)} ${'error' in r ? r.error
 console.log(`QAT - float: ${(100 * (rQat.mAP - rFloat.mAP)).toFixed(1)} points; training ${((float.seconds + qat.log.seconds) / 60).toFixed(1)} min in total`);
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify({
   model: spec.name, input, seed, dataSeed, valImages: val.length, calibrationImages: calib.length, quantizer: qopts,
-  float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), dense: a.dense, steps: float.steps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
-  qat: { lr: Number(a['qat-lr']), threads: qat.log.threads, steps: qat.log.steps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
+  float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), dense: a.dense, steps: float.steps, plannedSteps: float.plannedSteps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
+  qat: { lr: Number(a['qat-lr']), threads: qat.log.threads, steps: qat.log.steps, plannedSteps: qat.log.plannedSteps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
   rows,
 }, null, 2) + '\n');

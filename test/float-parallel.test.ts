@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildFloatModel, initBackend } from '../src/float/model.ts';
 import { FlatAdam, readFlat, writeFlat } from '../src/float/adam.ts';
 import { GradientWorker } from '../src/float/parallel.ts';
-import { floatForward, halfBatchGradients, runSteps, type Forward } from '../src/float/train.ts';
+import { floatForward, halfBatchGradients, learningRate, PLAN_STEPS, runSteps, type Forward } from '../src/float/train.ts';
 import { findZooSpec } from '../src/zoo/specs.ts';
 import { NUM_CLASSES } from '../src/data/shapes.ts';
 
@@ -63,25 +63,47 @@ describe('gradient worker', () => {
 });
 
 describe('training schedule', () => {
-  it('a time budget that does not stop the run leaves the model unchanged, even when the first step is slow', async () => {
-    // The first step takes 2 s (as JIT warm-up does), then 20 quick steps fit well inside 12 s. A
-    // schedule that followed elapsed time where it led (2 s / 12 s > 1 / 20 at step 1) would give
-    // other weights; the schedule by steps gives the same ones.
-    const spec = findZooSpec('codenet-tiny')!;
-    const train = async (minutes?: number) => {
-      const fm = buildFloatModel(spec, { classes: NUM_CLASSES, seed: 4, input: 64 });
-      const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
-      const plain = floatForward(fm);
-      let calls = 0;
-      const forward: Forward = (images, x) => {
-        if (calls++ === 0) for (const end = performance.now() + 2000; performance.now() < end;);
-        return plain(images, x);
-      };
-      const r = await runSteps({ input: 64, steps: 20, batch: 1, lr: 2e-2, seed: 1, minutes, label: 'schedule test', forward, vars });
-      expect(r.loss.length).toBe(20); // the budget did not stop it
-      return readFlat(vars);
+  const spec = findZooSpec('codenet-tiny')!;
+  /** Trains codenet-tiny (seed 4) by runSteps on a virtual clock that each forward pass moves on by stepSeconds(call). */
+  const train = async (o: { steps: number; minutes?: number; stepSeconds?: (call: number) => number; log?: (m: string) => void }) => {
+    const fm = buildFloatModel(spec, { classes: NUM_CLASSES, seed: 4, input: 64 });
+    const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
+    const plain = floatForward(fm);
+    let calls = 0, ms = 0;
+    const forward: Forward = (images, x) => {
+      ms += 1000 * (o.stepSeconds ?? (() => 1))(calls++);
+      return plain(images, x);
     };
-    const timed = await train(0.2), untimed = await train();
-    expect(Buffer.from(timed.buffer).equals(Buffer.from(untimed.buffer))).toBe(true);
+    const r = await runSteps({ input: 64, steps: o.steps, minutes: o.minutes, batch: 1, lr: 2e-2, seed: 1, label: 'schedule test', forward, vars, clock: () => ms, log: o.log });
+    return { ...r, weights: readFlat(vars) };
+  };
+
+  it('a time budget plans the run from the speed of its first steps; --steps with that count gives the same model', async () => {
+    // A slow first step (JIT warm-up) is not timed: steps 5..20 take 1 s each, so 20 + floor(0.97 x
+    // (60 s - 22 s) / 1 s) = 56 steps fit one minute.
+    const timed = await train({ steps: 1000, minutes: 1, stepSeconds: (k) => (k === 0 ? 3 : 1) });
+    expect(timed.plannedSteps).toBe(20 + Math.floor(0.97 * (60 - 22)));
+    expect(timed.loss.length).toBe(timed.plannedSteps);
+    expect(timed.seconds).toBeLessThanOrEqual(60);
+    const repeat = await train({ steps: timed.plannedSteps! });
+    expect(repeat.plannedSteps).toBeUndefined();
+    expect(Buffer.from(repeat.weights.buffer).equals(Buffer.from(timed.weights.buffer))).toBe(true);
+    // --steps bounds the plan
+    expect((await train({ steps: 30, minutes: 1 })).loss.length).toBe(30);
   }, 60_000);
+
+  it('a machine that slows down after the plan stops at the budget and says so', async () => {
+    const log: string[] = [];
+    const r = await train({ steps: 1000, minutes: 1, stepSeconds: (k) => (k < 20 ? 1 : 2), log: (m) => log.push(m) });
+    expect(r.plannedSteps).toBe(20 + Math.floor(0.97 * 40));
+    expect(r.loss.length).toBe(40); // 20 s + 20 steps of 2 s: the budget is spent
+    expect(log.join('\n')).toMatch(/ran out at step 40 of the 58 planned/);
+  }, 60_000);
+
+  it('the learning rate holds for the planning steps, then decays by a cosine to 1/20 over the rest', () => {
+    for (let k = 0; k < PLAN_STEPS; k++) expect(learningRate(0.04, k, 100)).toBe(0.04);
+    expect(learningRate(0.04, PLAN_STEPS, 100)).toBeCloseTo(0.04, 12);
+    expect(learningRate(0.04, 60, 100)).toBeCloseTo(0.04 * (0.05 + 0.95 * 0.5), 12);
+    expect(learningRate(0.04, 100, 100)).toBeCloseTo(0.002, 12);
+  });
 });

@@ -23,9 +23,11 @@ export interface StepOptions {
   lr: number;
   seed: number;
   /**
-   * Wall-clock budget in minutes: no step after the first starts past it. It only stops the run:
-   * the learning rate follows steps alone, so a seed gives the same model whatever the timing
-   * (a schedule that followed time made two runs of one seed end 7.8 AP50 points apart).
+   * Wall-clock budget in minutes. The first PLAN_STEPS steps (at the initial learning rate) time
+   * the machine; then the run's length is set to the steps that fit the rest of the budget (at
+   * most `steps`), and the learning rate follows that count. The count is logged: `steps` alone
+   * with that count gives the same model, on any machine (a schedule that followed elapsed time
+   * made two runs of one seed end 7.8 AP50 points apart). No step starts past the budget.
    */
   minutes?: number;
   /** Dense wh and reg targets around every centre (data/shapes.ts makeTargets). */
@@ -53,6 +55,8 @@ export interface TrainLog {
   imagesPerSecond: number;
   /** Total loss every step. */
   loss: number[];
+  /** With a time budget: the steps planned from the speed of the first ones (see StepOptions.minutes). */
+  plannedSteps?: number;
 }
 
 /** Gradient threads: `threads` if given (1 or 2), else both cores of a 2-core machine, one on a single core. */
@@ -62,9 +66,29 @@ export function gradientThreads(threads?: number): number {
   return t;
 }
 
-/** Cosine decay from lr to lr / 20 over the run (fresh data every step: no epochs to schedule by). */
+/** Steps at the initial learning rate before the decay; a time budget plans the run's length from their speed. */
+export const PLAN_STEPS = 20;
+/** Of those, the first are not timed: JIT compilation and the worker's warm-up make them slow. */
+const PLAN_SKIP = 5;
+/** The share of the remaining budget the plan fills: steps later in a run can be a little slower. */
+const PLAN_FILL = 0.97;
+
+/**
+ * lr for the first PLAN_STEPS steps, then a cosine decay to lr / 20 over the rest of the run
+ * (fresh data every step: no epochs to schedule by). The first steps do not depend on the run's
+ * length, so a time budget can fix the length after them (runSteps).
+ */
 export const learningRate = (lr: number, step: number, steps: number): number =>
-  lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps))));
+  step < PLAN_STEPS ? lr : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - PLAN_STEPS)) / Math.max(1, steps - PLAN_STEPS))));
+
+/**
+ * The run's length from the speed of steps PLAN_SKIP..PLAN_STEPS: as many steps as fit the rest of
+ * the budget (PLAN_FILL of it), at most `cap` and at least PLAN_STEPS.
+ */
+export function plannedSteps(cap: number, budgetSeconds: number, elapsed: number, secondsPerStep: number): number {
+  const fit = PLAN_STEPS + Math.floor((PLAN_FILL * (budgetSeconds - elapsed)) / secondsPerStep);
+  return Math.max(PLAN_STEPS, Math.min(cap, fit));
+}
 
 export function checkStepOptions(o: StepOptions): void {
   for (const [k, v, min] of [['steps', o.steps, 1], ['batch', o.batch, 1], ['input', o.input, 16]] as const)
@@ -123,17 +147,28 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
  * combined weighted by their objects, as the loss of the whole batch would weigh them (the loss
  * is a mean over objects). Returns the loss of every step and the wall time.
  */
-export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker }): Promise<{ loss: number[]; seconds: number }> {
+export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker; log?: (msg: string) => void; clock?: () => number }): Promise<{ loss: number[]; seconds: number; plannedSteps?: number }> {
+  const now = o.clock ?? (() => performance.now()); // milliseconds; a test passes a virtual clock
   const weights = readFlat(o.vars);
   const adam = new FlatAdam(weights.length);
   const loss: number[] = [];
   const bar = progress(o.label);
-  const t0 = performance.now();
+  const t0 = now();
   const budget = o.minutes === undefined ? Infinity : o.minutes * 60;
   const split = o.helper && o.batch > 1 ? Math.ceil(o.batch / 2) : o.batch;
-  for (let step = 0; step < o.steps; step++) {
-    if (step > 0 && (performance.now() - t0) / 1000 >= budget) break;
-    const lr = learningRate(o.lr, step, o.steps);
+  let steps = o.steps, planned: number | undefined, tSkip = t0;
+  for (let step = 0; step < steps; step++) {
+    const elapsed = (now() - t0) / 1000;
+    if (step > 0 && elapsed >= budget) {
+      if (planned !== undefined) o.log?.(`${o.label}: the time budget ran out at step ${step} of the ${planned} planned (the machine slowed down); the learning rate had not finished its decay`);
+      break;
+    }
+    if (step === PLAN_SKIP) tSkip = now();
+    if (step === PLAN_STEPS && o.minutes !== undefined) {
+      steps = planned = plannedSteps(o.steps, budget, elapsed, (now() - tSkip) / 1000 / (PLAN_STEPS - PLAN_SKIP));
+      o.log?.(`${o.label}: ${planned} steps fit ${o.minutes} minutes here (--steps ${planned} repeats this run without a budget)`);
+    }
+    const lr = learningRate(o.lr, step, steps);
     const stream = o.seed * 1_000_003 + step;
     const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch, dense: o.dense }) : undefined;
     const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input, dense: o.dense });
@@ -144,11 +179,11 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     if (!Number.isFinite(loss[step])) fail(`training diverged at step ${step} (loss ${loss[step]}); lower --lr`);
     adam.step(weights, grads, lr);
     writeFlat(o.vars, weights);
-    const s = (performance.now() - t0) / 1000;
-    bar.update(step + 1, o.steps, `loss ${loss[step].toFixed(3)}, ${(((step + 1) * o.batch) / s).toFixed(1)} images/s`);
+    const s = (now() - t0) / 1000;
+    bar.update(step + 1, steps, `loss ${loss[step].toFixed(3)}, ${(((step + 1) * o.batch) / s).toFixed(1)} images/s`);
   }
   bar.finish();
-  return { loss, seconds: (performance.now() - t0) / 1000 };
+  return { loss, seconds: (now() - t0) / 1000, plannedSteps: planned };
 }
 
 export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
@@ -161,9 +196,9 @@ export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   // The worker builds the same network; the weights it starts from come with every request.
   const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes: NUM_CLASSES, input: o.input, seed: o.seed } satisfies FloatWorkerInit) : undefined;
   try {
-    const { loss, seconds } = await runSteps({ ...o, label: `training ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward: floatForward(fm), vars, helper });
+    const { loss, seconds, plannedSteps } = await runSteps({ ...o, label: `training ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward: floatForward(fm), vars, helper });
     await saveFloatModel(fm, o.out);
-    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss };
+    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, plannedSteps };
   } finally {
     await helper?.close();
   }

@@ -63,15 +63,15 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   const threads = gradientThreads(o.threads);
   const backend = await initBackend({ log: o.log });
   const { fm, m, wq, forward, vars } = await qatSetup(o);
-  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: o.steps, qatBatch: o.batch };
   const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
-    const { loss, seconds } = await runSteps({ ...o, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
+    const { loss, seconds, plannedSteps } = await runSteps({ ...o, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
+    m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch };
     quantizeWeights(fm, m, wq);
     const model = validated(m, `QAT-exported ${o.spec.name}`);
     await saveFloatModel(fm, o.out);
-    const log = { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, calibrationImages: o.calib.length };
+    const log = { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, calibrationImages: o.calib.length, plannedSteps };
     return { log, model };
   } finally {
     await helper?.close();

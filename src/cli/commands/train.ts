@@ -6,14 +6,17 @@ import { findZooSpec, ZOO } from '../../zoo/specs.ts';
 import { fail } from '../../util/errors.ts';
 import { emaOption, intOption, percentileOption, weightScaleOption } from '../model-arg.ts';
 
+/** The most steps of a run (--steps), and the bound of one with --minutes alone. */
+const MAX_STEPS = 10_000_000;
+
 interface TrainCli {
   zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
   qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode;
 }
 
 /** One line for a finished run: size, steps, backend, first and last loss, speed, time. */
-const runSummary = (input: number, r: { steps: number; batch: number; backend: string; loss: number[]; imagesPerSecond: number; seconds: number }) =>
-  `at ${input} px for ${r.steps} steps of ${r.batch} on tfjs ${r.backend}: loss ${r.loss[0].toFixed(3)} -> ${r.loss[r.loss.length - 1].toFixed(3)}, ${r.imagesPerSecond.toFixed(2)} images/s, ${r.seconds.toFixed(1)} s`;
+const runSummary = (input: number, r: { steps: number; batch: number; backend: string; loss: number[]; imagesPerSecond: number; seconds: number; plannedSteps?: number }) =>
+  `at ${input} px for ${r.steps} steps of ${r.batch}${r.plannedSteps !== undefined ? ` (${r.plannedSteps} planned for --minutes; --steps ${r.plannedSteps} repeats the run)` : ''} on tfjs ${r.backend}: loss ${r.loss[0].toFixed(3)} -> ${r.loss[r.loss.length - 1].toFixed(3)}, ${r.imagesPerSecond.toFixed(2)} images/s, ${r.seconds.toFixed(1)} s`;
 
 export function registerTrain(program: Command): void {
   program
@@ -21,8 +24,8 @@ export function registerTrain(program: Command): void {
     .description('train a float CoDeNet (TensorFlow.js) on the built-in data set, or fine-tune one quantization-aware (--qat); saves model.json + weights.bin and train-log.json')
     .option('--zoo <name>', 'network structure', 'codenet-tiny')
     .option('--input <px>', 'input size (square)', intOption('--input', 16, 1024), 64)
-    .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 500 with --qat)', intOption('--steps', 1, 10_000_000))
-    .option('--minutes <m>', 'float training: stop after this much wall time (the learning rate follows steps alone)', (v) => Number(v))
+    .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 500 with --qat; with --minutes the most)', intOption('--steps', 1, MAX_STEPS))
+    .option('--minutes <m>', 'wall-time budget: the first 20 steps time this machine, then the run takes the steps that fit (logged; --steps with that count repeats the run)', (v) => Number(v))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 1e-3 with --qat)', (v) => Number(v))
     .option('--threads <n>', 'threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
@@ -42,11 +45,10 @@ export function registerTrain(program: Command): void {
       const base = { spec, input: o.input, batch: o.batch, seed: o.seed, out: o.out, log, dense: o.dense };
       if (o.qat) {
         if (!o.resume) fail('--qat fine-tunes a trained float model: give it with --resume <float-model>');
-        if (o.minutes !== undefined) fail('--minutes is an option of float training; QAT runs --steps steps');
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const r = await trainQat({ ...base, steps: o.steps ?? 500, lr: o.lr ?? 1e-3, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, threads: o.threads });
+        const r = await trainQat({ ...base, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 500), minutes: o.minutes, lr: o.lr ?? 1e-3, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, threads: o.threads });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
@@ -55,7 +57,7 @@ export function registerTrain(program: Command): void {
         return;
       }
       const { trainFloat } = await import('../../float/train.ts');
-      const r = await trainFloat({ ...base, steps: o.steps ?? 1000, minutes: o.minutes, lr: o.lr ?? 2e-3, resume: o.resume, threads: o.threads, dense: o.dense });
+      const r = await trainFloat({ ...base, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 1000), minutes: o.minutes, lr: o.lr ?? 2e-3, resume: o.resume, threads: o.threads, dense: o.dense });
       writeFilesAtomically(o.out, [{ name: 'train-log.json', data: JSON.stringify(r, null, 1) + '\n' }]);
       console.log(`trained ${spec.name} ${runSummary(o.input, r)}; saved ${join(o.out, 'model.json')}`);
     });
