@@ -37,6 +37,16 @@ describe('CenterNet decode', () => {
     expect(decode({ height: H, width: W, classes: C, hm, wh, reg }, { topK: 2 }).length).toBe(2);
   });
 
+  it('keeps one cell of a tie: the first in raster order (an int8 heat map ties often)', () => {
+    const H = 4, W = 4, C = 1;
+    const hm = new Float32Array(H * W * C).fill(logit(0.01));
+    hm[1 * W + 1] = hm[1 * W + 2] = hm[2 * W + 1] = logit(0.8); // a plateau of three equal cells
+    hm[3 * W + 3] = logit(0.5); // a lone peak
+    const z = new Float32Array(H * W * 2);
+    const dets = decode({ height: H, width: W, classes: C, hm, wh: z, reg: z }, { threshold: 0.1 });
+    expect(dets.map((d) => [d.x0, d.y0, +d.score.toFixed(6)])).toEqual([[4, 4, 0.8], [12, 12, 0.5]]);
+  });
+
   it('dequantizes int8 outputs as s*(q - z) before decoding', () => {
     expect(Array.from(dequantize({ data: Int8Array.from([-128, 0, 5, 127]), scale: 0.5, zero: -2 }))).toEqual([-63, 1, 3.5, 64.5]);
     const H = 3, W = 3, C = 1;
