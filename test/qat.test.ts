@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/float/model.ts';
 import { loadFloatModel } from '../src/float/io.ts';
 import { loadModelFile } from '../src/ir/load.ts';
-import { validated } from '../src/quant/quantize.ts';
+import { quantizeWeights, validated } from '../src/quant/quantize.ts';
 import { qatForward } from '../src/quant/qat.ts';
 import { runGolden } from '../src/golden/run.ts';
 import { imageCodes } from '../src/zoo/image.ts';
@@ -51,8 +51,10 @@ describe('codenet train --qat', () => {
     // The QAT forward of the fine-tuned model, with the exported activation quantizers.
     const m = validated(exported, 'copy');
     const images = makeDataset({ seed: 11, count: 3, size: 64, split: 'val' }).map((s) => s.image);
+    // QAT froze the weight scales the float model had (against these activation quantizers)
+    const fixedScales = quantizeWeights(before, validated(exported, 'copy'), { saturateBias: true });
     const codes = tf.tidy(() => {
-      const out = qatForward(fm, m, images).codes;
+      const out = qatForward(fm, m, images, { saturateBias: true, fixedScales }).codes;
       return Object.fromEntries([...out].map(([k, v]) => [k, v.dataSync().slice()]));
     }) as unknown as Record<string, Float32Array>;
     // Its integer parameters are the exported ones...
@@ -96,6 +98,25 @@ describe('codenet train --qat', () => {
       await worker.close();
     }
   }, 120_000);
+
+  it('freezes the weight scales at the ones chosen for the float model: the weights train on a fixed grid', async () => {
+    const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
+    const s = await qatSetup({ spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib });
+    const frozen = s.wq.fixedScales!;
+    // the scales `codenet quantize` would choose for the float model
+    expect([...quantizeWeights(s.fm, s.m, { ...s.wq, fixedScales: undefined })]).toEqual([...frozen]);
+    // weights 1.5 times larger: chosen afresh the scales follow them, frozen they stay
+    writeFlat(s.vars, readFlat(s.vars).map((w) => 1.5 * w));
+    const fresh = quantizeWeights(s.fm, s.m, { ...s.wq, fixedScales: undefined });
+    const used = quantizeWeights(s.fm, s.m, s.wq);
+    expect([...used]).toEqual([...frozen]);
+    expect(fresh.get('hm')![0]).toBeCloseTo(1.5 * frozen.get('hm')![0], 6);
+    // the int weights are the weights on the frozen grid (more of them at the int4 ends now)
+    const l = s.m.layers.find((x) => x.name === 'hm')!;
+    const w = s.fm.getLayer('hm').getWeights()[0].dataSync(), cout = frozen.get('hm')!.length, fan = w.length / cout;
+    for (let co = 0; co < cout; co++)
+      for (let i = 0; i < fan; i++) expect(l.quant!.weights[co * fan + i]).toBe(Math.max(-8, Math.min(7, Math.round(w[i * cout + co] / frozen.get('hm')![co]))) + 0);
+  }, 60_000);
 
   it('user errors: --qat without a float model, a model of another input size (exit 2, nothing written)', async () => {
     const r1 = await runCli('train', '--qat', '-o', join(root, 'x'));

@@ -1,6 +1,7 @@
 /**
  * `codenet train --qat`: quantization-aware fine-tuning of a trained float model. Activation
- * quantizers are calibrated once on the calibration images and frozen; batch norm uses its moving
+ * quantizers are calibrated once on the calibration images and frozen, and so are the weight scales
+ * (chosen for the float model as `codenet quantize` chooses them); batch norm uses its moving
  * statistics (folded, as the exporter folds it); then the training loop of src/float/train.ts runs
  * over the integer forward of src/quant/qat.ts, and the result is exported with the same quantizer
  * the forward used, so the exported integer model is exactly the one trained.
@@ -50,7 +51,11 @@ export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel
   const { model: m } = calibrateActivations(fm, o.spec, o.calib, o);
   // Moving mean and variance are not trainable: batch norm stays frozen, as the export folds it.
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
-  const wq = { saturateBias: true, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
+  const wq: WeightQuantOptions = { saturateBias: true, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
+  // The weight scales are chosen once, for the float model (as `codenet quantize` would), and then
+  // frozen: chosen afresh every step, a channel's scale jumped whenever its largest weights moved,
+  // shifting the whole channel's grid under the weights (docs/training.md).
+  wq.fixedScales = quantizeWeights(fm, m, wq);
   const forward: Forward = (images) => {
     const r = qatForward(fm, m, images, wq).real;
     return { hm: r.get('hm')!, wh: r.get('wh')!, reg: r.get('reg')! };

@@ -55,6 +55,8 @@ export interface WeightQuantOptions {
   constant?: string[];
   weightPercentile?: number;
   weightScale?: WeightScaleMode;
+  /** Weight scales by layer to use as they are (QAT freezes the first step's), instead of choosing them. */
+  fixedScales?: Map<string, Float64Array>;
 }
 
 /** The weight range of one output channel: the largest |w|, or a percentile of |w| (never 0 unless all are). */
@@ -213,16 +215,18 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
   const zx = (i: number) => (stem ? 255 * IMAGENET_MEAN[i % cin] - 128 : x.zero);
   const sy = y.kind === 'dilation' ? 1 : y.scale;
   for (let co = 0; co < cout; co++) {
-    const peak = weightRange(w[co], qmin, qmax, o);
-    const sw = peak > 0 ? peak / qmax : 1;
+    const fixed = o.fixedScales?.get(l.name)?.[co];
+    const peak = fixed === undefined ? weightRange(w[co], qmin, qmax, o) : 0;
+    const sw = fixed ?? (peak > 0 ? peak / qmax : 1);
     scales[co] = sw;
-    let zsum = 0;
+    let zsum = 0, nonzero = false;
     for (let i = 0; i < fan; i++) {
       const q = Math.max(qmin, Math.min(qmax, Math.round(w[co][i] / sw)));
       weights[co * fan + i] = q;
       zsum += zx(i) * q;
+      nonzero ||= q !== 0;
     }
-    M[co] = peak > 0 ? (sw * x.scale) / sy : 0; // all weights 0: acc is 0 whatever S is
+    M[co] = nonzero ? (sw * x.scale) / sy : 0; // all int weights 0: acc is 0 whatever S is
     K[co] = (y.kind === 'dilation' ? 0 : 128 + y.zero) + (b[co] - sw * x.scale * zsum) / sy;
   }
   const peak = Math.max(...Array.from(M, Math.abs));
