@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { dilationFromT, outputCode, requantT } from '../src/numerics/requant.ts';
+import { dilationFromT, outputCode, requantT, requantTFor } from '../src/numerics/requant.ts';
 import { conv1x1, depthwise3x3 } from '../src/golden/kernels.ts';
 
 // ---- BigInt reference ----
@@ -49,6 +49,15 @@ describe('numerics against BigInt', () => {
     fc.assert(fc.property(accArb, int16Arb, int16Arb, shiftArb, (acc, S, B, n) => {
       expect(requantT(acc, S, B, n)).toBe(Number(refT(BigInt(acc), BigInt(S), BigInt(B), n)));
     }), { numRuns: 20000 });
+  });
+
+  it('requantTFor(n) (powers of two hoisted for a layer loop) equals requantT and the reference', () => {
+    fc.assert(fc.property(accArb, int16Arb, int16Arb, shiftArb, (acc, S, B, n) => {
+      expect(requantTFor(n)(acc, S, B)).toBe(Number(refT(BigInt(acc), BigInt(S), BigInt(B), n)));
+    }), { numRuns: 20000 });
+    for (const acc of [ACC_MAX, -ACC_MAX, 0, 1, -1])
+      for (const S of [-32768, 32767, -1, 0, 1])
+        for (const n of [1, 2, 15, 16, 23, 24, 30, 31]) expect(requantTFor(n)(acc, S, 7)).toBe(requantT(acc, S, 7, n));
   });
 
   it('requantT on the extremes', () => {

@@ -26,6 +26,15 @@ export function requantT(acc: number, S: number, B: number, n: number): number {
   return Math.floor((acc * S + 2 ** (n - 1)) / 2 ** n) + B;
 }
 
+/**
+ * requantT for a loop over one layer's elements: 2^(n-1) and 2^n computed once instead of per
+ * element (the same value, bit for bit: the numerator is exact, and so is dividing it by 2^n).
+ */
+export function requantTFor(n: number): (acc: number, S: number, B: number) => number {
+  const half = 2 ** (n - 1), div = 2 ** n;
+  return (acc, S, B) => Math.floor((acc * S + half) / div) + B;
+}
+
 /** Output code: clamp(t - 128, lo, 127); lo is -128, or the output zero code when the layer has ReLU. */
 export function outputCode(t: number, lo: number): number {
   const q = t - 128;

@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Layer, Model, Tensor } from '../ir/model.ts';
-import { dilationFromT, outputCode } from '../numerics/requant.ts';
+import { dilationFromT, outputCode, requantTFor } from '../numerics/requant.ts';
 import { imageCodes } from '../zoo/image.ts';
 import { deformDepthwise, imagesToTensor } from '../float/model.ts';
 import { quantizeWeights, type WeightQuantOptions } from './quantize.ts';
@@ -132,11 +132,9 @@ function requantize(l: Layer, y: Tensor, acc: T4): { codes: Float32Array; live: 
   const q = l.quant!, c = y.shape[2];
   const codes = new Float32Array(a.length), live = new Float32Array(a.length);
   const dilation = y.kind === 'dilation', lo = l.relu ? y.zero : -128;
-  // requantT with its powers of two hoisted (the step's hottest loop): acc * S + 2^(n-1) is an
-  // exact integer below 2^53 and times 2^-n is exact, so the floor is requantT's bit for bit.
-  const half = 2 ** (q.n - 1), inv = 2 ** -q.n, S = Float64Array.from(q.S), B = Float64Array.from(q.B);
+  const rq = requantTFor(q.n); // the step's hottest loop: no powers of two per element
   for (let i = 0, co = 0; i < a.length; i++, co = co + 1 === c ? 0 : co + 1) {
-    const t = Math.floor((a[i] * S[co] + half) * inv) + B[co];
+    const t = rq(a[i], q.S[co], q.B[co]);
     if (dilation) {
       codes[i] = dilationFromT(t, l.dmax);
       live[i] = t >= 0 && t <= l.dmax ? 1 : 0;

@@ -87,7 +87,7 @@ export function weightRange(w: Float64Array, qmin: number, qmax: number, o: { we
     const r = top * (1 - k / 50), s = r / qmax;
     let err = 0;
     for (let i = 0; i < w.length; i++) {
-      const r = Math.round(w[i] / s), q = r < qmin ? qmin : r > qmax ? qmax : r;
+      const c = Math.round(w[i] / s), q = c < qmin ? qmin : c > qmax ? qmax : c;
       const e = w[i] - q * s;
       err += e * e;
     }
