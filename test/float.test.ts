@@ -74,11 +74,14 @@ describe('deformable depthwise op', () => {
       for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
   });
 
-  it('rounds the offset half up, clamps to [0, dmax], and passes the gradient straight through', () => {
+  it('rounds the offset half up, clamps to [0, dmax], and passes the gradient straight through inside the range and inward outside it', () => {
     const v = tf.tensor1d([-1.2, 0.49, 0.5, 2.4, 6.6, 9]);
     expect(Array.from(roundDilationSTE(v, 7).dataSync())).toEqual([0, 0, 1, 2, 7, 7]);
-    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(roundDilationSTE(t, 7), tf.tensor1d([1, 2, 3, 4, 5, 6]))))(v);
-    expect(Array.from(g.dataSync())).toEqual([0, 2, 3, 4, 5, 0]);
+    const grad = (dy: number[]) => Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(roundDilationSTE(t, 7), tf.tensor1d(dy))))(v).dataSync());
+    // A descent step moves v by -gradient: 9 > dmax gets a positive gradient (back down), -1.2 none.
+    expect(grad([1, 2, 3, 4, 5, 6])).toEqual([0, 2, 3, 4, 5, 6]);
+    // Negative gradients raise v: -1.2 < 0 gets it, 9 does not.
+    expect(grad([-1, -2, -3, -4, -5, -6]).map((g) => g + 0)).toEqual([-1, -2, -3, -4, -5, 0]); // + 0: -0 is 0
   });
 
   it('as a layer: forward equals the loop on the rounded offset, and the offset conv gets a gradient', () => {

@@ -47,6 +47,8 @@ describe('codenet train --qat', () => {
     const fm = await loadFloatModel(dir);
     // QAT moved the weights (the gradient reaches through the straight-through estimators).
     expect(Array.from(fm.getLayer('hm').getWeights()[0].dataSync())).not.toEqual(Array.from(before.getLayer('hm').getWeights()[0].dataSync()));
+    // ...but not the offset convs (QAT_OFFSET_LR = 0: every move would flip integer dilations).
+    for (const w of [0, 1]) expect(Array.from(fm.getLayer('dec1.offset').getWeights()[w].dataSync())).toEqual(Array.from(before.getLayer('dec1.offset').getWeights()[w].dataSync()));
 
     // The QAT forward of the fine-tuned model, with the exported activation quantizers.
     const m = validated(exported, 'copy');

@@ -81,7 +81,7 @@ describe('codenet train', () => {
     const timed = await runCli('train', '--zoo', 'codenet-tiny', '--steps', '50', '--batch', '2', '--minutes', '0.00001', '-o', join(root, 'timed'));
     expect(timed.stdout, timed.stderr).toMatch(/for 1 steps of 2/);
     expect((await runCli('train', '--minutes', '0', '-o', join(root, 'x'))).code).toBe(2);
-    // a budget that --steps bounds before the plan (20 steps) changes nothing: the same model
+    // a budget that --steps bounds before the plan (60 steps) changes nothing: the same model
     const short = ['train', '--zoo', 'codenet-tiny', '--steps', '3', '--batch', '2', '--seed', '5'];
     expect((await runCli(...short, '-o', join(root, 'plain'))).code).toBe(0);
     expect((await runCli(...short, '--minutes', '100', '-o', join(root, 'budget'))).code).toBe(0);

@@ -62,19 +62,29 @@ export async function initBackend(opts: { log?: (msg: string) => void } = {}): P
 // ---------------------------------------------------------------------------------------------
 // Custom layers.
 
-/** d = clamp(floor(v + 0.5), 0, dmax) forward; gradient passes through where 0 <= v <= dmax. */
+/**
+ * d = clamp(floor(v + 0.5), 0, dmax) forward. The gradient passes straight through inside
+ * [0, dmax], and outside it only where a descent step moves v back towards the range: with the
+ * usual clipped estimator an offset conv that overshoots once (Adam's first steps move a 1x1 conv
+ * over ~100 channels by several units) never gets a gradient again, and every trained decoder
+ * layer ended with one fixed dilation, 0 or dmax, at every pixel.
+ */
 export function roundDilationSTE(v: tf.Tensor, dmax: number): tf.Tensor {
   const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x]);
     return {
       value: tf.clipByValue(tf.floor(tf.add(x, 0.5)), 0, dmax),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const s = saved[0];
-        return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(s, 0), tf.lessEqual(s, dmax)), 'float32'));
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => dilationGradient(saved[0], dy, dmax),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(v);
+}
+
+/** The gradient `dy` of a dilation computed from offset `v`, where the estimator above passes it (QAT's too). */
+export function dilationGradient(v: tf.Tensor, dy: tf.Tensor, dmax: number): tf.Tensor {
+  const inward = tf.logicalOr(tf.logicalAnd(tf.less(v, 0), tf.less(dy, 0)), tf.logicalAnd(tf.greater(v, dmax), tf.greater(dy, 0)));
+  const pass = tf.logicalOr(tf.logicalAnd(tf.greaterEqual(v, 0), tf.lessEqual(v, dmax)), inward);
+  return tf.mul(dy, tf.cast(pass, 'float32'));
 }
 
 /**

@@ -10,7 +10,8 @@ import { centerNetLoss, stackTargets } from './loss.ts';
 import { loadFloatModel, saveFloatModel } from './io.ts';
 import { availableParallelism } from 'node:os';
 import { makeSample, makeTargets, NUM_CLASSES, sampleSeed, type Sample } from '../data/shapes.ts';
-import { FlatAdam, readFlat, writeFlat } from './adam.ts';
+import { FlatAdam, offsetLrScale, readFlat, writeFlat } from './adam.ts';
+import { OFFSET_LR } from './defaults.ts';
 import { GradientWorker, type FloatWorkerInit } from './parallel.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
@@ -32,6 +33,8 @@ export interface StepOptions {
   minutes?: number;
   /** Dense wh and reg targets around every centre (data/shapes.ts makeTargets). */
   dense?: boolean;
+  /** The offset convs' learning rate as a fraction of `lr` (default OFFSET_LR; adam.ts offsetLrScale says why). */
+  offsetLr?: number;
 }
 
 export interface TrainOptions extends StepOptions {
@@ -66,10 +69,15 @@ export function gradientThreads(threads?: number): number {
   return t;
 }
 
-/** Steps at the initial learning rate before the decay; a time budget plans the run's length from their speed. */
-export const PLAN_STEPS = 20;
+/**
+ * Steps at the initial learning rate before the decay; a time budget plans the run's length from
+ * their speed. 60, not fewer: the mean of steps 5-20 was 11% above a whole run's mean in one
+ * benchmark run (the plan then left 3.2 of 25 minutes unused), and a median over 50 steps shrugs
+ * off a few slow ones (garbage collection, the other thread's warm-up).
+ */
+export const PLAN_STEPS = 60;
 /** Of those, the first are not timed: JIT compilation and the worker's warm-up make them slow. */
-const PLAN_SKIP = 5;
+const PLAN_SKIP = 10;
 /** The share of the remaining budget the plan fills: steps later in a run can be a little slower. */
 const PLAN_FILL = 0.97;
 
@@ -81,8 +89,13 @@ const PLAN_FILL = 0.97;
 export const learningRate = (lr: number, step: number, steps: number): number =>
   step < PLAN_STEPS ? lr : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - PLAN_STEPS)) / Math.max(1, steps - PLAN_STEPS))));
 
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 /**
- * The run's length from the speed of steps PLAN_SKIP..PLAN_STEPS: as many steps as fit the rest of
+ * The run's length from the speed of steps PLAN_SKIP..PLAN_STEPS (the median step): as many steps as fit the rest of
  * the budget (PLAN_FILL of it), at most `cap` and at least PLAN_STEPS.
  */
 export function plannedSteps(cap: number, budgetSeconds: number, elapsed: number, secondsPerStep: number): number {
@@ -95,6 +108,7 @@ export function checkStepOptions(o: StepOptions): void {
     if (!Number.isInteger(v) || v < min) fail(`--${k} must be a whole number >= ${min}, got ${v}`);
   if (!(o.lr > 0 && o.lr < 1)) fail(`--lr must be in (0, 1), got ${o.lr}`);
   if (o.minutes !== undefined && !(o.minutes > 0)) fail(`--minutes must be > 0, got ${o.minutes}`);
+  if (o.offsetLr !== undefined && !(o.offsetLr >= 0 && o.offsetLr <= 1)) fail(`--offset-lr must be in [0, 1], got ${o.offsetLr}`);
 }
 
 /** The network's three outputs for a batch (images as uint8 HWC and as the normalised tensor). */
@@ -150,22 +164,23 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
 export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker; log?: (msg: string) => void; clock?: () => number }): Promise<{ loss: number[]; seconds: number; plannedSteps?: number }> {
   const now = o.clock ?? (() => performance.now()); // milliseconds; a test passes a virtual clock
   const weights = readFlat(o.vars);
-  const adam = new FlatAdam(weights.length);
+  const adam = new FlatAdam(weights.length, offsetLrScale(o.vars, o.offsetLr ?? OFFSET_LR));
   const loss: number[] = [];
   const bar = progress(o.label);
   const t0 = now();
   const budget = o.minutes === undefined ? Infinity : o.minutes * 60;
   const split = o.helper && o.batch > 1 ? Math.ceil(o.batch / 2) : o.batch;
-  let steps = o.steps, planned: number | undefined, tSkip = t0;
+  let steps = o.steps, planned: number | undefined;
+  const starts: number[] = []; // start times of steps PLAN_SKIP..PLAN_STEPS, in seconds
   for (let step = 0; step < steps; step++) {
     const elapsed = (now() - t0) / 1000;
     if (step > 0 && elapsed >= budget) {
       if (planned !== undefined) o.log?.(`${o.label}: the time budget ran out at step ${step} of the ${planned} planned (the machine slowed down); the learning rate had not finished its decay`);
       break;
     }
-    if (step === PLAN_SKIP) tSkip = now();
+    if (step >= PLAN_SKIP && step <= PLAN_STEPS) starts.push(elapsed);
     if (step === PLAN_STEPS && o.minutes !== undefined) {
-      steps = planned = plannedSteps(o.steps, budget, elapsed, (now() - tSkip) / 1000 / (PLAN_STEPS - PLAN_SKIP));
+      steps = planned = plannedSteps(o.steps, budget, elapsed, median(starts.slice(1).map((t, i) => t - starts[i])));
       o.log?.(`${o.label}: ${planned} steps fit ${o.minutes} minutes here (--steps ${planned} repeats this run without a budget)`);
     }
     const lr = learningRate(o.lr, step, steps);

@@ -12,7 +12,8 @@
  *   weights fake-quantized to s_w * w_int) applied to the dequantized input, and gives only the
  *   gradient: its value is replaced by the dequantized integer output, and the gradient passes
  *   where the output did not saturate (straight-through estimator). The dilation passes its
- *   gradient inside [0, dmax], as the float layer's roundDilationSTE does.
+ *   gradient inside [0, dmax] and, outside it, the gradient that moves it back, as the float
+ *   layer's roundDilationSTE does.
  * So the loss is computed on exactly the outputs of the exported integer model; the test holds
  * the codes of every tensor equal to the golden model's.
  */
@@ -20,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Layer, Model, Tensor } from '../ir/model.ts';
 import { dilationFromT, outputCode, requantTFor } from '../numerics/requant.ts';
 import { imageCodes } from '../zoo/image.ts';
-import { deformDepthwise, imagesToTensor } from '../float/model.ts';
+import { deformDepthwise, dilationGradient, imagesToTensor } from '../float/model.ts';
 import { quantizeWeights, type WeightQuantOptions } from './quantize.ts';
 import { fail } from '../util/errors.ts';
 
@@ -33,14 +34,19 @@ export interface QatOutputs {
   codes: Map<string, T4>;
 }
 
-/** Forward `value`, backward dy (times `mask` where given): the straight-through estimator. */
-function straightThrough(x: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+/**
+ * Forward `value`, backward dy times `mask` (everywhere without one): the straight-through
+ * estimator. With `dmax` the "mask" holds a dilation's requantized offsets t instead, and the
+ * gradient passes where the float layer's estimator passes it (inside [0, dmax], and outside it
+ * where a step moves t back).
+ */
+function straightThrough(x: tf.Tensor, value: tf.Tensor, mask?: tf.Tensor, dmax?: number): tf.Tensor {
   const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     // Saved, so the engine keeps the mask alive until the backward pass.
     if (mask) save([mask]);
     return {
       value: tf.add(tf.mul(input, 0), value),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => (mask ? tf.mul(dy, saved[0]) : dy),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => (!mask ? dy : dmax === undefined ? tf.mul(dy, saved[0]) : dilationGradient(saved[0], dy, dmax)),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x);
@@ -126,7 +132,7 @@ function floatPath(l: Layer, fm: tf.LayersModel, real: Map<string, T4>, wi: tf.T
   return tf.add(y, b) as T4;
 }
 
-/** Requantizes an exact accumulator: the output codes and where they did not saturate. */
+/** Requantizes an exact accumulator: the output codes and where they did not saturate (a dilation: t itself). */
 function requantize(l: Layer, y: Tensor, acc: T4): { codes: Float32Array; live: Float32Array } {
   const a = acc.dataSync();
   const q = l.quant!, c = y.shape[2];
@@ -137,7 +143,7 @@ function requantize(l: Layer, y: Tensor, acc: T4): { codes: Float32Array; live: 
     const t = rq(a[i], q.S[co], q.B[co]);
     if (dilation) {
       codes[i] = dilationFromT(t, l.dmax);
-      live[i] = t >= 0 && t <= l.dmax ? 1 : 0;
+      live[i] = t; // the gradient mask follows from t (straightThrough)
     } else {
       codes[i] = outputCode(t, lo);
       live[i] = t - 128 > lo && t - 128 < 127 ? 1 : 0;
@@ -180,7 +186,7 @@ export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[], w
         const { codes: q, live } = requantize(l, yT, acc);
         const qt = tf.tensor4d(q, acc.shape);
         const yf = floatPath(l, fm, real, wi, scales.get(l.name)!);
-        set(l.outputs[0], qt, straightThrough(yf, dequantize(qt, yT), tf.tensor4d(live, acc.shape)) as T4);
+        set(l.outputs[0], qt, straightThrough(yf, dequantize(qt, yT), tf.tensor4d(live, acc.shape), yT.kind === 'dilation' ? l.dmax : undefined) as T4);
         break;
       }
       case 'maxpool':

@@ -1,0 +1,16 @@
+/**
+ * Training defaults shared by the CLI, the benchmark and the loop. A module of its own because it
+ * loads no TensorFlow.js: the CLI imports it at start-up (tfjs takes ~0.9 s to load).
+ */
+
+/** The most steps of a run (--steps), and the bound of one with a time budget alone. */
+export const MAX_STEPS = 10_000_000;
+
+/** The offset convs train at this fraction of the learning rate (src/float/adam.ts offsetLrScale says why). */
+export const OFFSET_LR = 0.1;
+
+/**
+ * In QAT the offset convs stay as float training left them: every move flips integer dilations.
+ * QAT - float on one float model (819 steps, 2,000 val images): -1.6 at 0, -2.0 at 0.1, -3.4 at 1.
+ */
+export const QAT_OFFSET_LR = 0;
