@@ -71,9 +71,10 @@ export function gradientThreads(threads?: number): number {
 
 /**
  * Steps at the initial learning rate before the decay; a time budget plans the run's length from
- * their speed. 60, not fewer: the mean of steps 5-20 was 11% above a whole run's mean in one
- * benchmark run (the plan then left 3.2 of 25 minutes unused), and a median over 50 steps shrugs
- * off a few slow ones (garbage collection, the other thread's warm-up).
+ * their speed (the mean step of PLAN_SKIP..PLAN_STEPS). 60, not fewer: the mean of steps 5-20 was
+ * 11% above a whole run's mean in one benchmark run, and the plan left 3.2 of 25 minutes unused.
+ * (A median of steps 10-60 left 1.1 minutes of 25 but under-planned QAT, whose occasional slow
+ * steps it ignored: one QAT run stopped at the budget 35 steps short of its plan.)
  */
 export const PLAN_STEPS = 60;
 /** Of those, the first are not timed: JIT compilation and the worker's warm-up make them slow. */
@@ -89,14 +90,8 @@ const PLAN_FILL = 0.97;
 export const learningRate = (lr: number, step: number, steps: number): number =>
   step < PLAN_STEPS ? lr : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - PLAN_STEPS)) / Math.max(1, steps - PLAN_STEPS))));
 
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /**
- * The run's length from the speed of steps PLAN_SKIP..PLAN_STEPS (the median step): as many steps as fit the rest of
- * the budget (PLAN_FILL of it), at most `cap` and at least PLAN_STEPS.
+ * The run's length from the speed of steps PLAN_SKIP..PLAN_STEPS: as many steps as fit the rest of the budget (PLAN_FILL of it), at most `cap` and at least PLAN_STEPS.
  */
 export function plannedSteps(cap: number, budgetSeconds: number, elapsed: number, secondsPerStep: number): number {
   const fit = PLAN_STEPS + Math.floor((PLAN_FILL * (budgetSeconds - elapsed)) / secondsPerStep);
@@ -170,17 +165,16 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
   const t0 = now();
   const budget = o.minutes === undefined ? Infinity : o.minutes * 60;
   const split = o.helper && o.batch > 1 ? Math.ceil(o.batch / 2) : o.batch;
-  let steps = o.steps, planned: number | undefined;
-  const starts: number[] = []; // start times of steps PLAN_SKIP..PLAN_STEPS, in seconds
+  let steps = o.steps, planned: number | undefined, tSkip = 0;
   for (let step = 0; step < steps; step++) {
     const elapsed = (now() - t0) / 1000;
     if (step > 0 && elapsed >= budget) {
       if (planned !== undefined) o.log?.(`${o.label}: the time budget ran out at step ${step} of the ${planned} planned (the machine slowed down); the learning rate had not finished its decay`);
       break;
     }
-    if (step >= PLAN_SKIP && step <= PLAN_STEPS) starts.push(elapsed);
+    if (step === PLAN_SKIP) tSkip = elapsed;
     if (step === PLAN_STEPS && o.minutes !== undefined) {
-      steps = planned = plannedSteps(o.steps, budget, elapsed, median(starts.slice(1).map((t, i) => t - starts[i])));
+      steps = planned = plannedSteps(o.steps, budget, elapsed, (elapsed - tSkip) / (PLAN_STEPS - PLAN_SKIP));
       o.log?.(`${o.label}: ${planned} steps fit ${o.minutes} minutes here (--steps ${planned} repeats this run without a budget)`);
     }
     const lr = learningRate(o.lr, step, steps);
