@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 // `codenet train` keeps both cores busy with tfjs (a worker thread computes half of every batch),
 // and V8's background GC threads then compete with them: with the GC on the threads that allocate,
-// two-thread training ran 14-30% faster (docs/training.md, "Both cores"). The flag only works on
+// two-thread training ran 14-31% faster (docs/training.md, "Both cores"). The flag only works on
 // the command line, so train re-runs this file with it.
 const GC_FLAG = '--single-threaded-gc';
 if (process.argv[2] === 'train' && !process.execArgv.includes(GC_FLAG)) {
