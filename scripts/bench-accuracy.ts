@@ -1,18 +1,18 @@
 /**
- * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --offset-lr F --batch B --qat-lr R --qat-offset-lr F --percentile P --weight-scale mse|max --input PX --eval N --seed S --data-seed S --threads T --dense --float DIR --out DIR]:
+ * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --offset-lr F --lr-floor F --batch B --qat-lr R --qat-offset-lr F --qat-lr-floor F --percentile P --weight-scale mse|max --input PX --eval N --seed S --data-seed S --threads T --dense --float DIR --out DIR]:
  * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine, in 30
  * minutes of training:
  * 1. float training of codenet-tiny-skip for --minutes (25): the first 60 steps time the machine,
  *    then the run takes the steps of 32 that fit (wasm backend unless tfjs-node is installed; both
- *    cores: a worker thread takes half of every batch; Adam at 4e-2 with cosine decay by steps, the
- *    offset convs at a tenth of it);
+ *    cores: a worker thread takes half of every batch; Adam at 4e-2 with cosine decay by steps to
+ *    1/100 of it, the offset convs at a tenth of it);
  *    --steps N runs exactly N steps instead (and repeats a planned run);
  * 2. AP50 of the float model (tfjs) on the val split;
  * 3. W4A8 after calibration only (post-training quantization: activation ranges at the 99.99th
  *    percentile of 64 train images, weight scales by least squared error), AP50 through the
  *    golden model;
  * 4. W4A8 after quantization-aware fine-tuning for --qat-minutes (4.5; or --qat-steps N) in steps
- *    of 32, Adam 1e-3 (the offset convs frozen), both cores, the same quantizer, AP50 through the
+ *    of 32, Adam 1e-3 decayed to 1/20 (the offset convs frozen), both cores, the same quantizer, AP50 through the
  *    golden model.
  * Prints a table and writes DIR/accuracy.json (default build/bench-accuracy) with the models.
  * --float DIR skips step 1 and takes the float model a previous run left in DIR (its
@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainFloat, type TrainLog } from '../src/float/train.ts';
-import { MAX_STEPS, OFFSET_LR, QAT_OFFSET_LR } from '../src/float/defaults.ts';
+import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_LR_FLOOR, QAT_OFFSET_LR } from '../src/float/defaults.ts';
 import { loadFloatModel } from '../src/float/io.ts';
 import { trainQat } from '../src/quant/qat-train.ts';
 import { quantizeFloatModel, type WeightScaleMode } from '../src/quant/quantize.ts';
@@ -46,6 +46,8 @@ const { values: a } = parseArgs({
     lr: { type: 'string', default: '4e-2' },
     'offset-lr': { type: 'string', default: String(OFFSET_LR) },
     'qat-offset-lr': { type: 'string', default: String(QAT_OFFSET_LR) },
+    'lr-floor': { type: 'string', default: String(LR_FLOOR) },
+    'qat-lr-floor': { type: 'string', default: String(QAT_LR_FLOOR) },
     'qat-lr': { type: 'string', default: '1e-3' },
     percentile: { type: 'string', default: '99.99' },
     'weight-scale': { type: 'string', default: 'mse' },
@@ -78,7 +80,7 @@ const floatDir = a.float ?? join(out, 'float');
 let float: TrainLog;
 if (a.float) float = JSON.parse(readFileSync(join(a.float, 'train-log.json'), 'utf8')) as TrainLog;
 else {
-  float = await trainFloat({ spec, input, ...budget(a.steps, a.minutes!), batch, lr: Number(a.lr), offsetLr: Number(a['offset-lr']), seed, out: floatDir, log, dense: a.dense, threads });
+  float = await trainFloat({ spec, input, ...budget(a.steps, a.minutes!), batch, lr: Number(a.lr), offsetLr: Number(a['offset-lr']), lrFloor: Number(a['lr-floor']), seed, out: floatDir, log, dense: a.dense, threads });
   writeFileSync(join(floatDir, 'train-log.json'), JSON.stringify(float) + '\n');
 }
 const planned = (l: TrainLog) => (l.plannedSteps !== undefined ? ` (planned for the budget)` : '');
@@ -100,7 +102,7 @@ try {
   rPtq = `failed: ${e.message}`;
 }
 
-const qat = await trainQat({ spec, input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, log, dense: a.dense, threads, ...qopts });
+const qat = await trainQat({ spec, input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, log, dense: a.dense, threads, ...qopts });
 writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
 console.log(`QAT: ${qat.log.steps} steps${planned(qat.log)} x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s, ${qat.log.threads} thread(s)`);
 const rQat = evalInteger(qat.model, val);
@@ -113,7 +115,7 @@ for (const r of rows) console.log(`${r.what.padEnd(40)} ${'error' in r ? r.error
 console.log(`QAT - float: ${(100 * (rQat.mAP - rFloat.mAP)).toFixed(1)} points; training ${((float.seconds + qat.log.seconds) / 60).toFixed(1)} min in total`);
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify({
   model: spec.name, input, seed, dataSeed, valImages: val.length, calibrationImages: calib.length, quantizer: qopts,
-  float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), offsetLr: a.float ? undefined : Number(a['offset-lr']), dense: a.dense, steps: float.steps, plannedSteps: float.plannedSteps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
-  qat: { lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), threads: qat.log.threads, steps: qat.log.steps, plannedSteps: qat.log.plannedSteps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
+  float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), offsetLr: a.float ? undefined : Number(a['offset-lr']), lrFloor: a.float ? undefined : Number(a['lr-floor']), dense: a.dense, steps: float.steps, plannedSteps: float.plannedSteps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
+  qat: { lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), threads: qat.log.threads, steps: qat.log.steps, plannedSteps: qat.log.plannedSteps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
   rows,
 }, null, 2) + '\n');

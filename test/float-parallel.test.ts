@@ -118,10 +118,11 @@ describe('training schedule', () => {
     expect(log.join('\n')).toMatch(/ran out at step 90 of the 118 planned/);
   }, 60_000);
 
-  it('the learning rate holds for the planning steps, then decays by a cosine to 1/20 over the rest', () => {
+  it('the learning rate holds for the planning steps, then decays by a cosine to the floor (1/100 by default) over the rest', () => {
     for (let k = 0; k < PLAN_STEPS; k++) expect(learningRate(0.04, k, 100)).toBe(0.04);
     expect(learningRate(0.04, PLAN_STEPS, 100)).toBeCloseTo(0.04, 12);
-    expect(learningRate(0.04, PLAN_STEPS + 40, PLAN_STEPS + 80)).toBeCloseTo(0.04 * (0.05 + 0.95 * 0.5), 12);
-    expect(learningRate(0.04, PLAN_STEPS + 80, PLAN_STEPS + 80)).toBeCloseTo(0.002, 12);
+    expect(learningRate(0.04, PLAN_STEPS + 40, PLAN_STEPS + 80)).toBeCloseTo(0.04 * (0.01 + 0.99 * 0.5), 12);
+    expect(learningRate(0.04, PLAN_STEPS + 80, PLAN_STEPS + 80)).toBeCloseTo(0.0004, 12);
+    expect(learningRate(0.04, PLAN_STEPS + 80, PLAN_STEPS + 80, 0.05)).toBeCloseTo(0.002, 12);
   });
 });

@@ -77,6 +77,9 @@ describe('codenet train', () => {
     expect((await runCli('quantize', join(root, 'trained2'), '--calib', 'builtin:2', '-o', join(root, 'trained2', 'w4a8.json'))).code).toBe(0);
     expect((await runCli('train', '--steps', '0', '-o', join(root, 'x'))).code).toBe(2);
     expect((await runCli('train', '--threads', '3', '-o', join(root, 'x'))).code).toBe(2);
+    const floor = await runCli('train', '--lr-floor', '2', '-o', join(root, 'x'));
+    expect(floor.code).toBe(2);
+    expect(floor.stderr).toMatch(/--lr-floor must be in \[0, 1\], got 2/);
     // --minutes: a wall-clock budget; steps is only the upper bound
     const timed = await runCli('train', '--zoo', 'codenet-tiny', '--steps', '50', '--batch', '2', '--minutes', '0.00001', '-o', join(root, 'timed'));
     expect(timed.stdout, timed.stderr).toMatch(/for 1 steps of 2/);

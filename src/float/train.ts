@@ -11,7 +11,7 @@ import { loadFloatModel, saveFloatModel } from './io.ts';
 import { availableParallelism } from 'node:os';
 import { makeSample, makeTargets, NUM_CLASSES, sampleSeed, type Sample } from '../data/shapes.ts';
 import { FlatAdam, offsetLrScale, readFlat, writeFlat } from './adam.ts';
-import { OFFSET_LR } from './defaults.ts';
+import { LR_FLOOR, OFFSET_LR } from './defaults.ts';
 import { GradientWorker, type FloatWorkerInit } from './parallel.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
@@ -35,6 +35,8 @@ export interface StepOptions {
   dense?: boolean;
   /** The offset convs' learning rate as a fraction of `lr` (default OFFSET_LR; adam.ts offsetLrScale says why). */
   offsetLr?: number;
+  /** The learning rate at the end of the cosine, as a fraction of `lr` (default LR_FLOOR; QAT: QAT_LR_FLOOR). */
+  lrFloor?: number;
 }
 
 export interface TrainOptions extends StepOptions {
@@ -83,12 +85,12 @@ const PLAN_SKIP = 10;
 const PLAN_FILL = 0.97;
 
 /**
- * lr for the first PLAN_STEPS steps, then a cosine decay to lr / 20 over the rest of the run
+ * lr for the first PLAN_STEPS steps, then a cosine decay to lr * floor over the rest of the run
  * (fresh data every step: no epochs to schedule by). The first steps do not depend on the run's
  * length, so a time budget can fix the length after them (runSteps).
  */
-export const learningRate = (lr: number, step: number, steps: number): number =>
-  step < PLAN_STEPS ? lr : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - PLAN_STEPS)) / Math.max(1, steps - PLAN_STEPS))));
+export const learningRate = (lr: number, step: number, steps: number, floor = LR_FLOOR): number =>
+  step < PLAN_STEPS ? lr : lr * (floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * (step - PLAN_STEPS)) / Math.max(1, steps - PLAN_STEPS))));
 
 /**
  * The run's length from the speed of steps PLAN_SKIP..PLAN_STEPS: as many steps as fit the rest of the budget (PLAN_FILL of it), at most `cap` and at least PLAN_STEPS.
@@ -104,6 +106,7 @@ export function checkStepOptions(o: StepOptions): void {
   if (!(o.lr > 0 && o.lr < 1)) fail(`--lr must be in (0, 1), got ${o.lr}`);
   if (o.minutes !== undefined && !(o.minutes > 0)) fail(`--minutes must be > 0, got ${o.minutes}`);
   if (o.offsetLr !== undefined && !(o.offsetLr >= 0 && o.offsetLr <= 1)) fail(`--offset-lr must be in [0, 1], got ${o.offsetLr}`);
+  if (o.lrFloor !== undefined && !(o.lrFloor >= 0 && o.lrFloor <= 1)) fail(`--lr-floor must be in [0, 1], got ${o.lrFloor}`);
 }
 
 /** The network's three outputs for a batch (images as uint8 HWC and as the normalised tensor). */
@@ -177,7 +180,7 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
       steps = planned = plannedSteps(o.steps, budget, elapsed, (elapsed - tSkip) / (PLAN_STEPS - PLAN_SKIP));
       o.log?.(`${o.label}: ${planned} steps fit ${o.minutes} minutes here (--steps ${planned} repeats this run without a budget)`);
     }
-    const lr = learningRate(o.lr, step, steps);
+    const lr = learningRate(o.lr, step, steps, o.lrFloor);
     const stream = o.seed * 1_000_003 + step;
     const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch, dense: o.dense }) : undefined;
     const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input, dense: o.dense });

@@ -20,7 +20,7 @@ import type { ZooSpec } from '../zoo/specs.ts';
 import { calibrateActivations, quantizeWeights, validated, type QuantizeOptions, type WeightQuantOptions } from './quantize.ts';
 import { qatForward } from './qat.ts';
 import { fail } from '../util/errors.ts';
-import { QAT_OFFSET_LR } from '../float/defaults.ts';
+import { QAT_LR_FLOOR, QAT_OFFSET_LR } from '../float/defaults.ts';
 
 /** What a QAT worker needs to rebuild the main thread's setup (src/quant/qat-worker.ts). */
 export interface QatSetupOptions extends QuantizeOptions {
@@ -72,7 +72,7 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
-    const { loss, seconds, plannedSteps } = await runSteps({ ...o, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
+    const { loss, seconds, plannedSteps } = await runSteps({ ...o, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, lrFloor: o.lrFloor ?? QAT_LR_FLOOR, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
     m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch };
     quantizeWeights(fm, m, wq);
     const model = validated(m, `QAT-exported ${o.spec.name}`);

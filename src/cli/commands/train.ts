@@ -5,10 +5,10 @@ import { writeFilesAtomically } from '../../io/atomic.ts';
 import { findZooSpec, ZOO } from '../../zoo/specs.ts';
 import { fail } from '../../util/errors.ts';
 import { emaOption, intOption, percentileOption, weightScaleOption } from '../model-arg.ts';
-import { MAX_STEPS, OFFSET_LR, QAT_OFFSET_LR } from '../../float/defaults.ts';
+import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_LR_FLOOR, QAT_OFFSET_LR } from '../../float/defaults.ts';
 
 interface TrainCli {
-  zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; offsetLr?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
+  zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; offsetLr?: number; lrFloor?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
   qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode;
 }
 
@@ -25,7 +25,8 @@ export function registerTrain(program: Command): void {
     .option('--steps <n>', 'optimizer steps, each on freshly rendered images (default 1000; 500 with --qat; with --minutes the most)', intOption('--steps', 1, MAX_STEPS))
     .option('--minutes <m>', 'wall-time budget: the first 60 steps time this machine, then the run takes the steps that fit (logged; --steps with that count repeats the run)', (v) => Number(v))
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
-    .option('--lr <rate>', 'Adam learning rate, decayed to 1/20 by a cosine (default 2e-3; 1e-3 with --qat)', (v) => Number(v))
+    .option('--lr <rate>', 'Adam learning rate, decayed by a cosine to --lr-floor of it (default 2e-3; 1e-3 with --qat)', (v) => Number(v))
+    .option('--lr-floor <fraction>', `where the cosine ends, as a fraction of --lr (default ${LR_FLOOR}; ${QAT_LR_FLOOR} with --qat)`, (v) => Number(v))
     .option('--offset-lr <fraction>', `the offset convs' learning rate as a fraction of --lr (their one output is the dilation: at the full rate it jumps by units a step; default ${OFFSET_LR}, ${QAT_OFFSET_LR} with --qat: frozen)`, (v) => Number(v))
     .option('--threads <n>', 'threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
     .option('--dense', 'dense box targets: wh and reg also at the cells around each centre, weighted by the heat-map Gaussian (TTFNet-style; docs/training.md)')
@@ -41,7 +42,7 @@ export function registerTrain(program: Command): void {
     .action(async (o: TrainCli) => {
       const spec = findZooSpec(o.zoo) ?? fail(`unknown zoo network "${o.zoo}"; known: ${ZOO.map((z) => z.name).join(', ')}`);
       const log = (m: string) => process.stderr.isTTY && process.stderr.write(`${m}\n`);
-      const base = { spec, input: o.input, batch: o.batch, offsetLr: o.offsetLr, seed: o.seed, out: o.out, log, dense: o.dense };
+      const base = { spec, input: o.input, batch: o.batch, offsetLr: o.offsetLr, lrFloor: o.lrFloor, seed: o.seed, out: o.out, log, dense: o.dense };
       if (o.qat) {
         if (!o.resume) fail('--qat fine-tunes a trained float model: give it with --resume <float-model>');
         const { trainQat } = await import('../../quant/qat-train.ts');
