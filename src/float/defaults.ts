@@ -23,3 +23,9 @@ export const LR_FLOOR = 0.01;
 
 /** QAT's cosine ends higher: on one seed-0 float model QAT - float was -2.5 at 1/100, -1.3 at 1/20 (docs/training.md). */
 export const QAT_LR_FLOOR = 0.05;
+
+/**
+ * Calibration images of QAT's frozen activation ranges (`codenet train --qat`, the benchmark).
+ * QAT - float on seeds 0-2's float models: -1.5/-1.5/-1.95 with 256, -1.7/-1.1/-2.4 with 64.
+ */
+export const QAT_CALIB_IMAGES = 256;

@@ -5,7 +5,7 @@ import { writeFilesAtomically } from '../../io/atomic.ts';
 import { findZooSpec, ZOO } from '../../zoo/specs.ts';
 import { fail } from '../../util/errors.ts';
 import { emaOption, intOption, percentileOption, weightScaleOption } from '../model-arg.ts';
-import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_LR_FLOOR, QAT_OFFSET_LR } from '../../float/defaults.ts';
+import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_CALIB_IMAGES, QAT_LR_FLOOR, QAT_OFFSET_LR } from '../../float/defaults.ts';
 
 interface TrainCli {
   zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; offsetLr?: number; lrFloor?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
@@ -33,7 +33,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the weights and the data', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .option('--resume <float-model>', 'continue training this model (with --qat: the float model to fine-tune)')
     .option('--qat', 'quantization-aware fine-tuning of --resume: the forward pass is the W4A8 integer model; also writes quantized.json')
-    .option('--calib <data>', 'with --qat: images for the frozen activation ranges, builtin[:N] or a uint8 .npy [N,H,W,3]', 'builtin:256')
+    .option('--calib <data>', 'with --qat: images for the frozen activation ranges, builtin[:N] or a uint8 .npy [N,H,W,3]', `builtin:${QAT_CALIB_IMAGES}`)
     .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max)', percentileOption('--percentile'), 100)
     .option('--weight-percentile <p>', 'with --qat: weight scales from this percentile of |w| per output channel', percentileOption('--weight-percentile'))
     .addOption(weightScaleOption('with --qat: '))
