@@ -1,5 +1,5 @@
 /**
- * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --offset-lr F --lr-floor F --batch B --qat-lr R --qat-offset-lr F --qat-lr-floor F --percentile P --weight-scale mse|max --input PX --eval N --seed S --data-seed S --threads T --dense --float DIR --out DIR]:
+ * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --offset-lr F --lr-floor F --batch B --qat-lr R --qat-offset-lr F --qat-lr-floor F --learn-scales --percentile P --weight-scale mse|max --input PX --eval N --seed S --data-seed S --threads T --dense --float DIR --out DIR]:
  * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine, in 30
  * minutes of training:
  * 1. float training of codenet-tiny-skip for --minutes (25): the first 60 steps time the machine,
@@ -12,8 +12,8 @@
  *    percentile of 256 train images, weight scales by least squared error), AP50 through the
  *    golden model;
  * 4. W4A8 after quantization-aware fine-tuning for --qat-minutes (4.5; or --qat-steps N) in steps
- *    of 32, Adam 1e-3 decayed to 1/20 (the offset convs frozen), both cores, the same quantizer, AP50 through the
- *    golden model.
+ *    of 32, Adam 1e-3 decayed to 1/20 (the offset convs and the weight scales frozen; --learn-scales:
+ *    the scales train, LSQ), both cores, the same quantizer, AP50 through the golden model.
  * Prints a table and writes DIR/accuracy.json (default build/bench-accuracy) with the models.
  * --float DIR skips step 1 and takes the float model a previous run left in DIR (its
  * train-log.json gives the training figures): QAT settings can be compared on one float model.
@@ -57,6 +57,7 @@ const { values: a } = parseArgs({
     seed: { type: 'string', default: '0' },
     'data-seed': { type: 'string', default: '0' },
     dense: { type: 'boolean', default: false },
+    'learn-scales': { type: 'boolean', default: false },
     threads: { type: 'string' },
     float: { type: 'string' },
     out: { type: 'string', default: 'build/bench-accuracy' },
@@ -102,7 +103,7 @@ try {
   rPtq = `failed: ${e.message}`;
 }
 
-const qat = await trainQat({ spec, input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, log, dense: a.dense, threads, ...qopts });
+const qat = await trainQat({ spec, input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, learnScales: a['learn-scales'], log, dense: a.dense, threads, ...qopts });
 writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
 console.log(`QAT: ${qat.log.steps} steps${planned(qat.log)} x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s, ${qat.log.threads} thread(s)`);
 const rQat = evalInteger(qat.model, val);
@@ -116,6 +117,6 @@ console.log(`QAT - float: ${(100 * (rQat.mAP - rFloat.mAP)).toFixed(1)} points; 
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify({
   model: spec.name, input, seed, dataSeed, valImages: val.length, calibrationImages: calib.length, quantizer: qopts,
   float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), offsetLr: a.float ? undefined : Number(a['offset-lr']), lrFloor: a.float ? undefined : Number(a['lr-floor']), dense: a.dense, steps: float.steps, plannedSteps: float.plannedSteps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
-  qat: { lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), threads: qat.log.threads, steps: qat.log.steps, plannedSteps: qat.log.plannedSteps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
+  qat: { learnScales: a['learn-scales'], lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), threads: qat.log.threads, steps: qat.log.steps, plannedSteps: qat.log.plannedSteps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) },
   rows,
 }, null, 2) + '\n');

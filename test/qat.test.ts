@@ -11,7 +11,7 @@ import { initBackend } from '../src/float/model.ts';
 import { loadFloatModel } from '../src/float/io.ts';
 import { loadModelFile } from '../src/ir/load.ts';
 import { quantizeWeights, validated } from '../src/quant/quantize.ts';
-import { qatForward } from '../src/quant/qat.ts';
+import { learnedFakeQuant, qatForward } from '../src/quant/qat.ts';
 import { runGolden } from '../src/golden/run.ts';
 import { imageCodes } from '../src/zoo/image.ts';
 import { makeDataset } from '../src/data/shapes.ts';
@@ -21,6 +21,25 @@ import { GradientWorker } from '../src/float/parallel.ts';
 import { readFlat, writeFlat } from '../src/float/adam.ts';
 import { halfBatchGradients } from '../src/float/train.ts';
 import { runCli } from './helpers/cli.ts';
+import type { Model } from '../src/ir/model.ts';
+
+/** Every code of every tensor of `codes` (the QAT forward on `images`) equals the golden model's run of `exported`. */
+function expectGoldenCodes(exported: Model, images: Uint8Array[], codes: Record<string, Float32Array>): void {
+  let elements = 0;
+  const differing: string[] = [];
+  images.forEach((img, i) => {
+    const golden = runGolden(exported, new Map([[exported.inputs[0], imageCodes(img)]]), { keepAll: true });
+    for (const [name, g] of golden) {
+      const q = codes[name].subarray(i * g.length, (i + 1) * g.length);
+      let diff = 0;
+      for (let j = 0; j < g.length; j++) if (q[j] !== g[j]) diff++;
+      elements += g.length;
+      if (diff) differing.push(`${name}: ${diff} of ${g.length}`);
+    }
+  });
+  expect(differing).toEqual([]);
+  expect(elements).toBeGreaterThan(images.length * 100_000);
+}
 
 let root: string;
 beforeAll(async () => {
@@ -43,6 +62,7 @@ describe('codenet train --qat', () => {
 
     const exported = loadModelFile(join(dir, 'quantized.json'));
     expect(exported.metadata.quantizer).toContain('quantization-aware');
+    expect(exported.metadata.qatWeightScales).toBe('frozen');
     const before = await loadFloatModel(join(root, 'float'));
     const fm = await loadFloatModel(dir);
     // QAT moved the weights (the gradient reaches through the straight-through estimators).
@@ -65,25 +85,56 @@ describe('codenet train --qat', () => {
       expect([Array.from(l.quant!.weights), Array.from(l.quant!.S), Array.from(l.quant!.B), l.quant!.n], l.name).toEqual([Array.from(e.weights), Array.from(e.S), Array.from(e.B), e.n]);
     }
     // ...and its codes are the golden model's, element for element, in every tensor.
-    let elements = 0;
-    const differing: string[] = [];
-    images.forEach((img, i) => {
-      const golden = runGolden(exported, new Map([[exported.inputs[0], imageCodes(img)]]), { keepAll: true });
-      for (const [name, g] of golden) {
-        const q = codes[name].subarray(i * g.length, (i + 1) * g.length);
-        let diff = 0;
-        for (let j = 0; j < g.length; j++) if (q[j] !== g[j]) diff++;
-        elements += g.length;
-        if (diff) differing.push(`${name}: ${diff} of ${g.length}`);
-      }
-    });
-    expect(differing).toEqual([]);
-    expect(elements).toBeGreaterThan(300_000);
+    expectGoldenCodes(exported, images, codes);
   }, 180_000);
 
-  it('on two threads: the QAT worker computes bit for bit the gradient this thread computes (same model, quantizers, weights and samples)', async () => {
+  it('--learn-scales: the weight scales train too (LSQ), and the exported model says so', async () => {
+    const dir = join(root, 'qat-lsq');
+    const r = await runCli('train', '--qat', '--learn-scales', '--resume', join(root, 'float'), '--steps', '2', '--batch', '2', '--calib', 'builtin:8', '-o', dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(loadModelFile(join(dir, 'quantized.json')).metadata.qatWeightScales).toBe('learned');
+  }, 120_000);
+
+  it('learned weight scales: the gradient reaches them, and the exported model is still the one trained, code for code', async () => {
     const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
-    const o = { spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib };
+    const s = await qatSetup({ spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib, learnScales: true });
+    const floatVars = s.fm.trainableWeights.length, floatSize = readFlat(s.vars.slice(0, floatVars)).length;
+    // one log-scale vector per layer with weights, but the offset convs (frozen in QAT)
+    const learned = s.m.layers.filter((l) => l.quant && l.op !== 'offset');
+    expect(s.vars.length - floatVars).toBe(learned.length);
+    const frozen = new Map([...s.wq.fixedScales!].map(([k, v]) => [k, Float64Array.from(v)]));
+    // the gradient reaches the scales
+    const g = halfBatchGradients(s.forward, s.vars, { stream: 5, from: 0, to: 2, input: 64 });
+    expect(g.grads.subarray(floatSize).filter((v) => v !== 0).length).toBeGreaterThan(learned.length);
+    // scales moved as a step would move them: the integer path and the export use the new ones
+    writeFlat(s.vars, readFlat(s.vars).map((v, i) => (i >= floatSize ? v + 0.05 * Math.sin(i) : v)));
+    const images = makeDataset({ seed: 12, count: 2, size: 64, split: 'val' }).map((x) => x.image);
+    s.syncScales(); // as every forward does
+    const codes = tf.tidy(() => Object.fromEntries([...qatForward(s.fm, s.m, images, s.wq).codes].map(([k, v]) => [k, v.dataSync().slice()]))) as unknown as Record<string, Float32Array>;
+    const hmLog = s.vars[floatVars + learned.findIndex((l) => l.name === 'hm')].dataSync();
+    expect(s.wq.fixedScales!.get('hm')).toEqual(Float64Array.from(hmLog, Math.exp));
+    expect(s.wq.fixedScales!.get('hm')![0]).not.toBeCloseTo(frozen.get('hm')![0], 8);
+    expect(s.wq.fixedScales!.get('dec1.offset')).toEqual(frozen.get('dec1.offset'));
+    expectGoldenCodes(validated(s.m, 'copy'), images, codes);
+  }, 120_000);
+
+  it('the learned fake quantizer: value s * codes; gradient to w inside the code range, to log s (codes - w / s) inside and the code where clipped', () => {
+    const w = tf.tensor4d([0.33, 2.0], [1, 1, 1, 2]);
+    const wi = tf.tensor4d([3, 7], [1, 1, 1, 2]); // clamp(round(w / 0.1), -8, 7)
+    const logS = tf.variable(tf.tensor1d([Math.log(0.1), Math.log(0.1)]));
+    const value = learnedFakeQuant(w, wi, logS, false, -8, 7);
+    expect(Array.from(value.dataSync()).map((v) => +v.toFixed(6))).toEqual([0.3, 0.7]);
+    const [dw, ds] = tf.grads((a: tf.Tensor, b: tf.Tensor) => learnedFakeQuant(a as tf.Tensor4D, wi, b as tf.Variable, false, -8, 7))([w, logS]);
+    expect(Array.from(dw.dataSync())).toEqual([1, 0]);
+    const d = ds.dataSync();
+    expect(d[0]).toBeCloseTo(0.1 * (3 - 3.3), 5);
+    expect(d[1]).toBeCloseTo(0.1 * 7, 5);
+    tf.dispose([w, wi, logS, value, dw, ds]);
+  });
+
+  it.each([false, true])('on two threads: the QAT worker computes bit for bit the gradient this thread computes (same model, quantizers, weights and samples; learned scales: %s)', async (learnScales) => {
+    const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
+    const o = { spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib, learnScales };
     const main = await qatSetup(o);
     const worker = new GradientWorker({ kind: 'qat', ...o }, new URL('../src/quant/qat-worker.ts', import.meta.url));
     try {
@@ -103,7 +154,7 @@ describe('codenet train --qat', () => {
 
   it('freezes the weight scales at the ones chosen for the float model: the weights train on a fixed grid', async () => {
     const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
-    const s = await qatSetup({ spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib });
+    const s = await qatSetup({ spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib, learnScales: false });
     const frozen = s.wq.fixedScales!;
     // the scales `codenet quantize` would choose for the float model
     expect([...quantizeWeights(s.fm, s.m, { ...s.wq, fixedScales: undefined })]).toEqual([...frozen]);

@@ -1,7 +1,8 @@
 /**
  * `codenet train --qat`: quantization-aware fine-tuning of a trained float model. Activation
  * quantizers are calibrated once on the calibration images and frozen, and so are the weight scales
- * (chosen for the float model as `codenet quantize` chooses them); batch norm uses its moving
+ * (chosen for the float model as `codenet quantize` chooses them; or learned from there, LSQ, with
+ * --learn-scales); batch norm uses its moving
  * statistics (folded, as the exporter folds it); then the training loop of src/float/train.ts runs
  * over the integer forward of src/quant/qat.ts, and the result is exported with the same quantizer
  * the forward used, so the exported integer model is exactly the one trained.
@@ -30,6 +31,8 @@ export interface QatSetupOptions extends QuantizeOptions {
   from: string;
   /** Calibration images (uint8 HWC of the model's input size) for the frozen activation ranges. */
   calib: Uint8Array[];
+  /** Train the weight scales too (LSQ), from the chosen ones as a start; the offset convs' stay. Default: frozen. */
+  learnScales?: boolean;
 }
 
 /** Training steps, and the quantizer's options (activation ranges and weight scales, as `codenet quantize`). */
@@ -46,7 +49,7 @@ export interface QatLog extends TrainLog {
 }
 
 /** The float model, its frozen quantizers (in the integer model m) and the QAT forward pass. */
-export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel; m: Model; wq: WeightQuantOptions; forward: Forward; vars: tf.Variable[] }> {
+export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel; m: Model; wq: WeightQuantOptions; forward: Forward; vars: tf.Variable[]; syncScales: () => void }> {
   const fm = await loadFloatModel(o.from);
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.from} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
   const { model: m } = calibrateActivations(fm, o.spec, o.calib, o);
@@ -54,26 +57,41 @@ export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
   const wq: WeightQuantOptions = { saturateBias: true, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
   // The weight scales are chosen once, for the float model (as `codenet quantize` would), and then
-  // frozen: chosen afresh every step, a channel's scale jumped whenever its largest weights moved,
-  // shifting the whole channel's grid under the weights (docs/training.md).
+  // frozen or learned, never chosen afresh: a channel's chosen scale jumped whenever its largest
+  // weights moved, shifting the whole channel's grid under the weights (docs/training.md).
   wq.fixedScales = quantizeWeights(fm, m, wq);
+  // Learned scales train as log s (always positive) by their own gradient (qat.ts
+  // learnedFakeQuant), after the float weights in `vars`; the offset convs' stay frozen with
+  // their weights (QAT_OFFSET_LR).
+  const logScales = new Map<string, tf.Variable>();
+  if (o.learnScales) {
+    for (const l of m.layers) {
+      const s = wq.fixedScales.get(l.name);
+      if (s && l.op !== 'offset') logScales.set(l.name, tf.variable(tf.tensor1d(Float32Array.from(s, Math.log))));
+    }
+  }
+  // The integer path and the export read the scales from wq.fixedScales.
+  const syncScales = () => { for (const [name, v] of logScales) wq.fixedScales!.set(name, Float64Array.from(v.dataSync(), Math.exp)); };
+  syncScales();
   const forward: Forward = (images) => {
-    const r = qatForward(fm, m, images, wq).real;
+    syncScales();
+    const r = qatForward(fm, m, images, wq, o.learnScales ? logScales : undefined).real;
     return { hm: r.get('hm')!, wh: r.get('wh')!, reg: r.get('reg')! };
   };
-  return { fm, m, wq, forward, vars };
+  return { fm, m, wq, forward, vars: [...vars, ...logScales.values()], syncScales };
 }
 
 export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Model }> {
   checkStepOptions(o);
   const threads = gradientThreads(o.threads);
   const backend = await initBackend({ log: o.log });
-  const { fm, m, wq, forward, vars } = await qatSetup(o);
-  const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
+  const { fm, m, wq, forward, vars, syncScales } = await qatSetup(o);
+  const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
     const { loss, seconds, plannedSteps } = await runSteps({ ...o, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, lrFloor: o.lrFloor ?? QAT_LR_FLOOR, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
-    m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch };
+    m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch, qatWeightScales: o.learnScales ? 'learned' : 'frozen' };
+    syncScales(); // the last step's scales
     quantizeWeights(fm, m, wq);
     const model = validated(m, `QAT-exported ${o.spec.name}`);
     await saveFloatModel(fm, o.out);

@@ -9,7 +9,8 @@
  *   tensors: every partial sum is below 2^23, so float32 holds it exactly, in any order), and the
  *   requantization (requantT: round half up, saturation, ReLU floor, integer dilation) in float64;
  * - the float path is the folded float layer (batch norm folded with its moving statistics, the
- *   weights fake-quantized to s_w * w_int) applied to the dequantized input, and gives only the
+ *   weights fake-quantized to s_w * w_int; learned scales s_w get their gradient here too) applied
+ *   to the dequantized input, and gives only the
  *   gradient: its value is replaced by the dequantized integer output, and the gradient passes
  *   where the output did not saturate (straight-through estimator). The dilation passes its
  *   gradient inside [0, dmax] and, outside it, the gradient that moves it back, as the float
@@ -117,12 +118,40 @@ function accumulator(l: Layer, m: Model, codes: Map<string, T4>, wi: tf.Tensor4D
   }
 }
 
+/**
+ * The fake-quantized kernel s * wi with a learned per-channel scale s = exp(logScale) (LSQ, Esser
+ * et al. 2020): value s * wi; gradient to w where w / s is inside the code range (1) and nowhere
+ * else; gradient to s of (wi - w / s) inside the range and wi where the code clipped.
+ */
+export function learnedFakeQuant(w: tf.Tensor4D, wi: tf.Tensor4D, logScale: tf.Variable, depthwise: boolean, qmin: number, qmax: number): tf.Tensor4D {
+  const f = tf.customGrad(((wf: tf.Tensor, ls: tf.Tensor, save: tf.GradSaveFunc) => {
+    const s = tf.exp(ls);
+    const sb = depthwise ? tf.reshape(s, [1, 1, -1, 1]) : s;
+    const r = tf.div(wf, sb);
+    const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(r, qmin - 0.5), tf.lessEqual(r, qmax + 0.5)), 'float32');
+    // Saved, so the engine keeps them alive until the backward pass.
+    save([s, r, inside, wi]);
+    return {
+      value: tf.mul(sb, wi),
+      gradFunc: (dy: tf.Tensor, [s2, r2, in2, wi2]: tf.Tensor[]) => {
+        const dS = tf.mul(dy, tf.add(tf.mul(in2, tf.sub(wi2, r2)), tf.mul(tf.sub(1, in2), wi2)));
+        // d/d log s = s * d/ds, summed over everything but the output channel.
+        const perChannel = depthwise ? tf.sum(dS, [0, 1, 3]) : tf.sum(dS, [0, 1, 2]);
+        return [tf.mul(dy, in2), tf.mul(perChannel, s2)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(w, logScale) as tf.Tensor4D;
+}
+
 /** The float path of a layer with weights, on the dequantized inputs (gradient only). */
-function floatPath(l: Layer, fm: tf.LayersModel, real: Map<string, T4>, wi: tf.Tensor4D, scales: Float64Array): T4 {
+function floatPath(l: Layer, fm: tf.LayersModel, real: Map<string, T4>, wi: tf.Tensor4D, scales: Float64Array, logScale?: tf.Variable): T4 {
   const { w, b } = foldedFloat(fm, l);
   const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
   const sw = tf.tensor1d(Float32Array.from(scales));
-  const wq = straightThrough(w, tf.mul(wi, depthwise ? tf.reshape(sw, [1, 1, -1, 1]) : sw)) as tf.Tensor4D;
+  const stem = l.op === 'stem';
+  const wq = logScale ? learnedFakeQuant(w, wi, logScale, depthwise, stem ? -128 : -8, stem ? 127 : 7)
+    : (straightThrough(w, tf.mul(wi, depthwise ? tf.reshape(sw, [1, 1, -1, 1]) : sw)) as tf.Tensor4D);
   const x = real.get(l.inputs[0])!;
   let y: T4;
   if (l.op === 'dwdeform') y = deformDepthwise(x, real.get(l.inputs[1])!, wq);
@@ -166,7 +195,7 @@ function shuffle(x: T4): T4 {
  * the call `m` is the integer model whose golden run the codes equal. Call inside tf.tidy or an
  * optimizer's minimize.
  */
-export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[], wq: WeightQuantOptions = { saturateBias: true }): QatOutputs {
+export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[], wq: WeightQuantOptions = { saturateBias: true }, logScales?: Map<string, tf.Variable>): QatOutputs {
   const scales = quantizeWeights(fm, m, wq);
   const [h, w, c] = m.tensors.get(m.inputs[0])!.shape;
   const n = images.length;
@@ -185,7 +214,7 @@ export function qatForward(fm: tf.LayersModel, m: Model, images: Uint8Array[], w
         const acc = accumulator(l, m, codes, wi);
         const { codes: q, live } = requantize(l, yT, acc);
         const qt = tf.tensor4d(q, acc.shape);
-        const yf = floatPath(l, fm, real, wi, scales.get(l.name)!);
+        const yf = floatPath(l, fm, real, wi, scales.get(l.name)!, logScales?.get(l.name));
         set(l.outputs[0], qt, straightThrough(yf, dequantize(qt, yT), tf.tensor4d(live, acc.shape), yT.kind === 'dilation' ? l.dmax : undefined) as T4);
         break;
       }

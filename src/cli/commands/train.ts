@@ -9,7 +9,7 @@ import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_CALIB_IMAGES, QAT_LR_FLOOR, QAT_OFF
 
 interface TrainCli {
   zoo: string; input: number; steps?: number; minutes?: number; batch: number; lr?: number; offsetLr?: number; lrFloor?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
-  qat?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode;
+  qat?: boolean; learnScales?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode;
 }
 
 /** One line for a finished run: size, steps, backend, first and last loss, speed, time. */
@@ -37,6 +37,7 @@ export function registerTrain(program: Command): void {
     .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max)', percentileOption('--percentile'), 100)
     .option('--weight-percentile <p>', 'with --qat: weight scales from this percentile of |w| per output channel', percentileOption('--weight-percentile'))
     .addOption(weightScaleOption('with --qat: '))
+    .option('--learn-scales', 'with --qat: train the weight scales with the weights (LSQ, from the chosen ones; default: frozen at those)')
     .option('--ema <momentum>', 'with --qat: activation ranges as a moving average of per-batch ranges', emaOption)
     .requiredOption('-o, --out <dir>', 'folder for the trained model')
     .action(async (o: TrainCli) => {
@@ -48,7 +49,7 @@ export function registerTrain(program: Command): void {
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const r = await trainQat({ ...base, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 500), minutes: o.minutes, lr: o.lr ?? 1e-3, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, threads: o.threads });
+        const r = await trainQat({ ...base, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 500), minutes: o.minutes, lr: o.lr ?? 1e-3, from: o.resume, calib: calibrationImages(o.calib, o.input, o.seed), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, threads: o.threads });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
