@@ -99,5 +99,6 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
     return { log, model };
   } finally {
     await helper?.close();
+    tf.dispose(vars.slice(fm.trainableWeights.length)); // the learned scales, if any
   }
 }

@@ -10,9 +10,9 @@
  *   requantization (requantT: round half up, saturation, ReLU floor, integer dilation) in float64;
  * - the float path is the folded float layer (batch norm folded with its moving statistics, the
  *   weights fake-quantized to s_w * w_int; learned scales s_w get their gradient here too) applied
- *   to the dequantized input, and gives only the
- *   gradient: its value is replaced by the dequantized integer output, and the gradient passes
- *   where the output did not saturate (straight-through estimator). The dilation passes its
+ *   to the dequantized input, and gives only the gradient: its value is replaced by the
+ *   dequantized integer output, and the gradient passes where the output did not saturate
+ *   (straight-through estimator). The dilation passes its
  *   gradient inside [0, dmax] and, outside it, the gradient that moves it back, as the float
  *   layer's roundDilationSTE does.
  * So the loss is computed on exactly the outputs of the exported integer model; the test holds
