@@ -23,7 +23,7 @@ import type { Layer, Model, Tensor } from '../ir/model.ts';
 import { dilationFromT, outputCode, requantTFor } from '../numerics/requant.ts';
 import { imageCodes } from '../zoo/image.ts';
 import { deformDepthwise, dilationGradient, imagesToTensor } from '../float/model.ts';
-import { quantizeWeights, type WeightQuantOptions } from './quantize.ts';
+import { quantizeWeights, weightCodeRange, type WeightQuantOptions } from './quantize.ts';
 import { fail } from '../util/errors.ts';
 
 type T4 = tf.Tensor4D;
@@ -148,10 +148,14 @@ export function learnedFakeQuant(w: tf.Tensor4D, wi: tf.Tensor4D, logScale: tf.V
 function floatPath(l: Layer, fm: tf.LayersModel, real: Map<string, T4>, wi: tf.Tensor4D, scales: Float64Array, logScale?: tf.Variable): T4 {
   const { w, b } = foldedFloat(fm, l);
   const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
-  const sw = tf.tensor1d(Float32Array.from(scales));
-  const stem = l.op === 'stem';
-  const wq = logScale ? learnedFakeQuant(w, wi, logScale, depthwise, stem ? -128 : -8, stem ? 127 : 7)
-    : (straightThrough(w, tf.mul(wi, depthwise ? tf.reshape(sw, [1, 1, -1, 1]) : sw)) as tf.Tensor4D);
+  let wq: tf.Tensor4D;
+  if (logScale) {
+    const { qmin, qmax } = weightCodeRange(l.op);
+    wq = learnedFakeQuant(w, wi, logScale, depthwise, qmin, qmax);
+  } else {
+    const sw = tf.tensor1d(Float32Array.from(scales));
+    wq = straightThrough(w, tf.mul(wi, depthwise ? tf.reshape(sw, [1, 1, -1, 1]) : sw)) as tf.Tensor4D;
+  }
   const x = real.get(l.inputs[0])!;
   let y: T4;
   if (l.op === 'dwdeform') y = deformDepthwise(x, real.get(l.inputs[1])!, wq);

@@ -201,12 +201,15 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?: string
   return { w, b };
 }
 
+/** The int weight codes of a layer: int8 for the stem, int4 elsewhere (numerics.md). */
+export const weightCodeRange = (op: Layer['op']): { qmin: number; qmax: number } => (op === 'stem' ? { qmin: -128, qmax: 127 } : { qmin: -8, qmax: 7 });
+
 /** Quantizes the weights of one layer and derives S, B and n from the tensors' scales; returns the weight scales. */
 function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOptions): Float64Array {
   const { w, b } = foldedWeights(fm, l, m, o.constant);
   const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
   const stem = l.op === 'stem';
-  const qmax = stem ? 127 : 7, qmin = stem ? -128 : -8;
+  const { qmin, qmax } = weightCodeRange(l.op);
   const cout = w.length, fan = w[0].length, cin = x.shape[2];
   const weights = new Int8Array(cout * fan);
   const M = new Float64Array(cout), K = new Float64Array(cout), scales = new Float64Array(cout);
