@@ -23,7 +23,10 @@
 // The engine datapaths stall on backpressure (global enables), so no unit needs to know another's
 // timing: the descriptor is complete when every write command has its B response.
 // Reset: synchronous, active-low rst_n (the engines get rst = !rst_n).
+// Field positions, engine codes, the descriptor size and the counter order: cn_isa.vh, generated
+// from the descriptor layout (src/isa/layout.ts; docs/isa.md).
 `default_nettype none
+`include "cn_isa.vh"
 
 module cn_accel_seq #(
   parameter integer LANES       = 16,
@@ -47,7 +50,7 @@ module cn_accel_seq #(
   output wire                 busy,
   output reg                  done_set,
   output wire                 error,
-  output wire [8*64-1:0]      counters,
+  output wire [`CN_NUM_COUNTERS*64-1:0] counters,
   // AXI4 master
   output wire [0:0]           m_axi_arid,
   output wire [ADDR_W-1:0]    m_axi_araddr,
@@ -90,7 +93,7 @@ module cn_accel_seq #(
   localparam integer BEAT  = LANES * 8;
   localparam integer BYTES = LANES;
   localparam integer BSH   = $clog2(BYTES);
-  localparam integer DB    = 2048 / BEAT;              // beats of one descriptor
+  localparam integer DB    = `CN_DESC_BITS / BEAT;     // beats of one descriptor
   localparam integer IMB   = (27 + LANES - 1) / LANES; // stem: beats of one im2col column
   localparam integer GW    = $clog2(GMAX);
   localparam integer RBW   = $clog2(RB_DEPTH);
@@ -101,7 +104,8 @@ module cn_accel_seq #(
   localparam [GW:0]  IMB_G = IMB;
   /* verilator lint_on WIDTH */
 
-  localparam [2:0] E_PW = 3'd1, E_DW = 3'd2, E_STEM = 3'd3, E_PWDW = 3'd4;
+  localparam integer EW = `CN_D_ENGINE_W;
+  localparam [EW-1:0] E_PW = `CN_ENGINE_PW, E_DW = `CN_ENGINE_DW, E_STEM = `CN_ENGINE_STEM, E_PWDW = `CN_ENGINE_PWDW;
   localparam [3:0] S_IDLE = 4'd0, S_FETCH = 4'd1, S_FETCH_D = 4'd2, S_CFG = 4'd3, S_CFG_D = 4'd4,
                    S_SETUP = 4'd5, S_SETUP2 = 4'd6, S_RUN = 4'd7, S_STAT = 4'd8, S_STAT_W = 4'd9, S_DONE = 4'd10;
 
@@ -146,69 +150,67 @@ module cn_accel_seq #(
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ---------------- descriptor ----------------
-  // The field functions take the descriptor as an argument: a continuous assignment is re-evaluated
-  // when its operands change, and Icarus does not see a module signal read inside a function.
-  reg [2047:0] desc;
+  // Every field is a part-select of `desc` at its place in cn_isa.vh (the source slots' fields in
+  // the src_* functions below, which take the descriptor as an argument: a continuous assignment
+  // is re-evaluated when its operands change, and Icarus does not see a module signal read inside
+  // a function).
+  reg [`CN_DESC_BITS-1:0] desc;
+  wire [EW-1:0] engine   = desc[`CN_D_ENGINE_LSB +: `CN_D_ENGINE_W];
+  wire        pw_mode  = desc[`CN_D_PW_MODE_LSB];
+  wire        pool     = desc[`CN_D_POOL_LSB];
+  wire        use_map  = desc[`CN_D_USE_MAP_LSB];
+  wire        map_out  = desc[`CN_D_MAP_OUT_LSB];    // PW offset conv: dilations into the depthwise engine's map, not DDR
+  wire        out_chip = desc[`CN_D_OUT_CHIP_LSB];   // the output goes into the tensor buffer, not DDR
+  wire [2:0]  stride   = desc[`CN_D_STRIDE_LSB +: 3];
+  wire [3:0]  dconst   = desc[`CN_D_DCONST_LSB +: 4];
+  wire [3:0]  dmaxf    = desc[`CN_D_DMAX_LSB +: 4];
+  wire [4:0]  nshift   = desc[`CN_D_N_LSB +: 5];
+  wire [7:0]  lo       = desc[`CN_D_LO_LSB +: 8];
+  wire [15:0] in_h     = desc[`CN_D_IN_H_LSB +: 16];
+  wire [15:0] in_w     = desc[`CN_D_IN_W_LSB +: 16];
+  wire [15:0] out_h    = desc[`CN_D_OUT_H_LSB +: 16];
+  wire [15:0] out_w    = desc[`CN_D_OUT_W_LSB +: 16];
+  wire [15:0] gin      = desc[`CN_D_GIN_LSB +: 16];
+  wire [3:0]  nsrc     = desc[`CN_D_NSRC_LSB +: 4];    // 1..8: the low bits of the field
+  wire [15:0] out_ng   = desc[`CN_D_OUT_NG_LSB +: 16];
+  wire [15:0] out_gs   = desc[`CN_D_OUT_GSTRIDE_LSB +: 16];
+  wire [4:0]  n2       = desc[`CN_D_N2_LSB +: 5];      // PWDW: the depthwise requantizer's shift and clamp
+  wire [7:0]  lo2      = desc[`CN_D_LO2_LSB +: 8];
+  wire [63:0] out_addr = desc[`CN_D_OUT_ADDR_LSB +: 64];
   /* verilator lint_off UNUSEDSIGNAL */
-  function [31:0] w(input [2047:0] d, input integer i); w = d[32*i +: 32]; endfunction
-  wire [31:0] w0 = w(desc, 0), w1 = w(desc, 1), w2 = w(desc, 2), w3 = w(desc, 3), w4 = w(desc, 4), w5 = w(desc, 5), w22 = w(desc, 22);
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [2:0]  engine   = w0[2:0];
-  wire        pw_mode  = w0[4];
-  wire        pool     = w0[5];
-  wire        use_map  = w0[6];
-  wire        map_out  = w0[7];   // PW offset conv: dilations into the depthwise engine's map, not DDR
-  wire        out_chip = w0[11];  // the output goes into the tensor buffer, not DDR
-  wire [2:0]  stride   = w0[10:8];
-  wire [3:0]  dconst   = w0[15:12];
-  wire [3:0]  dmaxf    = w0[19:16];
-  wire [4:0]  nshift   = w0[24:20];
-  wire [7:0]  lo       = w1[7:0];
-  wire [15:0] in_h     = w2[15:0];
-  wire [15:0] in_w     = w2[31:16];
-  wire [15:0] out_h    = w3[15:0];
-  wire [15:0] out_w    = w3[31:16];
-  wire [15:0] gin      = w4[15:0];
-  wire [3:0]  nsrc     = w4[19:16];
-  wire [15:0] out_ng   = w5[15:0];
-  wire [15:0] out_gs   = w5[31:16];
-  wire [4:0]  n2       = w22[4:0];    // PWDW: the depthwise requantizer's shift and clamp
-  wire [7:0]  lo2      = w22[15:8];
-  wire [63:0] out_addr = {w(desc, 7), w(desc, 6)};
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [63:0] stat_addr = {w(desc, 21), w(desc, 20)};   // the master drives ADDR_W bits
+  wire [63:0] stat_addr = desc[`CN_D_STAT_ADDR_LSB +: 64];   // the master drives ADDR_W bits
   wire        is_dw    = (engine == E_DW);
   wire        is_stem  = (engine == E_STEM);
   wire        is_fused = (engine == E_PWDW);
   wire        pw_in_rows = (engine == E_PW) || is_fused;
 
-  // config stream k: 0 weights, 1 S/B, 2 pad, 3 map (words 8 + 3k), 4 depthwise weights and
-  // 5 depthwise S/B of PWDW (words 44 + 3k); streams 4 and 5 load like a DW pass's 0 and 1
-  // (a case of the six streams, not an index computed from ck: a 6-way mux, not a 64-way one)
+  // config stream k: 0 weights, 1 S/B, 2 pad, 3 map, 4 depthwise weights and 5 depthwise S/B of
+  // PWDW; streams 4 and 5 load like a DW pass's 0 and 1 (a case of the six streams, not an index
+  // computed from ck: a 6-way mux, not a 64-way one)
   reg  [2:0]  ck;
   reg  [63:0] cfg_addr;
   reg  [31:0] cfg_beats;
   always @(*) begin
     case (ck)
-      3'd0:    begin cfg_addr = {w(desc, 9), w(desc, 8)};   cfg_beats = w(desc, 10); end
-      3'd1:    begin cfg_addr = {w(desc, 12), w(desc, 11)}; cfg_beats = w(desc, 13); end
-      3'd2:    begin cfg_addr = {w(desc, 15), w(desc, 14)}; cfg_beats = w(desc, 16); end
-      3'd3:    begin cfg_addr = {w(desc, 18), w(desc, 17)}; cfg_beats = w(desc, 19); end
-      3'd4:    begin cfg_addr = {w(desc, 57), w(desc, 56)}; cfg_beats = w(desc, 58); end
-      default: begin cfg_addr = {w(desc, 60), w(desc, 59)}; cfg_beats = w(desc, 61); end
+      3'd0:    begin cfg_addr = desc[`CN_D_WGT_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_WGT_BEATS_LSB +: 32]; end
+      3'd1:    begin cfg_addr = desc[`CN_D_SB_ADDR_LSB +: 64];   cfg_beats = desc[`CN_D_SB_BEATS_LSB +: 32]; end
+      3'd2:    begin cfg_addr = desc[`CN_D_PAD_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_PAD_BEATS_LSB +: 32]; end
+      3'd3:    begin cfg_addr = desc[`CN_D_MAP_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_MAP_BEATS_LSB +: 32]; end
+      3'd4:    begin cfg_addr = desc[`CN_D_DWGT_ADDR_LSB +: 64]; cfg_beats = desc[`CN_D_DWGT_BEATS_LSB +: 32]; end
+      default: begin cfg_addr = desc[`CN_D_DSB_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_DSB_BEATS_LSB +: 32]; end
     endcase
   end
   wire        cfg_dw    = is_dw || ck[2];
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // sources
-  function [63:0] src_addr(input [2047:0] d, input [2:0] s); src_addr = d[32*(24 + 4*s) +: 64]; endfunction
-  function [15:0] src_gs(input [2047:0] d, input [2:0] s); src_gs = d[32*(26 + 4*s) +: 16]; endfunction
-  function [15:0] src_w(input [2047:0] d, input [2:0] s); src_w = d[32*(26 + 4*s) + 16 +: 16]; endfunction
-  function [11:0] src_g0(input [2047:0] d, input [2:0] s); src_g0 = d[32*(27 + 4*s) +: 12]; endfunction
-  function [11:0] src_ng(input [2047:0] d, input [2:0] s); src_ng = d[32*(27 + 4*s) + 12 +: 12]; endfunction
-  function        src_up(input [2047:0] d, input [2:0] s); src_up = d[32*(27 + 4*s) + 24]; endfunction
-  function        src_chip(input [2047:0] d, input [2:0] s); src_chip = d[32*(27 + 4*s) + 25]; endfunction
+  // sources: field F of slot s is at `CN_D_SRC_LSB + s * `CN_D_SRC_BITS + `CN_S_F_LSB
+  function [63:0] src_addr(input [`CN_DESC_BITS-1:0] d, input [2:0] s); src_addr = d[`CN_D_SRC_LSB + `CN_D_SRC_BITS*s + `CN_S_ADDR_LSB +: 64]; endfunction
+  function [15:0] src_gs(input [`CN_DESC_BITS-1:0] d, input [2:0] s); src_gs = d[`CN_D_SRC_LSB + `CN_D_SRC_BITS*s + `CN_S_GSTRIDE_LSB +: 16]; endfunction
+  function [15:0] src_w(input [`CN_DESC_BITS-1:0] d, input [2:0] s); src_w = d[`CN_D_SRC_LSB + `CN_D_SRC_BITS*s + `CN_S_WIDTH_LSB +: 16]; endfunction
+  function [11:0] src_g0(input [`CN_DESC_BITS-1:0] d, input [2:0] s); src_g0 = d[`CN_D_SRC_LSB + `CN_D_SRC_BITS*s + `CN_S_G0_LSB +: 12]; endfunction
+  function [11:0] src_ng(input [`CN_DESC_BITS-1:0] d, input [2:0] s); src_ng = d[`CN_D_SRC_LSB + `CN_D_SRC_BITS*s + `CN_S_NG_LSB +: 12]; endfunction
+  function        src_up(input [`CN_DESC_BITS-1:0] d, input [2:0] s); src_up = d[`CN_D_SRC_LSB + `CN_D_SRC_BITS*s + `CN_S_UP_LSB]; endfunction
+  function        src_chip(input [`CN_DESC_BITS-1:0] d, input [2:0] s); src_chip = d[`CN_D_SRC_LSB + `CN_D_SRC_BITS*s + `CN_S_CHIP_LSB]; endfunction
 
   // ---------------- program counter and main state ----------------
   reg [63:0] pc_addr;
@@ -417,7 +419,7 @@ module cn_accel_seq #(
           fbeat <= '0; cyc <= 32'd0; wait_cyc <= 32'd0; state <= S_FETCH_D;
         end
         S_FETCH_D: if (rd_out_valid) begin
-          desc <= {rd_data, desc[2047:BEAT]};
+          desc <= {rd_data, desc[`CN_DESC_BITS-1:BEAT]};
           fbeat <= fbeat + 1'b1;
           if ({{(32-$clog2(DB+1)){1'b0}}, fbeat} == DB - 1) begin ck <= 3'd0; state <= S_CFG; end
         end
@@ -558,7 +560,7 @@ module cn_accel_seq #(
           if (stat_cmd_sent && (stat_data_sent || (wr_in_valid && wr_in_ready))) state <= S_STAT_W;
         end
         S_STAT_W: if (wr_done) begin
-          pc_addr <= pc_addr + 64'd256; pc_left <= pc_left - 1'b1;
+          pc_addr <= pc_addr + `CN_DESC_BYTES; pc_left <= pc_left - 1'b1;
           state <= (pc_left == 32'd1) ? S_DONE : S_FETCH;
         end
         default: begin done_set <= 1'b1; state <= S_IDLE; end   // S_DONE
@@ -602,7 +604,15 @@ module cn_accel_seq #(
       if (state == S_RUN && !eng_in_valid && st_active) c_wait <= c_wait + 1'b1;
     end
   end
-  assign counters = {c_wait, c_active, c_desc, wr_stall, rd_stall, wr_bytes, rd_bytes, c_busy};
+  // in register order (cn_isa.vh, from COUNTERS in src/hw/params.ts)
+  assign counters[64*`CN_COUNTER_BUSY_CYCLES +: 64]         = c_busy;
+  assign counters[64*`CN_COUNTER_BYTES_READ +: 64]          = rd_bytes;
+  assign counters[64*`CN_COUNTER_BYTES_WRITTEN +: 64]       = wr_bytes;
+  assign counters[64*`CN_COUNTER_READ_STALL_CYCLES +: 64]   = rd_stall;
+  assign counters[64*`CN_COUNTER_WRITE_STALL_CYCLES +: 64]  = wr_stall;
+  assign counters[64*`CN_COUNTER_DESCRIPTORS_DONE +: 64]    = c_desc;
+  assign counters[64*`CN_COUNTER_ENGINE_ACTIVE_CYCLES +: 64] = c_active;
+  assign counters[64*`CN_COUNTER_LOADER_WAIT_CYCLES +: 64]  = c_wait;
   assign error = rd_err || wr_err;
 
   /* verilator lint_off UNUSEDSIGNAL */

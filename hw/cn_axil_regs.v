@@ -1,27 +1,28 @@
 // cn_axil_regs -- AXI4-Lite control/status register block of the CoDeNet accelerator.
 //
-// Register map (byte offsets, 32-bit registers, little-endian; W1C = write 1 to clear)
-//   0x00 CTRL          RW  bit0 START (write 1: `start` pulses for one cycle; reads 0; ignored
-//                          while busy), bit1 IRQ_ENABLE.
-//   0x04 STATUS        R   bit0 BUSY (input `busy`), bit1 DONE (sticky: set by `done_set`,
-//                          cleared by writing 1 to this bit or by START), bit2 ERROR (input
-//                          `error`). Writing 1 to bit1 clears DONE; other bits ignore writes.
-//   0x08 IRQ_STATUS    W1C bit0 DONE interrupt pending (the same sticky DONE bit; its status does
-//                          not depend on IRQ_ENABLE). Writing 1 to bit0 clears it.
-//   0x10 PROGRAM_ADDR_LO RW  bits 31:0 of the 64-bit DDR byte address of the descriptor program.
-//   0x14 PROGRAM_ADDR_HI RW  bits 63:32.
-//   0x18 PROGRAM_LEN   RW  number of descriptors in the program.
-//   0x1C VERSION       R   parameter VERSION (ID / version constant).
-//   0x40 + 8k          R   COUNTER k low word  (k = 0 .. NUM_COUNTERS-1), bits 31:0.
-//   0x44 + 8k          R   COUNTER k high word, bits 63:32: reading the low word latches the
-//                          high word of the same counter, and the next high-word read of that
-//                          counter returns the latched value, so lo-then-hi is a consistent
-//                          64-bit snapshot. (One latch is shared: it belongs to the counter whose
-//                          low word was read last; a high-word read of any other counter returns
-//                          its live value.)
-//   Everything else (0x0C, 0x20..0x3C, past the last counter) is unmapped: reads return 0 with
-//   RRESP = SLVERR, writes are ignored with BRESP = SLVERR. Writes to the read-only registers
-//   (VERSION, counters) are ignored with OKAY. Writes honour WSTRB byte lanes.
+// Register map: 32-bit registers, little-endian, byte offsets and bits from cn_isa.vh (generated
+// from src/isa/registers.ts; docs/isa.md, "Registers"); W1C = write 1 to clear.
+//   CTRL            RW  START (write 1: `start` pulses for one cycle; reads 0; ignored while
+//                       busy), IRQ_ENABLE.
+//   STATUS          R   BUSY (input `busy`), DONE (sticky: set by `done_set`, cleared by writing 1
+//                       to this bit or by START), ERROR (input `error`). Writing 1 to DONE clears
+//                       it; other bits ignore writes.
+//   IRQ_STATUS      W1C DONE interrupt pending (the same sticky DONE bit; its status does not
+//                       depend on IRQ_ENABLE). Writing 1 to it clears it.
+//   PROGRAM_ADDR_LO RW  bits 31:0 of the 64-bit DDR byte address of the descriptor program.
+//   PROGRAM_ADDR_HI RW  bits 63:32.
+//   PROGRAM_LEN     RW  number of descriptors in the program.
+//   VERSION         R   parameter VERSION (ID / version constant).
+//   COUNTERS + 8k   R   COUNTER k low word (k = 0 .. NUM_COUNTERS-1), bits 31:0.
+//   COUNTERS + 8k+4 R   COUNTER k high word, bits 63:32: reading the low word latches the
+//                       high word of the same counter, and the next high-word read of that
+//                       counter returns the latched value, so lo-then-hi is a consistent
+//                       64-bit snapshot. (One latch is shared: it belongs to the counter whose
+//                       low word was read last; a high-word read of any other counter returns
+//                       its live value.)
+//   Every other offset is unmapped: reads return 0 with RRESP = SLVERR, writes are ignored with
+//   BRESP = SLVERR. Writes to the read-only registers (VERSION, counters) are ignored with OKAY.
+//   Writes honour WSTRB byte lanes.
 //   irq = DONE & IRQ_ENABLE (level, active high).
 //
 // Core side
@@ -42,10 +43,11 @@
 //   cycle and RVALID/RDATA are registered, held until RREADY. All READY/VALID outputs are
 //   registered (no combinational path from any input to any output).
 //
-// Parameters: ADDR_W (address bits, >= 7 and large enough for the counters; default 12 = 4 KiB),
+// Parameters: ADDR_W (address bits, large enough for the map and the counters; default 12 = 4 KiB),
 //   VERSION (32-bit constant), NUM_COUNTERS (>= 1).
 // Reset: synchronous, active-low rst_n, on every register.
 `default_nettype none
+`include "cn_isa.vh"
 
 module cn_axil_regs #(
     parameter integer ADDR_W       = 12,
@@ -91,14 +93,21 @@ module cn_axil_regs #(
 );
     localparam integer WA = ADDR_W - 2;              // word address bits
     localparam integer CW = ADDR_W - 3;              // counter (8-byte) index bits
-    localparam [WA-1:0] A_CTRL    = 'h00 >> 2;
-    localparam [WA-1:0] A_STATUS  = 'h04 >> 2;
-    localparam [WA-1:0] A_IRQ     = 'h08 >> 2;
-    localparam [WA-1:0] A_PADDR_L = 'h10 >> 2;
-    localparam [WA-1:0] A_PADDR_H = 'h14 >> 2;
-    localparam [WA-1:0] A_PLEN    = 'h18 >> 2;
-    localparam [WA-1:0] A_VERSION = 'h1C >> 2;
-    localparam integer  C_FIRST_I = 'h40 >> 3;       // first counter slot (8-byte units)
+    localparam [WA-1:0] A_CTRL    = `CN_REG_CTRL >> 2;
+    localparam [WA-1:0] A_STATUS  = `CN_REG_STATUS >> 2;
+    localparam [WA-1:0] A_IRQ     = `CN_REG_IRQ_STATUS >> 2;
+    localparam [WA-1:0] A_PADDR_L = `CN_REG_PROGRAM_ADDR_LO >> 2;
+    localparam [WA-1:0] A_PADDR_H = `CN_REG_PROGRAM_ADDR_HI >> 2;
+    localparam [WA-1:0] A_PLEN    = `CN_REG_PROGRAM_LEN >> 2;
+    localparam [WA-1:0] A_VERSION = `CN_REG_VERSION >> 2;
+    localparam integer  C_FIRST_I = `CN_REG_COUNTERS >> 3;       // first counter slot (8-byte units)
+    // register bits, and the byte lane (WSTRB bit) each is written through
+    localparam integer  B_START   = `CN_CTRL_START_BIT;
+    localparam integer  B_IRQEN   = `CN_CTRL_IRQ_ENABLE_BIT;
+    localparam integer  B_BUSY    = `CN_STATUS_BUSY_BIT;
+    localparam integer  B_DONE    = `CN_STATUS_DONE_BIT;
+    localparam integer  B_ERROR   = `CN_STATUS_ERROR_BIT;
+    localparam integer  B_IRQDONE = `CN_IRQ_DONE_BIT;
     localparam integer  C_END_I   = C_FIRST_I + NUM_COUNTERS;
     localparam [CW-1:0] C_FIRST   = C_FIRST_I[CW-1:0];
     localparam [CW:0]   C_END     = C_END_I[CW:0];
@@ -125,9 +134,10 @@ module cn_axil_regs #(
             default: w_mapped = w_is_cnt;
         endcase
     end
-    wire wr_start    = do_write && (aw_word == A_CTRL) && w_strb[0] && w_data[0] && !busy;
-    wire wr_clr_done = do_write && w_strb[0] &&
-                       (((aw_word == A_STATUS) && w_data[1]) || ((aw_word == A_IRQ) && w_data[0]));
+    wire wr_start    = do_write && (aw_word == A_CTRL) && w_strb[B_START / 8] && w_data[B_START] && !busy;
+    wire wr_clr_done = do_write &&
+                       (((aw_word == A_STATUS) && w_strb[B_DONE / 8] && w_data[B_DONE]) ||
+                        ((aw_word == A_IRQ) && w_strb[B_IRQDONE / 8] && w_data[B_IRQDONE]));
 
     // ------------------------------------------------------------------ read channel
     assign s_axil_arready = !s_axil_rvalid;
@@ -161,9 +171,9 @@ module cn_axil_regs #(
         rd_ok  = 1'b1;
         rd_val = 32'd0;
         case (ar_word)
-            A_CTRL:    rd_val = {30'd0, irq_enable, 1'b0};
-            A_STATUS:  rd_val = {29'd0, error, done, busy};
-            A_IRQ:     rd_val = {31'd0, done};
+            A_CTRL:    rd_val[B_IRQEN] = irq_enable;
+            A_STATUS:  begin rd_val[B_BUSY] = busy; rd_val[B_DONE] = done; rd_val[B_ERROR] = error; end
+            A_IRQ:     rd_val[B_IRQDONE] = done;
             A_PADDR_L: rd_val = prog_addr[31:0];
             A_PADDR_H: rd_val = prog_addr[63:32];
             A_PLEN:    rd_val = prog_len;
@@ -217,7 +227,7 @@ module cn_axil_regs #(
                 s_axil_bvalid <= 1'b1;
                 s_axil_bresp  <= w_mapped ? 2'b00 : 2'b10;
                 case (aw_word)
-                    A_CTRL:    if (w_strb[0]) irq_enable <= w_data[1];
+                    A_CTRL:    if (w_strb[B_IRQEN / 8]) irq_enable <= w_data[B_IRQEN];
                     A_PADDR_L: prog_addr[31:0]  <= (prog_addr[31:0]  & ~bmask) | (w_data & bmask);
                     A_PADDR_H: prog_addr[63:32] <= (prog_addr[63:32] & ~bmask) | (w_data & bmask);
                     A_PLEN:    prog_len         <= (prog_len         & ~bmask) | (w_data & bmask);

@@ -1,7 +1,7 @@
 /**
  * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --offset-lr F --lr-floor F --batch B --qat-lr R --qat-offset-lr F --qat-lr-floor F --learn-scales --percentile P --weight-scale mse|max --input PX --eval N --seed S --data-seed S --threads T --dense --float DIR --out DIR]:
- * the accuracy benchmark of issue 5 on the built-in data set, end to end on this machine, in 30
- * minutes of training:
+ * the accuracy benchmark (float AP50 and the W4A8 gap after QAT) on the built-in data set, end
+ * to end on this machine, in 30 minutes of training:
  * 1. float training of codenet-tiny-skip for --minutes (25): the first 60 steps time the machine,
  *    then the run takes the steps of 32 that fit (wasm backend unless tfjs-node is installed; both
  *    cores: a worker thread takes half of every batch; Adam at 4e-2 with cosine decay by steps to
@@ -95,7 +95,7 @@ const rFloat = evalFloat(fm, val);
 // reports the failure and goes on to QAT.
 let rPtq: EvalResult | string;
 try {
-  const ptq = quantizeFloatModel(fm, spec, calib, qopts).model;
+  const ptq = quantizeFloatModel(fm, calib, qopts).model;
   writeFileSync(join(out, 'ptq.json'), serializeModel(ptq));
   rPtq = evalInteger(ptq, val);
 } catch (e) {
@@ -103,7 +103,7 @@ try {
   rPtq = `failed: ${e.message}`;
 }
 
-const qat = await trainQat({ spec, input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, learnScales: a['learn-scales'], log, dense: a.dense, threads, ...qopts });
+const qat = await trainQat({ input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, learnScales: a['learn-scales'], log, dense: a.dense, threads, ...qopts });
 writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
 console.log(`QAT: ${qat.log.steps} steps${planned(qat.log)} x ${qat.log.batch} images, ${(qat.log.seconds / 60).toFixed(1)} min, ${qat.log.imagesPerSecond.toFixed(1)} images/s, ${qat.log.threads} thread(s)`);
 const rQat = evalInteger(qat.model, val);

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from './helpers/cli.ts';
 import { decodeNpy, encodeNpy } from '../src/io/npy.ts';
@@ -9,6 +8,7 @@ import { exportZooModel } from '../src/zoo/export.ts';
 import { modelToDef } from '../src/ir/save.ts';
 import { runGolden } from '../src/golden/run.ts';
 import { loadInputCodes } from '../src/cli/commands/golden.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 let dir: string;
@@ -16,7 +16,7 @@ let modelPath: string;
 let def: ReturnType<typeof modelToDef>;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'codenet-cli-'));
+  dir = tempDir('codenet-cli-');
   modelPath = join(dir, 'tiny.json');
   def = modelToDef(exportZooModel('codenet-tiny', { seed: 3 }));
   writeFileSync(modelPath, JSON.stringify(def));

@@ -4,7 +4,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { runCli } from './helpers/cli.ts';
 import { loadModelFile } from '../src/ir/load.ts';
@@ -17,6 +16,7 @@ import { runGolden } from '../src/golden/run.ts';
 import { ReportSchema } from '../src/report/schema.ts';
 import { GEN_MARKER } from '../src/gen/zynq.ts';
 import { imageCodes, randomImage } from '../src/zoo/image.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 let root: string;
@@ -28,7 +28,7 @@ function listFiles(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'codenet-gen-'));
+  root = tempDir('codenet-gen-');
   out = join(root, 'tiny');
   const r = await runCli('gen', '--target', 'zynq', '--model', 'codenet-tiny', '--no-synth', '-o', out);
   expect(r.code, r.stderr).toBe(0);

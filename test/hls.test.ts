@@ -4,8 +4,7 @@
 // error; codenet sim --backend hls names the first differing layer.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
@@ -18,12 +17,14 @@ import { renderVivadoProject, vivadoTarget } from '../src/gen/vivado.ts';
 import { runHlsCsim } from '../src/sim/hls.ts';
 import { SimulationError } from '../src/sim/testbench.ts';
 import { runCli } from './helpers/cli.ts';
+import { refreshManifest } from '../src/sim/manifest.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const U96 = presetConfig('ultra96v2');
 const Z7 = presetConfig('pynq-z2');
 let root: string;
 
-beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'codenet-hls-')); });
+beforeAll(() => { root = tempDir('codenet-hls-'); });
 
 describe('HLS C-simulation against the golden model', () => {
   for (const hw of [U96, Z7]) {
@@ -34,7 +35,7 @@ describe('HLS C-simulation against the golden model', () => {
         expect(r.passed, `${k.name}: ${r.message}`).toBe(true);
         expect(r.elements).toBeGreaterThan(0);
       }
-    }, 120_000);
+    });
   }
 });
 
@@ -90,6 +91,7 @@ describe('failures are failures', () => {
       .find((i) => { const d = readDescriptor(mem, i * DESCRIPTOR_BYTES); return d.engine === ENGINE_PW && d.wgt_beats > 0; })!;
     mem[readDescriptor(mem, idx * DESCRIPTOR_BYTES).wgt_addr] ^= 0x77;
     writeFileSync(join(dir, 'data/memory.bin'), mem);
+    refreshManifest(dir); // a deliberate edit: otherwise sim refuses the damaged image (exit 2)
     const bad = await runCli('sim', dir, '--backend', 'hls');
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`MISMATCH: layer "${map.layers.find((l) => l.descriptors.includes(idx))!.name}"`);

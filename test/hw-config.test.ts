@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadHwConfig, peakMacsPerCycle, presetConfig } from '../src/hw/config.ts';
 import { BOARDS } from '../src/hw/boards.ts';
 import { UserError } from '../src/util/errors.ts';
+import { tempDir } from './helpers/temp.ts';
 
 describe('hardware config', () => {
   it('presets fit each board with two MACs per DSP', () => {
@@ -15,7 +15,7 @@ describe('hardware config', () => {
     expect(peakMacsPerCycle(presetConfig('ultra96v2'))).toBe(16 * 32 + 144);
   });
 
-  const dir = mkdtempSync(join(tmpdir(), 'codenet-hw-'));
+  const dir = tempDir('codenet-hw-');
   const file = (name: string, json: unknown) => { const p = join(dir, name); writeFileSync(p, typeof json === 'string' ? json : JSON.stringify(json)); return p; };
 
   it('a file overrides the preset of its board', () => {

@@ -3,6 +3,7 @@
 // golden model bit for bit, with no X on any output, no read of memory nobody wrote (the tensor
 // buffers start as X), random AXI stalls and an image linked above 4 GiB.
 import { describe, expect, it } from 'vitest';
+import { existsSync, rmSync } from 'node:fs';
 import type { Layer, Model, Tensor } from '../src/ir/model.ts';
 import type { OpName } from '../src/ir/schema.ts';
 import { validateModel } from '../src/ir/load.ts';
@@ -15,7 +16,8 @@ import { Rng } from '../src/util/rng.ts';
 import { compileModel, type Compiled } from '../src/compiler/compile.ts';
 import { ENGINE_PWDW } from '../src/compiler/descriptor.ts';
 import { readTensor, writeInput } from '../src/compiler/tensors.ts';
-import { COUNTERS, renderRtl } from '../src/gen/rtl.ts';
+import { renderRtl } from '../src/gen/rtl.ts';
+import { COUNTERS } from '../src/hw/params.ts';
 import { parseHexDump, runIcarus, toHexBeats } from '../src/sim/icarus.ts';
 
 const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
@@ -139,7 +141,11 @@ describe('Icarus: the whole accelerator, 4-state', () => {
     const rd = rtl['rtl/cn_axi_rd.v'];
     expect(rd).toContain("m_axi_arvalid <= 1'b0;");
     rtl['rtl/cn_axi_rd.v'] = rd.replace("m_axi_arvalid <= 1'b0;", '');
-    await expect(runIcarus({ hw: HW, rtlFiles: rtl, image: mem, base, programLen: c.descriptors.length, maxCycles: 10_000 }))
-      .rejects.toThrow(/FAIL cycle=\d+: m_axi_arvalid is X\/Z/);
-  }, 120_000);
+    const err = await runIcarus({ hw: HW, rtlFiles: rtl, image: mem, base, programLen: c.descriptors.length, maxCycles: 10_000 }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/FAIL cycle=\d+: m_axi_arvalid is X\/Z/);
+    // A failed run keeps its folder for the rerun command the message gives; the test removes it.
+    const kept = /rerun: cd (\S+) &&/.exec(err!.message)?.[1];
+    expect(kept && existsSync(kept)).toBeTruthy();
+    rmSync(kept!, { recursive: true, force: true });
+  });
 });

@@ -6,6 +6,8 @@ import { imageCodes, randomImage } from '../src/zoo/image.ts';
 import { runAccelerator } from '../src/sim/accel.ts';
 import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { descriptorCycles } from '../src/perf/program.ts';
+import { programPerf } from '../src/perf/model.ts';
+import { explainCompiled } from '../src/compiler/explain.ts';
 
 // Whole codenet-a (256x256, 383 descriptors) on the generated RTL with the Ultra96-V2 DDR model:
 // bit-exact with the golden model, and the analytic model (perf/program.ts) within 5% of the
@@ -33,6 +35,9 @@ describe('codenet-a on the RTL', () => {
     expect(r.counters.descriptorsDone).toBe(compiled.descriptors.length);
     expect(r.counters.bytesRead).toBe(r.ddr.bytesRead);
     expect(r.counters.bytesWritten).toBe(r.ddr.bytesWritten);
+    // codenet explain's DDR bytes (per layer, summed) are what the sequencer's counters count
+    const ddr = explainCompiled(compiled, programPerf(compiled)).totals.ddr;
+    expect([ddr.read, ddr.written]).toEqual([r.ddr.bytesRead, r.ddr.bytesWritten]);
     let predictedTotal = 0;
     for (const l of compiled.map.layers) {
       if (!l.descriptors.length) continue;

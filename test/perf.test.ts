@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTopology } from '../src/zoo/graph.ts';
 import { findZooSpec } from '../src/zoo/specs.ts';
@@ -8,6 +7,7 @@ import { presetConfig, peakMacsPerCycle } from '../src/hw/config.ts';
 import { modelPerf } from '../src/perf/model.ts';
 import { ReportSchema } from '../src/report/schema.ts';
 import { runCli } from './helpers/cli.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const model = (name: string) => buildTopology(findZooSpec(name)!, 20);
 
@@ -38,7 +38,7 @@ describe('analytic performance model', () => {
   });
 
   it('codenet perf prints totals and writes a valid report', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'codenet-perf-')), 'rep');
+    const dir = join(tempDir('codenet-perf-'), 'rep');
     const r = await runCli('perf', 'codenet-tiny', '--report', dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/codenet-tiny on ultra96v2 at 250 MHz \(analytic model\): \d+ cycles/);

@@ -3,8 +3,7 @@
 // exported integer model are compared on every element of every tensor (the issue allows one code
 // on 0.1% of the elements of a layer; the forward is exact, so the test holds them equal).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/float/model.ts';
@@ -12,43 +11,23 @@ import { loadFloatModel } from '../src/float/io.ts';
 import { loadModelFile } from '../src/ir/load.ts';
 import { quantizeWeights, validated } from '../src/quant/quantize.ts';
 import { learnedFakeQuant, qatForward } from '../src/quant/qat.ts';
-import { runGolden } from '../src/golden/run.ts';
-import { imageCodes } from '../src/zoo/image.ts';
 import { makeDataset } from '../src/data/shapes.ts';
-import { findZooSpec } from '../src/zoo/specs.ts';
 import { qatSetup } from '../src/quant/qat-train.ts';
 import { GradientWorker } from '../src/float/parallel.ts';
 import { readFlat, writeFlat } from '../src/float/adam.ts';
 import { halfBatchGradients } from '../src/float/train.ts';
 import { runCli } from './helpers/cli.ts';
-import type { Model } from '../src/ir/model.ts';
-
-/** Every code of every tensor of `codes` (the QAT forward on `images`) equals the golden model's run of `exported`. */
-function expectGoldenCodes(exported: Model, images: Uint8Array[], codes: Record<string, Float32Array>): void {
-  let elements = 0;
-  const differing: string[] = [];
-  images.forEach((img, i) => {
-    const golden = runGolden(exported, new Map([[exported.inputs[0], imageCodes(img)]]), { keepAll: true });
-    for (const [name, g] of golden) {
-      const q = codes[name].subarray(i * g.length, (i + 1) * g.length);
-      let diff = 0;
-      for (let j = 0; j < g.length; j++) if (q[j] !== g[j]) diff++;
-      elements += g.length;
-      if (diff) differing.push(`${name}: ${diff} of ${g.length}`);
-    }
-  });
-  expect(differing).toEqual([]);
-  expect(elements).toBeGreaterThan(images.length * 100_000);
-}
+import { expectGoldenCodes } from './helpers/golden-codes.ts';
+import { tempDir } from './helpers/temp.ts';
 
 let root: string;
 beforeAll(async () => {
   await initBackend();
-  root = mkdtempSync(join(tmpdir(), 'codenet-qat-'));
+  root = tempDir('codenet-qat-');
   // A briefly trained float model: batch-norm statistics and ranges as training leaves them.
   const r = await runCli('train', '--steps', '8', '--batch', '4', '--seed', '2', '-o', join(root, 'float'));
   expect(r.code, r.stderr).toBe(0);
-}, 120_000);
+});
 
 describe('codenet train --qat', () => {
   it('fine-tunes through the integer forward and exports the model it trained: every code of every tensor equals the golden model', async () => {
@@ -93,11 +72,11 @@ describe('codenet train --qat', () => {
     const r = await runCli('train', '--qat', '--learn-scales', '--resume', join(root, 'float'), '--steps', '2', '--batch', '2', '--calib', 'builtin:8', '-o', dir);
     expect(r.code, r.stderr).toBe(0);
     expect(loadModelFile(join(dir, 'quantized.json')).metadata.qatWeightScales).toBe('learned');
-  }, 120_000);
+  });
 
   it('learned weight scales: the gradient reaches them, and the exported model is still the one trained, code for code', async () => {
     const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
-    const s = await qatSetup({ spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib, learnScales: true });
+    const s = await qatSetup({ input: 64, from: join(root, 'float'), calib, learnScales: true });
     const floatVars = s.fm.trainableWeights.length, floatSize = readFlat(s.vars.slice(0, floatVars)).length;
     // one log-scale vector per layer with weights, but the offset convs (frozen in QAT)
     const learned = s.m.layers.filter((l) => l.quant && l.op !== 'offset');
@@ -116,7 +95,7 @@ describe('codenet train --qat', () => {
     expect(s.wq.fixedScales!.get('hm')![0]).not.toBeCloseTo(frozen.get('hm')![0], 8);
     expect(s.wq.fixedScales!.get('dec1.offset')).toEqual(frozen.get('dec1.offset'));
     expectGoldenCodes(validated(s.m, 'copy'), images, codes);
-  }, 120_000);
+  });
 
   it('the learned fake quantizer: value s * codes; gradient to w inside the code range, to log s (codes - w / s) inside and the code where clipped', () => {
     const w = tf.tensor4d([0.33, 2.0], [1, 1, 1, 2]);
@@ -134,7 +113,7 @@ describe('codenet train --qat', () => {
 
   it.each([false, true])('on two threads: the QAT worker computes bit for bit the gradient this thread computes (same model, quantizers, weights and samples; learned scales: %s)', async (learnScales) => {
     const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
-    const o = { spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib, learnScales };
+    const o = { input: 64, from: join(root, 'float'), calib, learnScales };
     const main = await qatSetup(o);
     const worker = new GradientWorker({ kind: 'qat', ...o }, new URL('../src/quant/qat-worker.ts', import.meta.url));
     try {
@@ -150,11 +129,11 @@ describe('codenet train --qat', () => {
     } finally {
       await worker.close();
     }
-  }, 120_000);
+  });
 
   it('freezes the weight scales at the ones chosen for the float model: the weights train on a fixed grid', async () => {
     const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
-    const s = await qatSetup({ spec: findZooSpec('codenet-tiny')!, input: 64, from: join(root, 'float'), calib, learnScales: false });
+    const s = await qatSetup({ input: 64, from: join(root, 'float'), calib, learnScales: false });
     const frozen = s.wq.fixedScales!;
     // the scales `codenet quantize` would choose for the float model
     expect([...quantizeWeights(s.fm, s.m, { ...s.wq, fixedScales: undefined })]).toEqual([...frozen]);
@@ -169,7 +148,7 @@ describe('codenet train --qat', () => {
     const w = s.fm.getLayer('hm').getWeights()[0].dataSync(), cout = frozen.get('hm')!.length, fan = w.length / cout;
     for (let co = 0; co < cout; co++)
       for (let i = 0; i < fan; i++) expect(l.quant!.weights[co * fan + i]).toBe(Math.max(-8, Math.min(7, Math.round(w[i * cout + co] / frozen.get('hm')![co]))) + 0);
-  }, 60_000);
+  });
 
   it('user errors: --qat without a float model, a model of another input size (exit 2, nothing written)', async () => {
     const r1 = await runCli('train', '--qat', '-o', join(root, 'x'));
@@ -179,5 +158,5 @@ describe('codenet train --qat', () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('takes 64-pixel images, --input is 96');
     expect(existsSync(join(root, 'x')) || existsSync(join(root, 'y'))).toBe(false);
-  }, 60_000);
+  });
 });

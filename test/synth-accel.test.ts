@@ -3,8 +3,7 @@
 // blows up area is noticed; the caps fail with the figures and exit 2; gen refuses a design over a
 // cap and writes nothing. One synthesis (~1-2 min, WebAssembly Yosys), cached by a hash of the RTL.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.ts';
 import { presetConfig, validateHwConfig } from '../src/hw/config.ts';
@@ -12,6 +11,7 @@ import { renderRtl } from '../src/gen/rtl.ts';
 import { rtlByName } from '../src/gen/zynq.ts';
 import { synthesizeDesign, type SynthOutcome } from '../src/synth/run.ts';
 import { ReportSchema } from '../src/report/schema.ts';
+import { tempDir } from './helpers/temp.ts';
 
 /** A small Zynq-7000 config: 8 lanes, 8 x 8 1x1 array, small buffers. */
 const SMALL = validateHwConfig({
@@ -25,7 +25,7 @@ let root: string;
 let s: SynthOutcome;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'codenet-synth-'));
+  root = tempDir('codenet-synth-');
   s = await synthesizeDesign(SMALL, rtlByName(renderRtl(SMALL)));
   console.log(`synth of the small config: ${JSON.stringify(s.result.total)} in ${s.result.seconds.toFixed(1)} s${s.result.cached ? ' (cached)' : ''}`);
 }, 600_000);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
@@ -11,13 +10,14 @@ import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { verifyCases } from '../src/verify/cases.ts';
 import { junitXml } from '../src/verify/junit.ts';
 import { runCli } from './helpers/cli.ts';
+import { tempDir } from './helpers/temp.ts';
 
 // codenet verify --quick is the regression CI runs: every single-layer case and codenet-tiny,
 // golden model against the Verilator simulation of the generated accelerator and against the HLS
 // C-simulation of the same program.
 describe('codenet verify', () => {
   it('--quick: every case is bit-exact on the RTL and in HLS C-simulation; JUnit XML lists cases and seeds', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'codenet-verify-'));
+    const dir = tempDir('codenet-verify-');
     const r = await runCli('verify', '--quick', '--simulator', 'verilator,hls', '--junit', join(dir, 'junit.xml'), '--json', join(dir, 'verify.json'));
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const quick = verifyCases(7).filter((k) => !k.full);

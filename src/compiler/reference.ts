@@ -7,6 +7,7 @@
  * fields are offsets into `memory`. A descriptor that breaks the ISA or the config's limits throws.
  */
 import type { HwConfig } from '../hw/config.ts';
+import { hwParams } from '../hw/params.ts';
 import { dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
 import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, ENGINE_STEM, MAX_SOURCES, readDescriptor, type Descriptor } from './descriptor.ts';
 
@@ -27,9 +28,9 @@ export interface EngineState {
 }
 
 export function createEngineState(hw: HwConfig): EngineState {
-  const gmax = Math.floor(hw.maxChannels / hw.lanes);
+  const { gmax, pairs, weightGroups } = hwParams(hw);
   return {
-    pwW: new Uint8Array((hw.pwOutputs / 2) * Math.max(gmax, Math.ceil(27 / hw.lanes)) * hw.lanes),
+    pwW: new Uint8Array(pairs * weightGroups * hw.lanes),
     pwS: new Int16Array(hw.pwOutputs),
     pwB: new Int16Array(hw.pwOutputs),
     dwPad: new Int8Array(gmax * hw.lanes),
@@ -60,9 +61,10 @@ const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
 const nib = (b: number, high: boolean) => { const v = high ? (b >> 4) & 15 : b & 15; return v >= 8 ? v - 16 : v; };
 
 export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, st: EngineState): void {
-  const lanes = hw.lanes, BYTES = hw.axiDataBits / 8, OUTS = hw.pwOutputs, PAIRS = OUTS / 2;
-  const gmax = Math.floor(hw.maxChannels / lanes);
-  const R = 2 ** Math.ceil(Math.log2(2 * hw.dmax + 2));
+  const hp = hwParams(hw);
+  const lanes = hw.lanes, BYTES = hp.beatBytes, OUTS = hw.pwOutputs, PAIRS = hp.pairs;
+  const gmax = hp.gmax;
+  const R = hp.lineRows;
   const bad = (msg: string): never => { throw new Error(msg); };
   // DDR (`mem`) or, for `chip`, the on-chip tensor buffer.
   const at = (addr: number, beats: number, what: string, chip = 0): number => {
@@ -76,7 +78,7 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   const { engine, gin } = d;
   if (engine < ENGINE_PW || engine > ENGINE_PWDW) bad(`engine ${engine} is not 1..4`);
   const fused = engine === ENGINE_PWDW;
-  const G = engine === ENGINE_STEM ? Math.ceil(27 / lanes) : gin; // groups the 1x1 engine sees per pixel
+  const G = engine === ENGINE_STEM ? hp.stemGroups : gin; // groups the 1x1 engine sees per pixel
   const dwG = engine === ENGINE_DW ? gin : fused ? d.out_ng : 1;  // groups the depthwise engine sees per pixel
   if (gin < 1 || gin > gmax) bad(`gin ${gin} is not in 1..maxChannels/lanes = ${gmax}`);
   if (engine === ENGINE_STEM && gin !== 1) bad(`STEM takes one input group, gin = ${gin}`);
@@ -110,7 +112,7 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     if (engine === ENGINE_DW) dwSb(d.sb_addr, d.sb_beats, 'sb');
     else {
       const a = at(d.sb_addr, d.sb_beats, 'sb');
-      if (d.sb_beats !== OUTS / (lanes / 4)) bad(`sb_beats ${d.sb_beats} != OUTS / (lanes/4)`);
+      if (d.sb_beats !== hp.pwSbBeats) bad(`sb_beats ${d.sb_beats} != OUTS / (lanes/4)`);
       for (let c = 0; c < OUTS; c++) { st.pwS[c] = i16(a + 4 * c); st.pwB[c] = i16(a + 4 * c + 2); }
     }
   }

@@ -23,6 +23,11 @@ export interface Box {
   x1: number;
   y1: number;
   cls: number;
+  /**
+   * A ground-truth box evaluation neither rewards nor penalises (VOC "difficult", COCO "iscrowd";
+   * docs/dataset.md): not counted, and a detection matching it is left out. Never set by this set.
+   */
+  ignore?: boolean;
 }
 
 export interface Sample {

@@ -9,7 +9,8 @@
  * best box already taken: a duplicate) it is a false positive. Each ground truth is matched once.
  * Boxes use continuous coordinates (x1, y1 exclusive): area = (x1 - x0) * (y1 - y0), no VOC "+1".
  * A class with no ground truth has no AP (null) and is left out of the mean; a class with ground
- * truth but no detections has AP 0.
+ * truth but no detections has AP 0. Ground truth marked `ignore` (VOC "difficult", COCO crowd) is
+ * not counted, and a detection whose best box is one of them is left out (the VOC devkit's rule).
  */
 import type { Box } from '../data/shapes.ts';
 import type { Detection } from './decode.ts';
@@ -44,7 +45,7 @@ export function evaluateAP50(detections: Detection[][], groundTruth: Box[][], cl
   const perClass: Array<number | null> = [];
   for (let c = 0; c < classes; c++) {
     const gts = groundTruth.map((g) => g.filter((b) => b.cls === c));
-    const nGt = gts.reduce((a, g) => a + g.length, 0);
+    const nGt = gts.reduce((a, g) => a + g.filter((b) => !b.ignore).length, 0);
     if (nGt === 0) { perClass.push(null); continue; }
     const matched = gts.map((g) => new Array<boolean>(g.length).fill(false));
     const dets: Array<{ img: number; d: Detection; order: number }> = [];
@@ -55,6 +56,7 @@ export function evaluateAP50(detections: Detection[][], groundTruth: Box[][], cl
     for (const { img, d } of dets) {
       let best = -1, bestIou = 0;
       (gts[img] ?? []).forEach((g, k) => { const o = iou(d, g); if (o > bestIou) { bestIou = o; best = k; } });
+      if (best >= 0 && bestIou >= iouThreshold && gts[img][best].ignore) continue; // matches an ignored box: left out
       if (best >= 0 && bestIou >= iouThreshold && !matched[img][best]) { matched[img][best] = true; tp++; } else fp++;
       recall.push(tp / nGt);
       precision.push(tp / (tp + fp));

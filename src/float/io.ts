@@ -7,18 +7,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFilesAtomically } from '../io/atomic.ts';
+import { writeFilesAtomically, type OutputFile } from '../io/atomic.ts';
 import { fail } from '../util/errors.ts';
 import './model.ts'; // registers the custom layers (DeformDepthwise, ChannelSlice, ChannelShuffle)
 
-export async function saveFloatModel(fm: tf.LayersModel, dir: string): Promise<void> {
+/** `extra`: more files for the folder, written in the same all-or-nothing step, given the weights.bin bytes. */
+export async function saveFloatModel(fm: tf.LayersModel, dir: string, extra?: (weights: Buffer) => OutputFile[]): Promise<void> {
   await fm.save(tf.io.withSaveHandler(async (a) => {
     const weightsManifest = [{ paths: ['weights.bin'], weights: a.weightSpecs ?? [] }];
     const json = { modelTopology: a.modelTopology, format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`, convertedBy: null, weightsManifest };
-    const data = a.weightData as ArrayBuffer;
+    const data = Buffer.from(a.weightData as ArrayBuffer);
     writeFilesAtomically(dir, [
       { name: 'model.json', data: JSON.stringify(json) },
-      { name: 'weights.bin', data: Buffer.from(data) },
+      { name: 'weights.bin', data },
+      ...(extra?.(data) ?? []),
     ]);
     return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
   }));

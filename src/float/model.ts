@@ -18,11 +18,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ZooSpec } from '../zoo/specs.ts';
-import { Rng } from '../util/rng.ts';
 import { fail } from '../util/errors.ts';
 import { registerWasmTrainingKernels } from './grads.ts';
 import { registerWasmMaxPoolGrad } from './maxpool-grad.ts';
 import { installFastBatchNorm } from './batchnorm.ts';
+import { installDepthwiseDilation } from './depthwise-dilation.ts';
+import { buildFloatGraph, type FloatGraph, type FloatNode } from './graph-builder.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Backend.
@@ -247,6 +248,7 @@ export class ChannelShuffle extends tf.layers.Layer {
 tf.serialization.registerClass(DeformDepthwise);
 tf.serialization.registerClass(ChannelSlice);
 tf.serialization.registerClass(ChannelShuffle);
+installDepthwiseDilation(); // imported models have dilated depthwise convs (src/import)
 
 // ---------------------------------------------------------------------------------------------
 // Network.
@@ -259,42 +261,25 @@ export interface FloatModelOptions {
   seed?: number;
 }
 
-type SymT = tf.SymbolicTensor;
-
 export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.LayersModel {
+  return buildFloatGraph(zooFloatGraph(spec, opts));
+}
+
+/** A zoo network as a float graph description (src/float/graph-builder.ts): the zoo is one producer of such graphs. */
+export function zooFloatGraph(spec: ZooSpec, opts: FloatModelOptions): FloatGraph {
   const s = opts.input ?? spec.input;
   if (!Number.isInteger(s) || s < 8) fail(`float model input must be a whole number >= 8, got ${s}`);
   if (spec.skips && s % 32) fail(`${spec.name} with decoder skips needs an input side divisible by 32, got ${s}`);
   if (!Number.isInteger(opts.classes) || opts.classes < 1) fail(`classes must be a whole number >= 1, got ${opts.classes}`);
-  const rng = new Rng(opts.seed ?? 1);
-  const seed = () => rng.int(1, 2 ** 30);
-  const k = () => tf.initializers.heNormal({ seed: seed() });
-  const ch = (t: SymT) => t.shape[3] as number;
+  const nodes: FloatNode[] = [];
+  const add = <N extends FloatNode>(n: N): string => (nodes.push(n), n.name);
+  const conv1x1 = (name: string, input: string, filters: number, relu: boolean) => add({ op: 'conv', name, input, filters, relu });
+  const dw = (name: string, input: string, stride: number, relu: boolean) => add({ op: 'dw', name, input, stride, relu });
+  const concatShuffle = (p: string, inputs: string[]) => add({ op: 'shuffle', name: `${p}.shuffle`, input: add({ op: 'concat', name: `${p}.concat`, inputs }) });
 
-  const bn = (name: string, x: SymT, relu: boolean): SymT => {
-    const y = tf.layers.batchNormalization({ name: `${name}.bn`, momentum: 0.9, epsilon: 1e-5 }).apply(x) as SymT;
-    return relu ? (tf.layers.reLU({ name: `${name}.relu` }).apply(y) as SymT) : y;
-  };
-  const pad1 = (name: string, x: SymT) => tf.layers.zeroPadding2d({ name: `${name}.pad`, padding: 1 }).apply(x) as SymT;
-  const conv1x1 = (name: string, x: SymT, cout: number, relu: boolean): SymT =>
-    bn(name, tf.layers.conv2d({ name, filters: cout, kernelSize: 1, useBias: false, kernelInitializer: k() }).apply(x) as SymT, relu);
-  const dw = (name: string, x: SymT, stride: number, relu: boolean): SymT =>
-    bn(name, tf.layers.depthwiseConv2d({ name, kernelSize: 3, strides: stride, padding: 'valid', useBias: false, depthwiseInitializer: k() }).apply(pad1(name, x)) as SymT, relu);
-  const concatShuffle = (p: string, parts: SymT[]): SymT => {
-    const cat = tf.layers.concatenate({ name: `${p}.concat`, axis: -1 }).apply(parts) as SymT;
-    return new ChannelShuffle({ name: `${p}.shuffle` }).apply(cat) as SymT;
-  };
-
-  const image = tf.input({ shape: [s, s, 3], name: 'image' });
   const [c0, c2, c3, c4, c5] = spec.channels;
-  let x: SymT;
-  if (spec.stem === 's4') {
-    x = bn('stem', tf.layers.conv2d({ name: 'stem', filters: c0, kernelSize: 3, strides: 4, padding: 'valid', useBias: false, kernelInitializer: k() }).apply(pad1('stem', image)) as SymT, true);
-  } else {
-    x = bn('stem', tf.layers.conv2d({ name: 'stem', filters: c0, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: k() }).apply(pad1('stem', image)) as SymT, true);
-    // After ReLU every value is >= 0, so a zero pad is the same as ignoring out-of-image taps.
-    x = tf.layers.maxPooling2d({ name: 'stem.pool', poolSize: 3, strides: 2, padding: 'valid' }).apply(pad1('stem.pool', x)) as SymT;
-  }
+  let x = add({ op: 'conv', name: 'stem', input: 'image', filters: c0, kernel: 3, stride: spec.stem === 's4' ? 4 : 2, relu: true });
+  if (spec.stem !== 's4') x = add({ op: 'maxpool', name: 'stem.pool', input: x });
   const taps = [x]; // strides 4, 8, 16: the decoder's skip inputs (spec.skips)
   [c2, c3, c4].forEach((cout, i) => {
     const stage = `stage${i + 2}`;
@@ -303,38 +288,30 @@ export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.Laye
     const b2 = conv1x1(`${p0}.b2.pw2`, dw(`${p0}.b2.dw`, conv1x1(`${p0}.b2.pw1`, x, half, true), 2, false), half, true);
     x = concatShuffle(p0, [b1, b2]);
     for (let u = 1; u <= spec.repeats[i]; u++) {
-      const p = `${stage}.${u}`, hc = ch(x) / 2;
-      const keep = new ChannelSlice({ name: `${p}.split.0`, begin: 0, size: hc }).apply(x) as SymT;
-      const branch = new ChannelSlice({ name: `${p}.split.1`, begin: hc, size: hc }).apply(x) as SymT;
-      const b = conv1x1(`${p}.pw2`, dw(`${p}.dw`, conv1x1(`${p}.pw1`, branch, hc, true), 1, false), hc, true);
-      x = concatShuffle(p, [keep, b]);
+      const p = `${stage}.${u}`;
+      add({ op: 'split', name: `${p}.split`, input: x, sizes: [half, half] });
+      const b = conv1x1(`${p}.pw2`, dw(`${p}.dw`, conv1x1(`${p}.pw1`, `${p}.split.1`, half, true), 1, false), half, true);
+      x = concatShuffle(p, [`${p}.split.0`, b]);
     }
     taps.push(x);
   });
   x = conv1x1('conv5', x, c5, true);
   spec.decoder.forEach((cout, i) => {
     const p = `dec${i + 1}`;
-    const off = tf.layers.conv2d({
-      name: `${p}.offset`, filters: 1, kernelSize: 1, useBias: true,
-      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seed() }),
-      biasInitializer: tf.initializers.constant({ value: 1 }),
-    }).apply(x) as SymT;
-    const def = bn(`${p}.deform`, new DeformDepthwise({ name: `${p}.deform`, dmax: spec.dmax, seed: seed() }).apply([x, off]) as SymT, false);
-    const pw = conv1x1(`${p}.pw`, def, cout, true);
-    x = tf.layers.upSampling2d({ name: `${p}.up`, size: [2, 2] }).apply(pw) as SymT;
-    if (spec.skips) x = tf.layers.concatenate({ name: `${p}.cat`, axis: -1 }).apply([x, taps[2 - i]]) as SymT;
+    const off = add({ op: 'offset', name: `${p}.offset`, input: x });
+    const def = add({ op: 'deform', name: `${p}.deform`, input: x, offset: off, dmax: spec.dmax });
+    x = add({ op: 'upsample', name: `${p}.up`, input: conv1x1(`${p}.pw`, def, cout, true) });
+    if (spec.skips) x = add({ op: 'concat', name: `${p}.cat`, inputs: [x, taps[2 - i]] });
   });
-  const head = (name: string, out: number, bias: number): SymT => {
-    const h2 = dw(`${name}.dw`, conv1x1(`${name}.pw1`, x, spec.head, true), 1, true);
-    return tf.layers.conv2d({ name, filters: out, kernelSize: 1, useBias: true, kernelInitializer: k(), biasInitializer: tf.initializers.constant({ value: bias }) }).apply(h2) as SymT;
-  };
+  const head = (name: string, out: number, bias: number): string =>
+    add({ op: 'conv', name, input: dw(`${name}.dw`, conv1x1(`${name}.pw1`, x, spec.head, true), 1, true), filters: out, bn: false, bias });
   // CenterNet's heat-map bias -2.19 starts every class at probability 0.1.
   const outputs = [head('hm', opts.classes, -2.19), head('wh', 2, 0), head('reg', 2, 0)];
-  return tf.model({ name: spec.name, inputs: image, outputs });
+  return { name: spec.name, input: s, nodes, outputs, seed: opts.seed };
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-const IMAGENET_STD = 0.226;
+export const IMAGENET_STD = 0.226;
 
 /** RGB uint8 HWC images -> normalised float batch [N,H,W,3] (real 0 = the mean pixel, the pad value). */
 export function imagesToTensor(images: Uint8Array[], h: number, w: number): tf.Tensor4D {

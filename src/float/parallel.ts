@@ -14,6 +14,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ZooSpec } from '../zoo/specs.ts';
 import type { Forward, HalfBatch } from './train.ts';
 import { writeFlat } from './adam.ts';
+import type { BatchSource, TrainDataSpec } from '../data/batches.ts';
 
 /** A float-training worker: builds the network from scratch (the weights come with every request). */
 export interface FloatWorkerInit {
@@ -22,6 +23,10 @@ export interface FloatWorkerInit {
   classes: number;
   input: number;
   seed: number;
+  /** The float model resumed, loaded instead of built (it need not be a zoo network). */
+  from?: string;
+  /** Batches from a VOC or COCO folder (src/data/batches.ts), opened by the worker too. */
+  data?: TrainDataSpec;
 }
 
 export interface GradientRequest {
@@ -72,14 +77,15 @@ export class GradientWorker {
  * The worker side: once `setup` resolves (the network, its trained variables and its forward
  * pass), answers every request with the gradient of its samples at the weights it carries.
  */
-export function serveGradients(setup: Promise<{ forward: Forward; vars: tf.Variable[]; input: number }>): void {
+export function serveGradients(setup: Promise<{ forward: Forward; vars: tf.Variable[]; input: number; data?: BatchSource }>): void {
   // Imported here, once: train.ts imports this module for GradientWorker.
   const ready = Promise.all([setup, import('./train.ts')]).then(([s, t]) => ({ ...s, size: s.vars.reduce((n, v) => n + v.size, 0), halfBatchGradients: t.halfBatchGradients }));
   parentPort!.on('message', async (r: GradientRequest) => {
-    const { forward, vars, input, size, halfBatchGradients } = await ready;
+    const { forward, vars, input, size, halfBatchGradients, data } = await ready;
     if (r.weights.length !== size) throw new Error(`training worker: ${r.weights.length} weights sent, the network has ${size}`);
+    const samples = data ? await data.samples(r.stream, r.from, r.to, input) : undefined;
     writeFlat(vars, r.weights);
-    const out = halfBatchGradients(forward, vars, { stream: r.stream, from: r.from, to: r.to, input, dense: r.dense });
+    const out = halfBatchGradients(forward, vars, { stream: r.stream, from: r.from, to: r.to, input, dense: r.dense, samples, classes: data?.classes });
     parentPort!.postMessage(out, [out.grads.buffer as ArrayBuffer]);
   });
 }

@@ -15,7 +15,9 @@ import { LR_FLOOR, OFFSET_LR } from './defaults.ts';
 import { GradientWorker, type FloatWorkerInit } from './parallel.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
+import { centerNetHeads } from '../detect/heads.ts';
 import { progress } from '../util/progress.ts';
+import { labelledBatches, type BatchSource, type TrainDataSpec } from '../data/batches.ts';
 
 export interface StepOptions {
   input: number;
@@ -37,16 +39,21 @@ export interface StepOptions {
   offsetLr?: number;
   /** The learning rate at the end of the cosine, as a fraction of `lr` (default LR_FLOOR; QAT: QAT_LR_FLOOR). */
   lrFloor?: number;
+  /** Batches from a VOC or COCO folder (src/data/batches.ts) instead of the built-in set's. */
+  data?: BatchSource;
 }
 
 export interface TrainOptions extends StepOptions {
+  /** The network to build (a fresh model; with `resume`, only its name in logs). */
   spec: ZooSpec;
   out: string;
-  /** Continue from this float model instead of a fresh one. */
+  /** Continue from this float model instead of a fresh one (any graph of the supported layers). */
   resume?: string;
   /** Threads computing gradients: 2 splits every batch with a worker thread (default: 2 on a machine with 2 or more cores). */
   threads?: number;
   log?: (msg: string) => void;
+  /** Train on a VOC or COCO folder (each thread opens it from this description). */
+  dataSpec?: TrainDataSpec;
 }
 
 export interface TrainLog {
@@ -62,6 +69,8 @@ export interface TrainLog {
   loss: number[];
   /** With a time budget: the steps planned from the speed of the first ones (see StepOptions.minutes). */
   plannedSteps?: number;
+  /** The training data when not the built-in set. */
+  data?: string;
 }
 
 /** Gradient threads: `threads` if given (1 or 2), else both cores of a 2-core machine, one on a single core. */
@@ -112,10 +121,20 @@ export function checkStepOptions(o: StepOptions): void {
 /** The network's three outputs for a batch (images as uint8 HWC and as the normalised tensor). */
 export type Forward = (images: Uint8Array[], x: tf.Tensor4D) => { hm: tf.Tensor; wh: tf.Tensor; reg: tf.Tensor };
 
-/** A float model's training-mode forward (batch statistics in batch norm). */
-export const floatForward = (fm: tf.LayersModel): Forward => (_images, x) => {
-  const [hm, wh, reg] = fm.apply(x, { training: true }) as tf.Tensor[];
-  return { hm, wh, reg };
+/** The built-in data set's targets have NUM_CLASSES heat-map channels: so must the model trained on it (or the classes of the --data set). */
+export function checkClasses(classes: number, what: string, data?: BatchSource): void {
+  if (data && classes !== data.classes) fail(`${what}: its hm head has ${classes} classes; the training data ${data.description} has ${data.classes}`);
+  if (!data && classes !== NUM_CLASSES) fail(`${what}: its hm head has ${classes} classes; training on the built-in data set needs ${NUM_CLASSES}`);
+}
+
+/** A float model's training-mode forward (batch statistics in batch norm); heads by name or in order (detect/heads.ts). */
+export const floatForward = (fm: tf.LayersModel, data?: BatchSource): Forward => {
+  const h = centerNetHeads(fm.outputs.map((o) => o.sourceLayer.name), fm.outputs.map((o) => o.shape[3] as number), `float model ${fm.name}`);
+  checkClasses(fm.outputs[h.hm].shape[3] as number, `float model ${fm.name}`, data);
+  return (_images, x) => {
+    const ys = fm.apply(x, { training: true }) as tf.Tensor[];
+    return { hm: ys[h.hm], wh: ys[h.wh], reg: ys[h.reg] };
+  };
 };
 
 /** The loss and flat gradient of samples [from, to) of one step's batch. */
@@ -131,11 +150,12 @@ export interface HalfBatch {
  * gradient with respect to `vars`, flattened in their order. Sample i of a step is the same
  * image whichever thread renders it (shapes.ts: a pure function of the stream and i).
  */
-export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { stream: number; from: number; to: number; input: number; dense?: boolean }): HalfBatch {
-  const batch: Sample[] = [];
-  for (let i = b.from; i < b.to; i++) batch.push(makeSample(sampleSeed(b.stream, 'train', i), b.input, b.input));
+export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { stream: number; from: number; to: number; input: number; dense?: boolean; samples?: Sample[]; classes?: number }): HalfBatch {
+  // The built-in set renders sample i of the stream here; a VOC / COCO source made them (src/data/batches.ts).
+  const batch: Sample[] = b.samples ?? [];
+  if (!b.samples) for (let i = b.from; i < b.to; i++) batch.push(makeSample(sampleSeed(b.stream, 'train', i), b.input, b.input));
   const images = batch.map((s) => s.image);
-  const targets = batch.map((s) => makeTargets(s.boxes, b.input, b.input, NUM_CLASSES, 4, 128, { dense: b.dense }));
+  const targets = batch.map((s) => makeTargets(s.boxes, b.input, b.input, b.classes ?? NUM_CLASSES, 4, 128, { dense: b.dense }));
   const objects = targets.reduce((n, t) => n + t.regMask.reduce((a, v) => a + v, 0), 0);
   const x = imagesToTensor(images, b.input, b.input);
   const gt = stackTargets(targets);
@@ -183,7 +203,8 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     const lr = learningRate(o.lr, step, steps, o.lrFloor);
     const stream = o.seed * 1_000_003 + step;
     const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch, dense: o.dense }) : undefined;
-    const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input, dense: o.dense });
+    const samples = o.data ? await o.data.samples(stream, 0, split, o.input) : undefined;
+    const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input, dense: o.dense, samples, classes: o.data?.classes });
     const parts = other ? [mine, await other] : [mine];
     const w = parts.map((p) => Math.max(1, p.objects)), total = w.reduce((a, v) => a + v, 0);
     const grads = parts.length === 1 ? mine.grads : mine.grads.map((g, i) => (w[0] * g + w[1] * parts[1].grads[i]) / total);
@@ -201,16 +222,22 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
 export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   checkStepOptions(o);
   const backend = await initBackend({ log: o.log });
-  const fm = o.resume ? await loadFloatModel(o.resume) : buildFloatModel(o.spec, { classes: NUM_CLASSES, seed: o.seed, input: o.input });
+  const data = o.dataSpec ? labelledBatches(o.dataSpec) : undefined;
+  if (data) o.log?.(`training data: ${data.description}`);
+  const classes = data?.classes ?? NUM_CLASSES;
+  const fm = o.resume ? await loadFloatModel(o.resume) : buildFloatModel(o.spec, { classes, seed: o.seed, input: o.input });
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.resume} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
+  const dilated = fm.layers.find((l) => l.getClassName() === 'DepthwiseConv2D' && [l.getConfig().dilationRate].flat().some((d) => Number(d) > 1));
+  if (dilated) fail(`model ${o.resume}: float training has no gradient for the dilated depthwise conv "${dilated.name}" (tfjs has none); fine-tune it with --qat`);
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
   const threads = gradientThreads(o.threads);
-  // The worker builds the same network; the weights it starts from come with every request.
-  const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes: NUM_CLASSES, input: o.input, seed: o.seed } satisfies FloatWorkerInit) : undefined;
+  // The worker builds (or loads) the same network; the weights it starts from come with every request.
+  const forward = floatForward(fm, data);
+  const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes, input: o.input, seed: o.seed, from: o.resume, data: o.dataSpec } satisfies FloatWorkerInit) : undefined;
   try {
-    const { loss, seconds, plannedSteps } = await runSteps({ ...o, label: `training ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward: floatForward(fm), vars, helper });
+    const { loss, seconds, plannedSteps } = await runSteps({ ...o, data, label: `training ${fm.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
     await saveFloatModel(fm, o.out);
-    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, plannedSteps };
+    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, plannedSteps, ...(data ? { data: data.description } : {}) };
   } finally {
     await helper?.close();
   }

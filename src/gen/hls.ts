@@ -1,7 +1,8 @@
 import type { HwConfig } from '../hw/config.ts';
 import { boardOf } from '../hw/config.ts';
 import { renderTemplate } from '../util/templates.ts';
-import { CODENET_VERSION, HW_VERSION } from './rtl.ts';
+import { CODENET_VERSION, HW_VERSION, MAX_BURST, hwParams } from '../hw/params.ts';
+import { C_HEADER, renderCHeader } from '../isa/render.ts';
 import { EXPECT_HEADER, simHeader } from '../sim/testbench.ts';
 
 /**
@@ -16,12 +17,11 @@ export const HLS_TOP = 'codenet_kernel';
 export const CSIM_FLAGS = ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', '-Wno-unused-label', '-Wno-unknown-pragmas'];
 
 export function hlsContext(hw: HwConfig): Record<string, unknown> {
-  const gmax = hw.maxChannels / hw.lanes;
-  const stemGroups = Math.ceil(27 / hw.lanes);
+  const p = hwParams(hw);
   const b = boardOf(hw);
   return {
-    ...hw, codenetVersion: CODENET_VERSION, beatBytes: hw.axiDataBits / 8, gmax, stemGroups, wcap: Math.max(gmax, stemGroups),
-    lineRows: 2 ** Math.ceil(Math.log2(2 * hw.dmax + 2)), versionHex: (HW_VERSION >>> 0).toString(16).padStart(8, '0'),
+    ...hw, codenetVersion: CODENET_VERSION, beatBytes: p.beatBytes, gmax: p.gmax, stemGroups: p.stemGroups, wcap: p.weightGroups, maxBurst: MAX_BURST,
+    lineRows: p.lineRows, versionHex: (HW_VERSION >>> 0).toString(16).padStart(8, '0'),
     top: HLS_TOP, part: b.part, clockNs: (1000 / hw.clockMHz).toFixed(3), csimFlags: CSIM_FLAGS.join(' '),
   };
 }
@@ -36,6 +36,7 @@ export function renderHls(hw: HwConfig, layout: HlsLayout): Record<string, strin
     'hls/codenet_kernel.h': r('codenet_kernel.h'),
     'hls/codenet_kernel.cpp': r('codenet_kernel.cpp'),
     'hls/cn_ap_int.h': r('cn_ap_int.h'),
+    [`hls/${C_HEADER}`]: renderCHeader(),
     'hls/tb_codenet_hls.cpp': r('tb_codenet_hls.cpp'),
     [`hls/${EXPECT_HEADER}`]: simHeader(EXPECT_HEADER),
     'hls/run_hls.tcl': r('run_hls.tcl'),
@@ -49,7 +50,7 @@ export function renderCsimSources(hw: HwConfig): Record<string, string> {
   const ctx = hlsContext(hw);
   const r = (t: string) => renderTemplate(`hls/${t}.hbs`, ctx);
   return {
-    'codenet_kernel.h': r('codenet_kernel.h'), 'codenet_kernel.cpp': r('codenet_kernel.cpp'), 'cn_ap_int.h': r('cn_ap_int.h'),
+    'codenet_kernel.h': r('codenet_kernel.h'), 'codenet_kernel.cpp': r('codenet_kernel.cpp'), 'cn_ap_int.h': r('cn_ap_int.h'), [C_HEADER]: renderCHeader(),
     'tb_codenet_hls.cpp': r('tb_codenet_hls.cpp'), [EXPECT_HEADER]: simHeader(EXPECT_HEADER),
   };
 }

@@ -1,6 +1,6 @@
 import { boardOf, type HwConfig } from '../hw/config.ts';
-import { renderTemplate } from '../util/templates.ts';
-import { CODENET_VERSION, TOP_MODULE } from './rtl.ts';
+import { renderTemplate, trusted } from '../util/templates.ts';
+import { CODENET_VERSION, TOP_MODULE } from '../hw/params.ts';
 import { HLS_TOP } from './hls.ts';
 
 /**
@@ -67,9 +67,11 @@ export function renderVivadoProject(t: VivadoTarget, rtlFiles: string[], codenet
   const ports = backend === 'hls' ? HLS_PORTS : ACCEL_PORTS;
   const ctrl = controlBase(t.family);
   const project = `codenet_${t.board.replace(/[^A-Za-z0-9]/g, '_')}`;
+  const ps = psConfig(t);
   return renderTemplate('vivado/create_project.tcl.hbs', {
     codenetVersion, board: t.board, part: t.part, boardPart: t.boardPart, clockMHz: t.clockMHz, axiDataBits: t.axiDataBits,
     project, design: 'codenet_bd', xsaName: `${project}.xsa`, top: ports.top, ports, xc7: t.family === 'xc7', hls: backend === 'hls', rtlFiles: [...rtlFiles].sort(),
-    ps: psConfig(t), ctrlBaseHex: `0x${ctrl.base.toString(16).toUpperCase().padStart(8, '0')}`, ctrlRange: ctrl.range,
+    // The PS properties are TCL words built here from the validated config (numbers only).
+    ps: { ...ps, properties: ps.properties.map(trusted) }, ctrlBaseHex: `0x${ctrl.base.toString(16).toUpperCase().padStart(8, '0')}`, ctrlRange: ctrl.range,
   });
 }

@@ -15,18 +15,20 @@ import type { Model } from '../ir/model.ts';
 import type { HwConfig } from '../hw/config.ts';
 import { boardOf } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
+import { programPerf, type ModelPerf } from '../perf/model.ts';
 import type { OutputFile } from '../io/atomic.ts';
 import { buildReport } from '../report/build.ts';
 import { reportFiles } from '../report/update.ts';
 import type { Report } from '../report/schema.ts';
 import { renderSimBundle } from '../sim/bundle.ts';
+import { MANIFEST_FILE, renderManifest } from '../sim/manifest.ts';
 import { toHexBeats } from '../sim/icarus.ts';
 import type { Budget } from '../synth/caps.ts';
 import { synthesizeDesign, type SynthOutcome } from '../synth/run.ts';
 import { fail } from '../util/errors.ts';
 import { renderTemplate } from '../util/templates.ts';
-import { renderDrivers } from './drivers.ts';
-import { CODENET_VERSION, TOP_MODULE } from './rtl.ts';
+import { driverHeads, renderDrivers } from './drivers.ts';
+import { CODENET_VERSION, TOP_MODULE, hwParams } from '../hw/params.ts';
 import { renderVivadoProject, vivadoTarget, type Backend } from './vivado.ts';
 import { renderHls } from './hls.ts';
 import { inputBuffer } from '../compiler/tensors.ts';
@@ -49,6 +51,8 @@ export interface GenOptions {
 export interface GenResult {
   files: OutputFile[];
   compiled: Compiled;
+  /** The analytic performance model of `compiled` (the report's predicted cycles). */
+  perf: ModelPerf;
   report: Report;
   synth?: SynthOutcome;
 }
@@ -59,19 +63,21 @@ export const rtlByName = (files: Record<string, string | Uint8Array>): Record<st
 
 export async function generateZynq(o: GenOptions): Promise<GenResult> {
   const { model, hw } = o;
+  // The only compilation: the bundle, the drivers, the report and the predicted cycles all read it.
   const compiled = compileModel(model, hw);
+  const perf = programPerf(compiled);
   const bundle = renderSimBundle(model, hw, o.inputCodes, compiled);
   const rtl = rtlByName(bundle);
   const synth = o.synth === false ? undefined : await synthesizeDesign(hw, rtl, o.caps);
   if (synth?.violation) fail(`${synth.violation} Nothing was written.`);
-  const report = buildReport(model, hw, { resources: synth?.resources });
+  const report = buildReport(model, hw, { resources: synth?.resources, perf });
   const board = boardOf(hw);
   const texts: Record<string, string | Uint8Array> = {
     ...bundle,
-    'data/memory.hex': toHexBeats(compiled.image, hw.axiDataBits / 8),
+    'data/memory.hex': toHexBeats(compiled.image, hwParams(hw).beatBytes),
     ...renderHls(hw, { imageBytes: compiled.imageBytes, inputOffset: inputBuffer(compiled.map).offset, programLen: compiled.descriptors.length }),
     'vivado/create_project.tcl': renderVivadoProject(vivadoTarget(hw), Object.keys(rtl), CODENET_VERSION, o.backend ?? 'rtl'),
-    ...renderDrivers(model.name, hw, compiled.map),
+    ...renderDrivers(model.name, hw, compiled.map, driverHeads(model)),
     ...Object.fromEntries(reportFiles(report).map((f) => [f.name, f.data])),
     'README.md': renderTemplate('gen/README.md.hbs', {
       codenetVersion: CODENET_VERSION, model: model.name, board: board.name, description: board.description, part: board.part,
@@ -79,9 +85,11 @@ export async function generateZynq(o: GenOptions): Promise<GenResult> {
     }),
     [GEN_MARKER]: `codenet ${CODENET_VERSION} gen --target zynq: this folder is generated and is replaced by the next codenet gen\n`,
   };
+  // The bundle's manifest again, now over hls/ and data/memory.hex too (checked by codenet sim).
+  texts[MANIFEST_FILE] = renderManifest(texts, 'codenet gen --target zynq --model <model>');
   const files = Object.entries(texts).sort(([a], [b]) => a.localeCompare(b))
     .map(([name, data]) => ({ name, data: typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength) }));
-  return { files, compiled, report, synth };
+  return { files, compiled, perf, report, synth };
 }
 
 /** Refuses to replace a non-empty folder that codenet gen did not create, unless forced. */

@@ -82,15 +82,24 @@ export function validateHwConfig(json: unknown, where: string): HwConfig {
 
 /** Reads a JSON config file; fields missing from it come from the board preset it names. */
 export function loadHwConfig(path: string): HwConfig {
-  let json: Record<string, unknown>;
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    fail(`cannot read hardware config ${path}: ${err.code ?? err.message}`);
+    fail(`cannot read hardware config ${path}: ${err.code === 'EISDIR' ? 'it is a folder' : err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message}`);
   }
-  if (typeof json !== 'object' || json === null || typeof json.board !== 'string') fail(`hardware config ${path}: field "board" (one of ${BOARDS.map((b) => b.name).join(', ')}) is required`);
-  const base = presetConfig(json.board as string);
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    fail(`cannot read hardware config ${path}: it is not valid JSON (${(e as Error).message})`);
+  }
+  const known = BOARDS.map((b) => b.name).join(', ');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(`hardware config ${path}: must be a JSON object with at least the field "board" (one of ${known})`);
+  if (typeof json.board !== 'string') fail(`hardware config ${path}: field "board" (one of ${known}) is required${json.board === undefined ? '' : `, got ${JSON.stringify(json.board)}`}`);
+  if (!findBoard(json.board)) fail(`hardware config ${path}: field "board": unknown board ${JSON.stringify(json.board)}; known: ${known}`);
+  const base = presetConfig(json.board);
   return validateHwConfig({ ...base, ...json }, path);
 }
 

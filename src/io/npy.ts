@@ -4,8 +4,9 @@
  * writes 1.0 byte for byte as numpy's np.save does. C order, little-endian, and the dtypes
  * int8, uint8, int16, int32, float32 only. Every problem with a file is a UserError naming it.
  */
-import { readFileSync } from 'node:fs';
-import { fail } from '../util/errors.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { UserError, fail } from '../util/errors.ts';
+import { MAX_NPY_DIMS, MAX_NPY_FILE_BYTES, MAX_NPY_HEADER_BYTES, MAX_NPY_HEADER_DEPTH, limitText } from '../ir/limits.ts';
 
 export type NpyDtype = 'int8' | 'uint8' | 'int16' | 'int32' | 'float32';
 
@@ -117,10 +118,18 @@ function parsePyLiteral(text: string): PyValue {
   const err = (what: string): never => {
     throw new PyLiteralError(`${what} at character ${i + 1}`);
   };
+  let depth = 0;
   const value = (): PyValue => {
     ws();
     const ch = text[i];
     if (ch === undefined) return err('unexpected end of text');
+    if ((ch === '{' || ch === '(' || ch === '[') && ++depth > MAX_NPY_HEADER_DEPTH)
+      err(`nesting deeper than ${MAX_NPY_HEADER_DEPTH} levels`);
+    const v = item(ch);
+    if (ch === '{' || ch === '(' || ch === '[') depth--;
+    return v;
+  };
+  const item = (ch: string): PyValue => {
     if (ch === '{') {
       i++;
       const dict = new Map<string, PyValue>();
@@ -221,6 +230,7 @@ export function decodeNpy(buf: Buffer, where: string): NpyArray {
   const prefix = 8 + lenBytes;
   if (buf.length < prefix) fail(`${where}: truncated .npy header (the file has only ${buf.length} bytes)`);
   const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (hlen > MAX_NPY_HEADER_BYTES) fail(`${where}: the .npy header declares ${hlen.toLocaleString('en-US')} bytes, more than the limit of ${limitText(MAX_NPY_HEADER_BYTES)} (numpy writes a few hundred)`);
   if (buf.length < prefix + hlen) fail(`${where}: truncated .npy header: it declares ${hlen} header bytes, the file holds only ${buf.length - prefix} after the header length`);
   const headerText = buf.toString(major === 3 ? 'utf8' : 'latin1', prefix, prefix + hlen);
 
@@ -246,6 +256,7 @@ export function decodeNpy(buf: Buffer, where: string): NpyArray {
   if (!Array.isArray(rawShape) || !rawShape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0))
     fail(`${where}: the .npy header field 'shape' must be a tuple of non-negative integers, not ${JSON.stringify(rawShape)}`);
   const shape = rawShape as number[];
+  if (shape.length > MAX_NPY_DIMS) fail(`${where}: the .npy header field 'shape' has ${shape.length} dimensions, more than the limit of ${MAX_NPY_DIMS}`);
   const dtype = dtypeFromDescr(dict.get('descr')!, where);
   if (fortran) {
     // A 0-D or 1-D array is the same in both orders, but numpy itself only writes True for arrays
@@ -275,8 +286,11 @@ export function decodeNpy(buf: Buffer, where: string): NpyArray {
 export function readNpy(path: string): NpyArray {
   let buf: Buffer;
   try {
+    const st = statSync(path);
+    if (st.isFile() && st.size > MAX_NPY_FILE_BYTES) fail(`.npy file ${path} has ${st.size.toLocaleString('en-US')} bytes, more than the limit of ${limitText(MAX_NPY_FILE_BYTES)}`);
     buf = readFileSync(path);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a directory' : err.code ?? err.message;
     return fail(`cannot read .npy file ${path}: ${why}`);

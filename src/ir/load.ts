@@ -1,17 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ModelSchema, type LayerDef, type ModelDef, type TensorDef } from './schema.ts';
 import { decodePayload } from './payload.ts';
+import { fastTensorsAndLayers } from './fast-parse.ts';
 import type { Layer, Model, Tensor } from './model.ts';
 import { fanIn } from './model.ts';
 import { ACC_LIMIT, accumulatorBound } from '../numerics/requant.ts';
 import { UserError, describeZodIssues, fail } from '../util/errors.ts';
+import { MAX_ACTIVATION_BYTES, MAX_LAYERS, MAX_METADATA_DEPTH, MAX_MODEL_FILE_BYTES, MAX_TENSORS, MAX_TENSOR_ELEMENTS, jsonDepth, limitText } from './limits.ts';
 
 /** Reads, parses and validates a model file; every problem is a UserError naming the file. */
 export function loadModelFile(path: string): Model {
   let text: string;
   try {
+    const st = statSync(path);
+    if (st.isDirectory()) fail(`cannot read model file ${path}: it is a folder`);
+    if (st.size > MAX_MODEL_FILE_BYTES) fail(`model file ${path} has ${st.size.toLocaleString('en-US')} bytes, more than the limit of ${limitText(MAX_MODEL_FILE_BYTES)} (docs/ir.md section 13)`);
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     fail(`cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let json: unknown;
@@ -30,44 +36,109 @@ export function validateModel(json: unknown, where: string): Model {
     const v = (json as { version: unknown }).version;
     fail(`model file ${where}: format version ${JSON.stringify(v)} is not supported (this codenet reads version 1, a number)`);
   }
+  checkCounts(json, where);
+  return buildModel(fastParse(json) ?? zodParse(json, where), where);
+}
+
+function zodParse(json: unknown, where: string): ModelDef {
   const parsed = ModelSchema.safeParse(json);
-  if (!parsed.success) throw new UserError(describeZodIssues(`model file ${where}`, parsed.error.issues));
-  return buildModel(parsed.data, where);
+  if (!parsed.success) throw new UserError(describeZodIssues(`model file ${where}`, parsed.error.issues, (path) => layerLabel(json, path)));
+  return parsed.data;
+}
+
+/**
+ * The schema's result through the fast path for tensors and layers (src/ir/fast-parse.ts) and zod
+ * for the rest (with an empty tensor record and the first layer in their place); undefined when
+ * any part needs zod's full look.
+ */
+function fastParse(json: unknown): ModelDef | undefined {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const j = json as Record<string, unknown>;
+  const fast = fastTensorsAndLayers(j);
+  if (!fast) return undefined;
+  const shell = ModelSchema.safeParse({ ...j, tensors: {}, layers: (j.layers as unknown[]).slice(0, 1) });
+  if (!shell.success) return undefined;
+  return { ...shell.data, tensors: fast.tensors, layers: fast.layers };
+}
+
+/** Limits on counts and nesting, checked before the schema walks the file (docs/ir.md section 13). */
+function checkCounts(json: unknown, where: string): void {
+  if (!json || typeof json !== 'object') return; // the schema names it
+  const j = json as Record<string, unknown>;
+  const over = (what: string, n: number, max: number) =>
+    fail(`model file ${where}: ${what} ${n.toLocaleString('en-US')}, more than the limit of ${limitText(max)} (docs/ir.md section 13)`);
+  if (Array.isArray(j.layers) && j.layers.length > MAX_LAYERS) over('field layers: layer count', j.layers.length, MAX_LAYERS);
+  for (const f of ['inputs', 'outputs'] as const) {
+    const v = j[f];
+    if (Array.isArray(v) && v.length > MAX_TENSORS) over(`field ${f}: name count`, v.length, MAX_TENSORS);
+  }
+  if (jsonDepth(j.metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH)
+    fail(`model file ${where}: field metadata is nested more than ${MAX_METADATA_DEPTH} levels deep (docs/ir.md section 13)`);
+}
+
+/** ' (layer "name", op "x")' after a schema issue's field path inside layers[i], so the message names the layer. */
+function layerLabel(json: unknown, path: ReadonlyArray<PropertyKey>): string {
+  if (path[0] !== 'layers' || typeof path[1] !== 'number') return '';
+  const l = (json as { layers?: unknown[] }).layers?.[path[1]] as { name?: unknown; op?: unknown } | undefined;
+  if (!l || typeof l !== 'object') return '';
+  const name = typeof l.name === 'string' ? `layer ${JSON.stringify(l.name.length > 60 ? `${l.name.slice(0, 60)}...` : l.name)}` : '';
+  const op = typeof l.op === 'string' && path.length > 2 && path[2] !== 'op' ? `, op ${JSON.stringify(l.op.slice(0, 20))}` : '';
+  return name || op ? ` (${name || 'layer'}${op})` : '';
 }
 
 function buildModel(def: ModelDef, where: string): Model {
   const err = (msg: string): never => fail(`model file ${where}: ${msg}`);
   const tensors = new Map<string, Tensor>();
-  for (const [name, t] of Object.entries(def.tensors)) tensors.set(name, makeTensor(name, t, err));
+  let activationBytes = 0;
+  for (const name in def.tensors) {
+    const t = def.tensors[name];
+    const [h, w, c] = t.shape;
+    if (tensors.size >= MAX_TENSORS) err(`field tensors: more than the limit of ${limitText(MAX_TENSORS)} tensors (docs/ir.md section 13)`);
+    if (h * w * c > MAX_TENSOR_ELEMENTS)
+      err(`tensor "${name}" field shape: [${t.shape}] has ${(h * w * c).toLocaleString('en-US')} elements, more than the limit of ${limitText(MAX_TENSOR_ELEMENTS)} per tensor (docs/ir.md section 13)`);
+    activationBytes += h * w * c;
+    tensors.set(name, makeTensor(name, t, err));
+  }
+  if (activationBytes > MAX_ACTIVATION_BYTES)
+    err(`field tensors: the tensors hold ${activationBytes.toLocaleString('en-US')} bytes together, more than the limit of ${limitText(MAX_ACTIVATION_BYTES)} of activations (docs/ir.md section 13)`);
 
-  // Graph connectivity: each tensor has one producer (a layer or a graph input), every input exists.
-  const producer = new Map<string, string>();
-  for (const [list, what] of [[def.inputs, 'inputs'], [def.outputs, 'outputs']] as const)
-    list.forEach((n, i) => { if (list.indexOf(n) !== i) err(`graph ${what} lists "${n}" twice`); });
+  // Graph connectivity: each tensor has one producer (a layer's index, or -1: a graph input), every input exists.
+  const producer = new Map<string, number>();
+  const producerText = (p: number) => (p < 0 ? '(graph input)' : `layer "${def.layers[p].name}"`);
+  for (const [list, what] of [[def.inputs, 'inputs'], [def.outputs, 'outputs']] as const) {
+    const seen = new Set<string>();
+    for (const n of list) {
+      if (seen.has(n)) err(`graph ${what} lists "${n}" twice`);
+      seen.add(n);
+    }
+  }
   for (const n of def.inputs) {
     if (!tensors.has(n)) err(`graph input "${n}" is not a declared tensor`);
     if (tensors.get(n)!.kind !== 'act') err(`graph input "${n}" must be an activation tensor (dilation maps are made by offset layers)`);
-    producer.set(n, '(graph input)');
+    producer.set(n, -1);
   }
   const size = def.metadata.inputSize;
   const first = tensors.get(def.inputs[0]);
   if (size && first && (first.shape[0] !== size[0] || first.shape[1] !== size[1]))
     err(`metadata.inputSize [${size}] does not match graph input "${first.name}" of shape [${first.shape}]`);
   const names = new Set<string>();
-  for (const l of def.layers) {
+  def.layers.forEach((l, i) => {
     if (names.has(l.name)) err(`layer name "${l.name}" is used twice`);
     names.add(l.name);
     for (const o of l.outputs) {
       if (!tensors.has(o)) err(`layer "${l.name}" writes tensor "${o}", which is not declared`);
-      if (producer.has(o)) err(`tensor "${o}" is written by both ${producer.get(o)} and layer "${l.name}"`);
-      producer.set(o, `layer "${l.name}"`);
+      const p = producer.get(o);
+      if (p !== undefined) err(`tensor "${o}" is written by both ${producerText(p)} and layer "${l.name}"`);
+      producer.set(o, i);
     }
-  }
+  });
   for (const l of def.layers)
     for (const i of l.inputs) if (!producer.has(i)) err(`layer "${l.name}" reads tensor "${i}", which no layer or graph input produces (dangling input)`);
   for (const o of def.outputs) if (!producer.has(o)) err(`graph output "${o}" is not produced by any layer or graph input`);
 
-  const layers = topoSort(def.layers, def.inputs, err).map((l) => makeLayer(l, tensors, err));
+  const order = topoSort(def.layers, producer, err);
+  const layers = new Array<Layer>(order.length);
+  for (let k = 0; k < order.length; k++) layers[k] = makeLayer(def.layers[order[k]], tensors, err);
   const model: Model = { name: def.metadata.name ?? 'model', metadata: def.metadata, tensors, layers, inputs: def.inputs, outputs: def.outputs };
   for (const l of layers) checkLayer(l, model, err);
   return model;
@@ -85,18 +156,85 @@ function makeTensor(name: string, t: TensorDef, err: (m: string) => never): Tens
   return { name, shape: t.shape, kind: 'act', scale: t.scale!, zero: t.zero!, pad };
 }
 
-function topoSort(layers: LayerDef[], inputs: string[], err: (m: string) => never): LayerDef[] {
-  const ready = new Set(inputs);
-  const pending = [...layers];
-  const out: LayerDef[] = [];
-  while (pending.length) {
-    const i = pending.findIndex((l) => l.inputs.every((t) => ready.has(t)));
-    if (i < 0) err(`the graph has a cycle through layer(s) ${pending.map((l) => `"${l.name}"`).slice(0, 4).join(', ')}`);
-    const [l] = pending.splice(i, 1);
-    for (const o of l.outputs) ready.add(o);
-    out.push(l);
+/**
+ * Topological order, as indices into `layers`: repeatedly the first layer in file order whose
+ * inputs are all available (docs/ir.md section 7). Kahn's algorithm with a min-heap of file
+ * indices gives exactly that order in O(n log n): a layer enters the heap when the last of its
+ * inputs appears, and the smallest index in the heap is the first ready layer in file order.
+ * `producer` maps every tensor a layer reads to the index of the layer writing it (-1: a graph input).
+ */
+function topoSort(layers: LayerDef[], producer: Map<string, number>, err: (m: string) => never): Int32Array {
+  const n = layers.length;
+  // Edges producer -> reader, once per listed input, in compressed rows (no array per layer).
+  const missing = new Int32Array(n);
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++)
+    for (const t of layers[i].inputs) {
+      const p = producer.get(t)!;
+      if (p >= 0) { missing[i]++; start[p + 1]++; }
+    }
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  const readers = new Int32Array(start[n]);
+  const fill = start.slice(0, n);
+  for (let i = 0; i < n; i++)
+    for (const t of layers[i].inputs) {
+      const p = producer.get(t)!;
+      if (p >= 0) readers[fill[p]++] = i;
+    }
+  const heap = new MinHeap();
+  for (let i = 0; i < n; i++) if (missing[i] === 0) heap.push(i);
+  const order = new Int32Array(n);
+  let taken = 0;
+  while (heap.size) {
+    const i = heap.pop();
+    order[taken++] = i;
+    for (let e = start[i]; e < start[i + 1]; e++) if (--missing[readers[e]] === 0) heap.push(readers[e]);
   }
-  return out;
+  if (taken < n) {
+    // Every layer still missing an input is on a cycle or after one; name the first few in file order.
+    const left: string[] = [];
+    for (let i = 0; i < n && left.length < 4; i++) if (missing[i] > 0) left.push(`"${layers[i].name}"`);
+    err(`the graph has a cycle through layer(s) ${left.join(', ')}`);
+  }
+  return order;
+}
+
+/** A binary min-heap of non-negative integers. */
+class MinHeap {
+  private a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(v: number): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(v);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= v) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 function makeLayer(l: LayerDef, tensors: Map<string, Tensor>, err: (m: string) => never): Layer {
@@ -135,73 +273,79 @@ const ARITY: Record<string, [number, number]> = {
   upsample: [1, 1], shuffle: [1, 1], split: [1, -2], concat: [-2, 1],
 };
 
+// Helpers of checkLayer at module level: no closures per layer (a million-layer model stays fast).
+type Err = (msg: string) => never;
+const at = (l: Layer) => `layer "${l.name}" (${l.op})`;
+function arity(l: Layer, want: number, got: number, what: string, err: Err): void {
+  if (want > 0 ? got !== want : got < -want) err(`${at(l)} takes ${want > 0 ? want : `at least ${-want}`} ${what}, got ${got}`);
+}
+function expectTensor(l: Layer, t: Tensor, h: number, w: number, c: number, err: Err, kind: 'act' | 'dilation' = 'act'): void {
+  if (t.kind !== kind) err(`${at(l)}: tensor "${t.name}" must be ${kind === 'act' ? 'an activation' : 'a dilation map'}`);
+  if (t.shape[0] !== h || t.shape[1] !== w || t.shape[2] !== c) err(`${at(l)}: tensor "${t.name}" has shape [${t.shape}], expected [${[h, w, c]}]`);
+}
+function sameQuant(l: Layer, a: Tensor, b: Tensor, err: Err): void {
+  if (a.scale !== b.scale || a.zero !== b.zero)
+    err(`${at(l)}: tensors "${a.name}" (s=${a.scale}, z=${a.zero}) and "${b.name}" (s=${b.scale}, z=${b.zero}) must share scale and zero code`);
+}
+const down = (d: number, s: number) => Math.floor((d - 1) / s) + 1;
+
 /** Output shape and quantization rules per op (docs/ir.md, "Layer rules"). */
-function checkLayer(l: Layer, m: Model, err: (msg: string) => never): void {
-  const at = `layer "${l.name}" (${l.op})`;
+function checkLayer(l: Layer, m: Model, err: Err): void {
   const [ni, no] = ARITY[l.op];
-  const arity = (want: number, got: number, what: string) => {
-    if (want > 0 ? got !== want : got < -want) err(`${at} takes ${want > 0 ? want : `at least ${-want}`} ${what}, got ${got}`);
-  };
-  arity(ni, l.inputs.length, 'input(s)');
-  arity(no, l.outputs.length, 'output(s)');
-  const ins = l.inputs.map((n) => m.tensors.get(n)!);
-  const outs = l.outputs.map((n) => m.tensors.get(n)!);
+  arity(l, ni, l.inputs.length, 'input(s)', err);
+  arity(l, no, l.outputs.length, 'output(s)', err);
+  const ins: Tensor[] = [];
+  for (const n of l.inputs) ins.push(m.tensors.get(n)!);
+  const outs: Tensor[] = [];
+  for (const n of l.outputs) outs.push(m.tensors.get(n)!);
   const x = ins[0];
   const y = outs[0];
   const [h, w, c] = x.shape;
-  const expect = (t: Tensor, shape: number[], kind: 'act' | 'dilation' = 'act') => {
-    if (t.kind !== kind) err(`${at}: tensor "${t.name}" must be ${kind === 'act' ? 'an activation' : 'a dilation map'}`);
-    if (!sameShape(t.shape, shape)) err(`${at}: tensor "${t.name}" has shape [${t.shape}], expected [${shape}]`);
-  };
-  const sameQuant = (a: Tensor, b: Tensor) => {
-    if (a.scale !== b.scale || a.zero !== b.zero)
-      err(`${at}: tensors "${a.name}" (s=${a.scale}, z=${a.zero}) and "${b.name}" (s=${b.scale}, z=${b.zero}) must share scale and zero code`);
-  };
   // Every data input is an activation; dwdeform's second input is its dilation map (checked below).
-  for (const t of l.op === 'dwdeform' ? ins.slice(0, 1) : ins) if (t.kind !== 'act') err(`${at}: input "${t.name}" must be an activation tensor`);
-  const down = (s: number) => [Math.floor((h - 1) / s) + 1, Math.floor((w - 1) / s) + 1];
+  for (let i = 0; i < (l.op === 'dwdeform' ? 1 : ins.length); i++) if (ins[i].kind !== 'act') err(`${at(l)}: input "${ins[i].name}" must be an activation tensor`);
+  const s = l.stride;
   switch (l.op) {
     case 'stem':
-      if (c !== 3) err(`${at}: input "${x.name}" must have 3 channels (RGB), has ${c}`);
-      expect(y, [...down(l.stride), y.shape[2]]);
+      if (c !== 3) err(`${at(l)}: input "${x.name}" must have 3 channels (RGB), has ${c}`);
+      expectTensor(l, y, down(h, s), down(w, s), y.shape[2], err);
       break;
     case 'conv1x1':
-      expect(y, [h, w, y.shape[2]]);
+      expectTensor(l, y, h, w, y.shape[2], err);
       break;
     case 'offset':
-      expect(y, [...down(l.stride), 1], 'dilation');
+      expectTensor(l, y, down(h, s), down(w, s), 1, err, 'dilation');
       break;
     case 'dw3x3':
-      expect(y, [...down(l.stride), c]);
+      expectTensor(l, y, down(h, s), down(w, s), c, err);
       break;
     case 'dwdeform': {
-      expect(y, [...down(l.stride), c]);
-      expect(ins[1], [...down(l.stride), 1], 'dilation');
+      expectTensor(l, y, down(h, s), down(w, s), c, err);
+      expectTensor(l, ins[1], down(h, s), down(w, s), 1, err, 'dilation');
       break;
     }
     case 'maxpool':
-      expect(y, [...down(2), c]);
-      sameQuant(x, y);
+      expectTensor(l, y, down(h, 2), down(w, 2), c, err);
+      sameQuant(l, x, y, err);
       break;
     case 'upsample':
-      expect(y, [2 * h, 2 * w, c]);
-      sameQuant(x, y);
+      expectTensor(l, y, 2 * h, 2 * w, c, err);
+      sameQuant(l, x, y, err);
       break;
     case 'shuffle':
-      if (c % 2) err(`${at}: channel shuffle with 2 groups needs an even channel count, "${x.name}" has ${c}`);
-      expect(y, [h, w, c]);
-      sameQuant(x, y);
+      if (c % 2) err(`${at(l)}: channel shuffle with 2 groups needs an even channel count, "${x.name}" has ${c}`);
+      expectTensor(l, y, h, w, c, err);
+      sameQuant(l, x, y, err);
       break;
     case 'split': {
       let total = 0;
-      for (const o of outs) { expect(o, [h, w, o.shape[2]]); sameQuant(x, o); total += o.shape[2]; }
-      if (total !== c) err(`${at}: outputs hold ${total} channels, input "${x.name}" has ${c}`);
+      for (const o of outs) { expectTensor(l, o, h, w, o.shape[2], err); sameQuant(l, x, o, err); total += o.shape[2]; }
+      if (total !== c) err(`${at(l)}: outputs hold ${total} channels, input "${x.name}" has ${c}`);
       break;
     }
     case 'concat': {
       let total = 0;
-      for (const t of ins) { if (t.shape[0] !== y.shape[0] || t.shape[1] !== y.shape[1]) err(`${at}: input "${t.name}" is ${t.shape[0]}x${t.shape[1]}, output is ${y.shape[0]}x${y.shape[1]}`); sameQuant(t, y); total += t.shape[2]; }
-      expect(y, [y.shape[0], y.shape[1], total]);
+      for (const t of ins) { if (t.shape[0] !== y.shape[0] || t.shape[1] !== y.shape[1]) err(`${at(l)}: input "${t.name}" is ${t.shape[0]}x${t.shape[1]}, output is ${y.shape[0]}x${y.shape[1]}`); sameQuant(l, t, y, err); total += t.shape[2]; }
+      expectTensor(l, y, y.shape[0], y.shape[1], total, err);
       break;
     }
   }
@@ -210,6 +354,6 @@ function checkLayer(l: Layer, m: Model, err: (msg: string) => never): void {
     for (const v of l.quant.weights) maxAbs = Math.max(maxAbs, Math.abs(v));
     const bound = accumulatorBound(fanIn(l, m), maxAbs);
     if (bound >= ACC_LIMIT)
-      err(`${at}: accumulator bound fan_in*128*max|w| = ${fanIn(l, m)}*128*${maxAbs} = ${bound} is not below 2^23 = ${ACC_LIMIT}; the 24-bit accumulator could overflow`);
+      err(`${at(l)}: accumulator bound fan_in*128*max|w| = ${fanIn(l, m)}*128*${maxAbs} = ${bound} is not below 2^23 = ${ACC_LIMIT}; the 24-bit accumulator could overflow`);
   }
 }

@@ -10,11 +10,17 @@ export const IR_VERSION = 1;
 const int = z.number().int();
 const int8 = int.min(-128).max(127);
 const dim = int.min(1).max(65536);
+/** One of a few allowed integers; the message lists them ("must be one of 1, 2, got 4"). */
+const oneOf = <const T extends readonly [number, ...number[]]>(values: T) =>
+  z.literal(values, { error: (iss) => `must be one of ${values.join(', ')}, got ${JSON.stringify(iss.input)}` });
+
+/** Standard base64 alphabet, up to two `=` at the end (src/ir/fast-parse.ts uses the same test). */
+export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export const PayloadSchema = z.strictObject({
   dtype: z.enum(['int4', 'int8', 'int16']),
   shape: z.array(dim).min(1).max(4),
-  data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
+  data: z.string().regex(BASE64, 'not base64'),
 });
 export type Payload = z.infer<typeof PayloadSchema>;
 
@@ -40,16 +46,16 @@ const quant = {
 const base = { name, inputs: z.array(name).min(1), outputs: z.array(name).min(1) };
 
 export const LayerSchema = z.discriminatedUnion('op', [
-  z.strictObject({ ...base, op: z.literal('stem'), stride: z.union([z.literal(1), z.literal(2), z.literal(4)]), relu: z.boolean(), ...quant }),
+  z.strictObject({ ...base, op: z.literal('stem'), stride: oneOf([1, 2, 4]), relu: z.boolean(), ...quant }),
   z.strictObject({ ...base, op: z.literal('conv1x1'), relu: z.boolean(), ...quant }),
-  z.strictObject({ ...base, op: z.literal('offset'), stride: z.union([z.literal(1), z.literal(2)]).default(1), dmax: int.min(0).max(15), ...quant }),
-  z.strictObject({ ...base, op: z.literal('dw3x3'), stride: z.union([z.literal(1), z.literal(2)]), dilation: int.min(0).max(15).default(1), relu: z.boolean(), ...quant }),
-  z.strictObject({ ...base, op: z.literal('dwdeform'), stride: z.union([z.literal(1), z.literal(2)]), relu: z.boolean(), ...quant }),
+  z.strictObject({ ...base, op: z.literal('offset'), stride: oneOf([1, 2]).default(1), dmax: int.min(0).max(15), ...quant }),
+  z.strictObject({ ...base, op: z.literal('dw3x3'), stride: oneOf([1, 2]), dilation: int.min(0).max(15).default(1), relu: z.boolean(), ...quant }),
+  z.strictObject({ ...base, op: z.literal('dwdeform'), stride: oneOf([1, 2]), relu: z.boolean(), ...quant }),
   z.strictObject({ ...base, op: z.literal('maxpool') }),
   z.strictObject({ ...base, op: z.literal('upsample') }),
   z.strictObject({ ...base, op: z.literal('split') }),
   z.strictObject({ ...base, op: z.literal('concat') }),
-  z.strictObject({ ...base, op: z.literal('shuffle'), groups: z.literal(2).default(2) }),
+  z.strictObject({ ...base, op: z.literal('shuffle'), groups: oneOf([2]).default(2) }),
 ]);
 export type LayerDef = z.infer<typeof LayerSchema>;
 export type OpName = LayerDef['op'];

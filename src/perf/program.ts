@@ -1,7 +1,6 @@
 import type { HwConfig } from '../hw/config.ts';
-import { boardOf } from '../hw/config.ts';
 import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, type Descriptor } from '../compiler/descriptor.ts';
-import { MAX_BURST } from '../gen/rtl.ts';
+import { hwParams } from '../hw/params.ts';
 
 /**
  * Cycle model of one descriptor on hw/cn_accel_seq.v (docs/isa.md), the same phases the sequencer
@@ -29,11 +28,11 @@ const READ_COMMAND_GAP = 12;
 const ROW_TURNAROUND = 12;
 
 export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles {
-  const board = boardOf(hw);
-  const latency = Math.round((board.readLatencyCycles * hw.clockMHz) / board.defaultClockMHz);
-  const beatsPerCycle = board.ddrBytesPerSecond / (hw.clockMHz * 1e6) / hw.lanes;
-  const fetch = latency + (DESCRIPTOR_BYTES * 8) / hw.axiDataBits;
-  const sbPerBeat = d.engine === ENGINE_DW ? 1 : hw.lanes / 4; // the 1x1 engine takes one S/B channel a cycle
+  const p = hwParams(hw);
+  const latency = p.ddrLatency;
+  const beatsPerCycle = p.ddrBytesPerCycle / p.beatBytes;
+  const fetch = latency + DESCRIPTOR_BYTES / p.beatBytes;
+  const sbPerBeat = d.engine === ENGINE_DW ? 1 : p.sbPerBeat; // the 1x1 engine takes one S/B channel a cycle
   let config = 0;
   for (const [beats, per] of [[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1], [d.dwgt_beats, 1], [d.dsb_beats, 1]] as const)
     if (beats > 0) config += latency + beats * per;
@@ -54,7 +53,7 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   // Each (row, source) is one read command, and the issuer runs one row ahead of the receiver:
   // two rows are in flight, so a row takes at least about half a read latency. A command longer than the DMA's window of outstanding
   // bursts is still being split when its data return, so the next command starts late.
-  const window = hw.outstandingReads * MAX_BURST;
+  const window = p.readWindowBeats;
   const longCommands = d.src.filter((s) => !s.chip && s.width * s.gstride > window).length;
   // A pass that reads only the tensor buffer waits for no DDR latency.
   const readLatency = d.src.every((s) => s.chip) ? 0 : latency;

@@ -14,18 +14,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../float/model.ts';
 import { loadFloatModel, saveFloatModel } from '../float/io.ts';
-import { checkStepOptions, gradientThreads, runSteps, type Forward, type StepOptions, type TrainLog } from '../float/train.ts';
+import { checkClasses, checkStepOptions, gradientThreads, runSteps, type Forward, type StepOptions, type TrainLog } from '../float/train.ts';
 import { GradientWorker } from '../float/parallel.ts';
 import type { Model } from '../ir/model.ts';
-import type { ZooSpec } from '../zoo/specs.ts';
+import { centerNetHeads } from '../detect/heads.ts';
 import { calibrateActivations, quantizeWeights, validated, type QuantizeOptions, type WeightQuantOptions } from './quantize.ts';
 import { qatForward } from './qat.ts';
 import { fail } from '../util/errors.ts';
 import { QAT_LR_FLOOR, QAT_OFFSET_LR } from '../float/defaults.ts';
+import { labelledBatches, type BatchSource, type TrainDataSpec } from '../data/batches.ts';
 
 /** What a QAT worker needs to rebuild the main thread's setup (src/quant/qat-worker.ts). */
 export interface QatSetupOptions extends QuantizeOptions {
-  spec: ZooSpec;
+  /** The float model's input size (checked). */
   input: number;
   /** The trained float model to fine-tune. */
   from: string;
@@ -33,6 +34,8 @@ export interface QatSetupOptions extends QuantizeOptions {
   calib: Uint8Array[];
   /** Train the weight scales too (LSQ), from the chosen ones as a start; the offset convs' stay. Default: frozen. */
   learnScales?: boolean;
+  /** Fine-tune on a VOC or COCO folder (src/data/batches.ts) instead of the built-in set. */
+  dataSpec?: TrainDataSpec;
 }
 
 /** Training steps, and the quantizer's options (activation ranges and weight scales, as `codenet quantize`). */
@@ -49,10 +52,14 @@ export interface QatLog extends TrainLog {
 }
 
 /** The float model, its frozen quantizers (in the integer model m) and the QAT forward pass. */
-export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel; m: Model; wq: WeightQuantOptions; forward: Forward; vars: tf.Variable[]; syncScales: () => void }> {
+export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel; m: Model; wq: WeightQuantOptions; forward: Forward; vars: tf.Variable[]; syncScales: () => void; data?: BatchSource }> {
   const fm = await loadFloatModel(o.from);
   if (fm.inputs[0].shape[1] !== o.input) fail(`model ${o.from} takes ${fm.inputs[0].shape[1]}-pixel images, --input is ${o.input}`);
-  const { model: m } = calibrateActivations(fm, o.spec, o.calib, o);
+  const { model: m } = calibrateActivations(fm, o.calib, o);
+  const heads = centerNetHeads(m.outputs, m.outputs.map((t) => m.tensors.get(t)!.shape[2]), `float model ${o.from}`);
+  const [hm, wh, reg] = [heads.hm, heads.wh, heads.reg].map((i) => m.outputs[i]);
+  const data = o.dataSpec ? labelledBatches(o.dataSpec) : undefined;
+  checkClasses(m.tensors.get(hm)!.shape[2], o.from, data);
   // Moving mean and variance are not trainable: batch norm stays frozen, as the export folds it.
   const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
   const wq: WeightQuantOptions = { saturateBias: true, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
@@ -76,26 +83,26 @@ export async function qatSetup(o: QatSetupOptions): Promise<{ fm: tf.LayersModel
   const forward: Forward = (images) => {
     syncScales();
     const r = qatForward(fm, m, images, wq, o.learnScales ? logScales : undefined).real;
-    return { hm: r.get('hm')!, wh: r.get('wh')!, reg: r.get('reg')! };
+    return { hm: r.get(hm)!, wh: r.get(wh)!, reg: r.get(reg)! };
   };
-  return { fm, m, wq, forward, vars: [...vars, ...logScales.values()], syncScales };
+  return { fm, m, wq, forward, vars: [...vars, ...logScales.values()], syncScales, data };
 }
 
 export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Model }> {
   checkStepOptions(o);
   const threads = gradientThreads(o.threads);
   const backend = await initBackend({ log: o.log });
-  const { fm, m, wq, forward, vars, syncScales } = await qatSetup(o);
-  const init = { kind: 'qat', spec: o.spec, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales };
+  const { fm, m, wq, forward, vars, syncScales, data } = await qatSetup(o);
+  const init = { kind: 'qat', zoo: o.zoo, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, dataSpec: o.dataSpec };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
-    const { loss, seconds, plannedSteps } = await runSteps({ ...o, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, lrFloor: o.lrFloor ?? QAT_LR_FLOOR, label: `QAT ${o.spec.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
+    const { loss, seconds, plannedSteps } = await runSteps({ ...o, data, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, lrFloor: o.lrFloor ?? QAT_LR_FLOOR, label: `QAT ${m.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
     m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch, qatWeightScales: o.learnScales ? 'learned' : 'frozen' };
     syncScales(); // the last step's scales
     quantizeWeights(fm, m, wq);
-    const model = validated(m, `QAT-exported ${o.spec.name}`);
+    const model = validated(m, `QAT-exported ${m.name}`);
     await saveFloatModel(fm, o.out);
-    const log = { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, calibrationImages: o.calib.length, plannedSteps };
+    const log = { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, calibrationImages: o.calib.length, plannedSteps, ...(data ? { data: data.description } : {}) };
     return { log, model };
   } finally {
     await helper?.close();

@@ -7,6 +7,6 @@ import { qatSetup, type QatSetupOptions } from './qat-train.ts';
 const init = workerData as QatSetupOptions;
 serveGradients((async () => {
   await initBackend();
-  const { forward, vars } = await qatSetup(init);
-  return { forward, vars, input: init.input };
+  const { forward, vars, data } = await qatSetup(init);
+  return { forward, vars, input: init.input, data };
 })());

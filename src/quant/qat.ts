@@ -24,6 +24,7 @@ import { dilationFromT, outputCode, requantTFor } from '../numerics/requant.ts';
 import { imageCodes } from '../zoo/image.ts';
 import { deformDepthwise, dilationGradient, imagesToTensor } from '../float/model.ts';
 import { quantizeWeights, weightCodeRange, type WeightQuantOptions } from './quantize.ts';
+import { floatBinding } from './graph.ts';
 import { fail } from '../util/errors.ts';
 
 type T4 = tf.Tensor4D;
@@ -65,16 +66,20 @@ function intKernel(l: Layer, m: Model): tf.Tensor4D {
 
 /** The float layer's kernel and bias with its batch norm folded (moving statistics), differentiable. */
 function foldedFloat(fm: tf.LayersModel, l: Layer): { w: tf.Tensor4D; b: tf.Tensor1D } {
-  const vars = fm.getLayer(l.name).getWeights();
+  const p = floatBinding(fm).params.get(l.name) ?? fail(`QAT: layer "${l.name}" is not in the integer graph of float model "${fm.name}"`);
+  const vars = fm.getLayer(p.conv).getWeights();
   let w = vars[0] as tf.Tensor4D;
   const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
   const cout = depthwise ? w.shape[2] : w.shape[3];
   let b = (vars[1] ?? tf.zeros([cout])) as tf.Tensor1D;
-  const bnName = `${l.name}.bn`;
-  if (fm.layers.some((x) => x.name === bnName)) {
-    const bn = fm.getLayer(bnName);
-    const [gamma, beta, mean, variance] = bn.getWeights();
-    const eps = Number(bn.getConfig().epsilon ?? 1e-3);
+  if (p.bn) {
+    const bn = fm.getLayer(p.bn);
+    const c = bn.getConfig(), v = bn.getWeights();
+    // gamma and beta train (where the layer has them); the moving statistics are frozen.
+    const gamma = c.scale === false ? tf.ones([cout]) : v.shift()!;
+    const beta = c.center === false ? tf.zeros([cout]) : v.shift()!;
+    const [mean, variance] = v;
+    const eps = Number(c.epsilon ?? 1e-3);
     const g = tf.div(gamma, tf.sqrt(tf.add(variance, eps))) as tf.Tensor1D;
     w = tf.mul(w, depthwise ? tf.reshape(g, [1, 1, cout, 1]) : g) as tf.Tensor4D;
     b = tf.add(beta, tf.mul(tf.sub(b, mean), g)) as tf.Tensor1D;
@@ -93,7 +98,20 @@ function padTerm(l: Layer, m: Model, pad: Int8Array): tf.Tensor1D {
   }));
 }
 
-const pad1 = (x: tf.Tensor, value = 0): T4 => tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], value) as T4;
+const pad1 = (x: tf.Tensor, value = 0, p = 1): T4 => tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], value) as T4;
+
+/**
+ * A stride-1 depthwise 3x3 at dilation d over a padded input, as the sum of its nine taps: tfjs has
+ * no gradient for a dilated depthwise conv (the float path needs one; the codes path does not).
+ */
+export function dilatedDepthwise(xp: T4, w: tf.Tensor4D, d: number): T4 {
+  const [n, hp, wp, c] = xp.shape, h = hp - 2 * d, ww = wp - 2 * d;
+  let y: tf.Tensor = tf.zeros([n, h, ww, c]);
+  for (let ky = 0; ky < 3; ky++)
+    for (let kx = 0; kx < 3; kx++)
+      y = tf.add(y, tf.mul(tf.slice(xp, [0, ky * d, kx * d, 0], [n, h, ww, c]), tf.reshape(tf.slice(w, [ky, kx, 0, 0], [1, 1, c, 1]), [c])));
+  return y as T4;
+}
 
 /** The exact accumulator of a layer with weights, from integer-valued input codes. */
 function accumulator(l: Layer, m: Model, codes: Map<string, T4>, wi: tf.Tensor4D): T4 {
@@ -108,8 +126,9 @@ function accumulator(l: Layer, m: Model, codes: Map<string, T4>, wi: tf.Tensor4D
     case 'stem':
       return tf.add(tf.conv2d(pad1(tf.sub(x, padVec)), wi, l.stride, 'valid'), padTerm(l, m, xT.pad));
     case 'dw3x3':
-      if (l.dilation !== 1) fail(`QAT: dw3x3 layer "${l.name}" has dilation ${l.dilation}; only 1 (the zoo's) is supported`);
-      return tf.add(tf.depthwiseConv2d(pad1(tf.sub(x, padVec)), wi, l.stride, 'valid'), padTerm(l, m, xT.pad));
+      // Dilation d reads d pixels beyond the edge (0, the centre tap only, has no float layer).
+      if (l.dilation < 1) fail(`QAT: dw3x3 layer "${l.name}" has dilation ${l.dilation}; QAT takes 1..15`);
+      return tf.add(tf.depthwiseConv2d(pad1(tf.sub(x, padVec), 0, l.dilation), wi, l.stride, 'valid', 'NHWC', l.dilation), padTerm(l, m, xT.pad));
     case 'dwdeform':
       if (l.stride !== 1) fail(`QAT: dwdeform layer "${l.name}" has stride ${l.stride}; only 1 (the zoo's) is supported`);
       return tf.add(deformDepthwise(tf.sub(x, padVec) as T4, codes.get(l.inputs[1])!, wi), padTerm(l, m, xT.pad));
@@ -159,6 +178,7 @@ function floatPath(l: Layer, fm: tf.LayersModel, real: Map<string, T4>, wi: tf.T
   const x = real.get(l.inputs[0])!;
   let y: T4;
   if (l.op === 'dwdeform') y = deformDepthwise(x, real.get(l.inputs[1])!, wq);
+  else if (depthwise && l.dilation > 1) y = dilatedDepthwise(pad1(x, 0, l.dilation), wq, l.dilation);
   else if (depthwise) y = tf.depthwiseConv2d(pad1(x), wq, l.stride, 'valid');
   else if (l.op === 'stem') y = tf.conv2d(pad1(x), wq, l.stride, 'valid');
   else y = tf.conv2d(x, wq, l.stride, 'valid');

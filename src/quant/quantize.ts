@@ -1,13 +1,15 @@
 /**
- * The W4A8 post-training quantizer (docs/numerics.md section 10): a float CoDeNet (src/float/model.ts,
- * batch norm after every conv) and calibration images in, an integer model (docs/ir.md) out, that
- * runs unchanged in the golden model and on the accelerator.
+ * The W4A8 post-training quantizer (docs/numerics.md section 10): a float model of the supported
+ * layers (any graph: src/quant/graph.ts derives the integer topology from its layers) and
+ * calibration images in, an integer model (docs/ir.md) out, that runs unchanged in the golden
+ * model and on the accelerator.
  *
  * 1. Batch norm is folded into the conv before it: w' = w * g / sqrt(v + eps), b' = beta - m * g / sqrt(v + eps).
  * 2. Weights: symmetric per output channel, int4 (-8..7) with scale max|w'| / 7 (or a percentile
  *    of |w'|: larger weights clip), the stem int8 (/127).
  * 3. Activations: int8 per tensor, asymmetric, range [min, max] (always containing 0) from the
- *    calibration images, or a percentile of them, or an EMA of per-batch ranges; then frozen. Tensors an op only moves (split,
+ *    calibration images, or a percentile of them, or an EMA of per-batch ranges; then frozen. The
+ *    output of a capped ReLU (ReLU6) has its top code pinned to the cap (capPins). Tensors an op only moves (split,
  *    concat, shuffle, upsample, maxpool) share one quantizer with their inputs: the concat of a
  *    ShuffleNet unit makes a whole stage's chain one quantizer, as the numerics require.
  * 4. Per output channel M = s_w s_x / s_y; n is the largest shift that keeps every S = round(M 2^n)
@@ -20,13 +22,19 @@ import type { Layer, Model, Tensor } from '../ir/model.ts';
 import { validateModel } from '../ir/load.ts';
 import { modelToDef } from '../ir/save.ts';
 import { INT16_MAX, INT16_MIN, SHIFT_MAX, SHIFT_MIN } from '../numerics/requant.ts';
-import type { ZooSpec } from '../zoo/specs.ts';
-import { buildTopology } from '../zoo/graph.ts';
+import { findZooSpec, type ZooSpec } from '../zoo/specs.ts';
+import { describeModel, floatBinding, integerGraph, zooDifference } from './graph.ts';
 import { imageCodes } from '../zoo/image.ts';
 import { IMAGENET_MEAN, imagesToTensor } from '../float/model.ts';
 import { fail } from '../util/errors.ts';
 
 export interface QuantizeOptions {
+  /**
+   * The zoo network the float model must be (checked: exit 2 if its layers are not that network);
+   * it names the model. Without it, a float model that is the zoo network of its name is named and
+   * described as that network, any other keeps its own name.
+   */
+  zoo?: ZooSpec;
   /** Activation range: 100 = min/max (default); e.g. 99.99 clips the rarest values. */
   percentile?: number;
   /**
@@ -57,6 +65,11 @@ export interface WeightQuantOptions {
   weightScale?: WeightScaleMode;
   /** Weight scales by layer to use as they are (QAT freezes the first step's), instead of choosing them. */
   fixedScales?: Map<string, Float64Array>;
+  /**
+   * Int weight codes by layer (integer-model order) to use as they are, with their fixedScales:
+   * the ONNX graph's own (src/quant/graph-quant.ts). A channel exported as a constant keeps 0.
+   */
+  graphCodes?: Map<string, Int8Array>;
 }
 
 /** The weight range of one output channel: the largest |w|, or a percentile of |w| (never 0 unless all are). */
@@ -100,23 +113,22 @@ const WEIGHT_OPS = new Set(['stem', 'conv1x1', 'offset', 'dw3x3', 'dwdeform']);
 /** Calibration images run through the float model at once. */
 const CALIB_BATCH = 4;
 
-/** The float layer whose output is IR tensor `t` (after its batch norm and ReLU). */
-function floatSource(fm: tf.LayersModel, t: string): string {
-  for (const n of [`${t}.relu`, `${t}.bn`, t]) if (fm.layers.some((l) => l.name === n)) return n;
-  fail(`the float model has no layer "${t}" (or "${t}.bn", "${t}.relu"): its layers do not match the zoo structure`);
+/** The float layer whose output is IR tensor `t` of model `m` of float model `fm` (after its batch norm and ReLU). */
+function floatSource(fm: tf.LayersModel, m: Model, t: string): string {
+  return floatBinding(fm).source.get(t) ?? fail(`integer model ${m.name}: tensor "${t}" is not in the integer graph of float model "${fm.name}"`);
 }
 
 /** Float activations of every IR tensor (NHWC, batch of the images), by tensor name. */
 export function floatActivations(fm: tf.LayersModel, m: Model, images: Uint8Array[]): Map<string, Float32Array> {
   const [h, w] = m.tensors.get(m.inputs[0])!.shape;
   const names = [...m.tensors.keys()].filter((t) => t !== m.inputs[0]);
-  const probe = tf.model({ inputs: fm.inputs, outputs: names.map((t) => fm.getLayer(floatSource(fm, t)).output as tf.SymbolicTensor) });
+  const probe = tf.model({ inputs: fm.inputs, outputs: names.map((t) => fm.getLayer(floatSource(fm, m, t)).output as tf.SymbolicTensor) });
   const x = imagesToTensor(images, h, w);
-  const ys = probe.predict(x) as tf.Tensor[];
+  const ys = [probe.predict(x)].flat() as tf.Tensor[]; // one output: a tensor, not a list
   const out = new Map<string, Float32Array>();
   names.forEach((t, i) => {
     const want = [images.length, ...m.tensors.get(t)!.shape];
-    if (ys[i].shape.join() !== want.join()) fail(`float layer "${floatSource(fm, t)}" outputs [${ys[i].shape}], the zoo structure needs [${want}]: its layers do not match the zoo structure`);
+    if (ys[i].shape.join() !== want.join()) fail(`float layer "${floatSource(fm, m, t)}" outputs [${ys[i].shape}], integer tensor "${t}" is [${want}]`);
     out.set(t, ys[i].dataSync() as Float32Array);
   });
   out.set(m.inputs[0], x.dataSync() as Float32Array);
@@ -124,8 +136,8 @@ export function floatActivations(fm: tf.LayersModel, m: Model, images: Uint8Arra
   return out;
 }
 
-/** Union-find over tensor names: ops that only move codes tie their tensors to one quantizer. */
-function quantGroups(m: Model): Map<string, string> {
+/** Union-find over tensor names: ops that only move codes tie their tensors to one quantizer (tensor -> its group's name). */
+export function quantGroups(m: Model): Map<string, string> {
   const parent = new Map([...m.tensors.keys()].map((t) => [t, t]));
   const find = (t: string): string => (parent.get(t) === t ? t : find(parent.get(t)!));
   for (const l of m.layers)
@@ -161,14 +173,14 @@ function setActQuant(t: Tensor, lo: number, hi: number): void {
  * set the layer's shift n and take the precision of every other channel's S, and its constant
  * term (B) would cancel a huge accumulator instead of standing alone.
  */
-function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?: string[]): { w: Float64Array[]; b: Float64Array } {
-  const layer = fm.getLayer(l.name);
-  const vars = layer.getWeights();
+export function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?: string[]): { w: Float64Array[]; b: Float64Array; constantChannels: Set<number> } {
+  const p = floatBinding(fm).params.get(l.name) ?? fail(`integer model ${m.name}: layer "${l.name}" is not in the integer graph of float model "${fm.name}"`);
+  const vars = fm.getLayer(p.conv).getWeights();
   const cout = m.tensors.get(l.outputs[0])!.shape[2];
   const cin = m.tensors.get(l.inputs[0])!.shape[2];
   const want = l.op === 'stem' ? [3, 3, cin, cout] : l.op === 'dw3x3' || l.op === 'dwdeform' ? [3, 3, cout, 1] : [1, 1, cin, cout];
   if (!vars.length || vars[0].shape.join() !== want.join())
-    fail(`float layer "${l.name}" has a kernel of shape [${vars[0]?.shape ?? ''}], the zoo structure needs [${want}]: its layers do not match the zoo structure`);
+    fail(`float layer "${p.conv}" has a kernel of shape [${vars[0]?.shape ?? ''}], integer layer "${l.name}" needs [${want}]`);
   // The kernel flat in TensorFlow's layout: stem [3][3][cin][cout], depthwise [3][3][cout][1], 1x1 [1][1][cin][cout].
   const kernel = vars[0].dataSync();
   const b = vars.length > 1 ? Float64Array.from(vars[1].dataSync()) : new Float64Array(cout);
@@ -180,16 +192,15 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?: string
     for (let i = 0; i < fan; i++) row[i] = kernel[i * cout + co];
     w.push(row);
   }
-  const bnName = `${l.name}.bn`;
-  if (fm.layers.some((x) => x.name === bnName)) {
-    const bn = fm.getLayer(bnName);
-    const [gamma, beta, mean, variance] = bn.getWeights().map((v) => v.arraySync() as number[]);
-    const eps = Number(bn.getConfig().epsilon ?? 1e-3);
+  const constantChannels = new Set<number>();
+  if (p.bn) {
+    const { gamma, beta, mean, variance, eps } = batchNormParams(fm.getLayer(p.bn));
     const y = m.tensors.get(l.outputs[0])!;
     for (let co = 0; co < cout; co++) {
       const g = gamma[co] / Math.sqrt(variance[co] + eps);
       if (y.kind !== 'dilation' && Math.abs(gamma[co]) * Math.sqrt(variance[co] / (variance[co] + eps)) < 0.5 * y.scale) {
         constant?.push(`${l.name} channel ${co}`);
+        constantChannels.add(co);
         w[co].fill(0);
         b[co] = beta[co];
         continue;
@@ -198,7 +209,15 @@ function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?: string
       b[co] = beta[co] + (b[co] - mean[co]) * g;
     }
   }
-  return { w, b };
+  return { w, b, constantChannels };
+}
+
+/** A batch norm layer's parameters (gamma 1 and beta 0 where it has none). */
+export function batchNormParams(bn: tf.layers.Layer): { gamma: number[]; beta: number[]; mean: number[]; variance: number[]; eps: number } {
+  const c = bn.getConfig(), v = bn.getWeights().map((t) => t.arraySync() as number[]);
+  const gamma = c.scale === false ? v[v.length - 1].map(() => 1) : v.shift()!;
+  const beta = c.center === false ? v[v.length - 1].map(() => 0) : v.shift()!;
+  return { gamma, beta, mean: v[0], variance: v[1], eps: Number(c.epsilon ?? 1e-3) };
 }
 
 /** The int weight codes of a layer: int8 for the stem, int4 elsewhere (numerics.md). */
@@ -206,7 +225,8 @@ export const weightCodeRange = (op: Layer['op']): { qmin: number; qmax: number }
 
 /** Quantizes the weights of one layer and derives S, B and n from the tensors' scales; returns the weight scales. */
 function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOptions): Float64Array {
-  const { w, b } = foldedWeights(fm, l, m, o.constant);
+  const { w, b, constantChannels } = foldedWeights(fm, l, m, o.constant);
+  const graph = o.graphCodes?.get(l.name);
   const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
   const stem = l.op === 'stem';
   const { qmin, qmax } = weightCodeRange(l.op);
@@ -223,8 +243,9 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
     const sw = fixed ?? (peak > 0 ? peak / qmax : 1);
     scales[co] = sw;
     let zsum = 0, nonzero = false;
+    const own = graph && !constantChannels.has(co);
     for (let i = 0; i < fan; i++) {
-      const q = Math.max(qmin, Math.min(qmax, Math.round(w[co][i] / sw)));
+      const q = own ? graph[co * fan + i] : Math.max(qmin, Math.min(qmax, Math.round(w[co][i] / sw)));
       weights[co * fan + i] = q;
       zsum += zx(i) * q;
       nonzero ||= q !== 0;
@@ -277,33 +298,41 @@ export interface QuantizeResult {
   clampedBias?: string[];
   /** Channels exported as constants: batch norm saw them constant (see foldedWeights). */
   constantChannels?: string[];
+  /** Outputs of capped ReLUs whose quantizer is pinned to the cap: "tensor [0, m]" (see capPins). */
+  capped?: string[];
 }
 
 /**
- * Quantizes float model `fm` of zoo spec `spec` (any input size) with RGB calibration images of
- * its input size (uint8 HWC). The integer model passes the same validation as a model file.
+ * Quantizes float model `fm` with RGB calibration images of its input size (uint8 HWC). The
+ * integer model passes the same validation as a model file.
  */
-export function quantizeFloatModel(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
-  const { model: m, activations, activationImages } = calibrateActivations(fm, spec, images, opts);
+export function quantizeFloatModel(fm: tf.LayersModel, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
+  const { model: m, activations, activationImages, capped } = calibrateActivations(fm, images, opts);
   const clampedBias: string[] = [], constantChannels: string[] = [];
   quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile, weightScale: opts.weightScale, saturateBias: true, clamped: clampedBias, constant: constantChannels });
-  return { model: validated(m, `quantized ${spec.name}`), activations, activationImages, clampedBias, constantChannels };
+  return { model: validated(m, `quantized ${m.name}`), activations, activationImages, clampedBias, constantChannels, capped };
+}
+
+/** The integer graph of `fm`, named (and checked) as opts.zoo or as the zoo network it is. */
+function namedGraph(fm: tf.LayersModel, zoo?: ZooSpec): Model {
+  const { model: m } = integerGraph(fm);
+  const spec = zoo ?? findZooSpec(fm.name);
+  const diff = spec && zooDifference(m, spec);
+  if (zoo && diff) fail(`float model "${fm.name}" does not match the zoo structure of ${zoo.name} (--zoo; leave it out to quantize the model's own structure): ${diff}`);
+  if (spec && !diff) describeModel(m, spec.name, spec.description);
+  return m;
 }
 
 /**
  * The integer topology of float model `fm` with activation quantizers from calibration images of
  * its input size (uint8 HWC); weights not yet quantized (quantizeWeights).
  */
-export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
-  const inShape = fm.inputs[0].shape;
-  const [h, w] = [inShape[1] as number, inShape[2] as number];
-  if (h !== w) fail(`the float model's input is ${h}x${w}; the zoo networks take square images`);
+export function calibrateActivations(fm: tf.LayersModel, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
+  const m = namedGraph(fm, opts.zoo);
+  const [h, w] = m.tensors.get(m.inputs[0])!.shape;
   if (!images.length) fail('no calibration images');
   images.forEach((img, i) => { if (img.length !== h * w * 3) fail(`calibration image ${i} holds ${img.length} bytes, the model takes ${h}x${w}x3`); });
-  const hm = fm.outputs.find((o) => o.sourceLayer.name === 'hm') ?? fail('the float model has no "hm" output: its layers do not match the zoo structure');
-  const m = buildTopology({ ...spec, input: h }, hm.shape[3] as number);
-  m.name = spec.name;
-  m.metadata = { ...m.metadata, name: spec.name, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.weightPercentile !== undefined ? { weightPercentile: opts.weightPercentile } : {}), weightScale: opts.weightPercentile !== undefined ? 'max' : (opts.weightScale ?? 'mse'), ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
+  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.weightPercentile !== undefined ? { weightPercentile: opts.weightPercentile } : {}), weightScale: opts.weightPercentile !== undefined ? 'max' : (opts.weightScale ?? 'mse'), ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
 
   // Ranges pooled over every image, a few images at a time (all activations of a batch are held).
   const groups = quantGroups(m);
@@ -313,6 +342,8 @@ export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: 
     const r = into.get(g);
     into.set(g, r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi]);
   };
+  // The largest value of each tensor on its own (a shared quantizer pinned by a capped ReLU checks its other members).
+  const tensorHi = new Map<string, number>();
   for (let i = 0; i < images.length; i += CALIB_BATCH) {
     const acts = floatActivations(fm, m, images.slice(i, i + CALIB_BATCH));
     first ??= acts;
@@ -321,6 +352,7 @@ export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: 
       if (t === m.inputs[0] || m.tensors.get(t)!.kind === 'dilation') continue;
       const [lo, hi] = range(v, opts.percentile ?? 100);
       pool(batch, groups.get(t)!, lo, hi);
+      tensorHi.set(t, Math.max(tensorHi.get(t) ?? 0, hi));
     }
     for (const [g, [lo, hi]] of batch) {
       const r = ranges.get(g), k = opts.ema;
@@ -328,12 +360,59 @@ export function calibrateActivations(fm: tf.LayersModel, spec: ZooSpec, images: 
       else ranges.set(g, [k * r[0] + (1 - k) * lo, k * r[1] + (1 - k) * hi]);
     }
   }
+  const pins = capPins(m, groups, floatBinding(fm).caps, ranges, tensorHi);
   for (const [t, tensor] of m.tensors) {
     if (t === m.inputs[0] || tensor.kind === 'dilation') continue;
-    const [lo, hi] = ranges.get(groups.get(t)!)!;
-    setActQuant(tensor, lo, hi);
+    const pin = pins.get(groups.get(t)!);
+    if (pin) {
+      tensor.scale = pin.scale;
+      tensor.zero = pin.zero;
+      tensor.pad.fill(pin.zero);
+    } else {
+      const [lo, hi] = ranges.get(groups.get(t)!)!;
+      setActQuant(tensor, lo, hi);
+    }
   }
-  return { model: m, activations: first!, activationImages: Math.min(CALIB_BATCH, images.length) };
+  const capped = [...pins.values()].flatMap((p) => p.capped.map((t) => `${t} [0, ${p.cap}]`));
+  return { model: m, activations: first!, activationImages: Math.min(CALIB_BATCH, images.length), capped };
+}
+
+/**
+ * The output quantizer of a capped ReLU (ReLU6, Clip(0, m)) has its top code at exactly the cap
+ * m: the requantizer clamps codes at 127, so the cap then costs nothing and is exact
+ * (docs/numerics.md section 10). With scale s = m / k and zero z = 127 - k, code 127 is real
+ * s (127 - z) = m and code z is real 0, the ReLU floor: the integer output is the float ReLU6
+ * output rounded to that grid. k = 255 (z = -128, s = m / 255) when the quantizer holds only
+ * values >= 0; a tensor that shares the quantizer and reaches -a (a concat with a linear tensor)
+ * takes k = floor(255 m / (m + a)) so that code -128 still covers it.
+ *
+ * Tensors that split, concat, shuffle, upsample and maxpool only move share one quantizer (a
+ * ShuffleNet stage's concat chain): every capped tensor in it must have the same cap, and the
+ * uncapped ones (plain ReLU, linear) must stay below it on the calibration images, or the cap
+ * cannot be exact and the model is refused, naming the tensors.
+ */
+function capPins(m: Model, groups: Map<string, string>, caps: Map<string, number>, ranges: Map<string, [number, number]>, tensorHi: Map<string, number>): Map<string, { scale: number; zero: number; cap: number; capped: string[] }> {
+  const members = new Map<string, string[]>();
+  for (const l of m.layers)
+    if (WEIGHT_OPS.has(l.op) && m.tensors.get(l.outputs[0])!.kind === 'act') members.set(groups.get(l.outputs[0])!, [...(members.get(groups.get(l.outputs[0])!) ?? []), l.outputs[0]]);
+  const pins = new Map<string, { scale: number; zero: number; cap: number; capped: string[] }>();
+  const why = 'split, concat, shuffle, upsample and maxpool move codes without requantizing, so the tensors they join (a ShuffleNet stage\'s concat chain) share one activation quantizer, and a capped ReLU is exact only as that quantizer\'s top code';
+  for (const [g, ts] of members) {
+    const capped = ts.filter((t) => caps.has(t));
+    if (!capped.length) continue;
+    const cap = caps.get(capped[0])!;
+    const other = capped.find((t) => caps.get(t) !== cap);
+    if (other !== undefined)
+      fail(`tensors "${capped[0]}" (ReLU capped at ${cap}) and "${other}" (ReLU capped at ${caps.get(other)}) share one quantizer: ${why}; give them the same cap`);
+    for (const t of ts.filter((x) => !caps.has(x)))
+      if ((tensorHi.get(t) ?? 0) > cap)
+        fail(`tensor "${t}" (no cap) shares one quantizer with "${capped[0]}" (ReLU capped at ${cap}): ${why}, which would clip "${t}" at ${cap}, but it reaches ${(tensorHi.get(t) ?? 0).toPrecision(4)} on the calibration images; cap it at ${cap} too, or drop the cap`);
+    const a = Math.max(0, -ranges.get(g)![0]);
+    const k = Math.floor((255 * cap) / (cap + a));
+    if (k < 1) fail(`tensor "${capped[0]}" (ReLU capped at ${cap}) shares one quantizer with tensors reaching ${-a}: the range [${-a}, ${cap}] leaves no code above 0`);
+    pins.set(g, { scale: cap / k, zero: 127 - k, cap, capped });
+  }
+  return pins;
 }
 
 /** Calibration images as codes for the golden model. */

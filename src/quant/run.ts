@@ -3,6 +3,7 @@
  * for the commands that need it).
  */
 import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { writeFilesAtomically } from '../io/atomic.ts';
 import { readNpy } from '../io/npy.ts';
 import { serializeModel } from '../ir/save.ts';
@@ -10,17 +11,30 @@ import { initBackend } from '../float/model.ts';
 import { loadFloatModel } from '../float/io.ts';
 import { makeDataset } from '../data/shapes.ts';
 import { findZooSpec, ZOO } from '../zoo/specs.ts';
-import { quantizeFloatModel, type WeightScaleMode } from './quantize.ts';
+import { quantizeFloatModel, type QuantizeResult, type WeightScaleMode } from './quantize.ts';
+import { graphQuantTable, quantizeWithGraphQuant, type GraphQuantRow } from './graph-quant.ts';
+import { floatModelDir, HINTS_FILE, readQuantHints } from '../import/hints.ts';
 import { layerErrors } from './sqnr.ts';
 import { sqnrReport, sqnrSvg } from './report.ts';
 import { fail } from '../util/errors.ts';
+import { DEFAULT_FIT, folderInputs, isFolder, type Fit } from '../data/images.ts';
 
-export interface QuantizeCliOptions { calib: string; out: string; zoo?: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode; seed: number }
+export interface QuantizeCliOptions { calib: string; fit?: Fit; out: string; zoo?: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode; seed: number;
+  /** Use the ONNX graph's quantization (quant-hints.json beside the float model): the default when it is there. */
+  useGraphQuant?: boolean;
+  /** Ignore quant-hints.json: calibrate every activation and choose every weight scale. */
+  calibrate?: boolean;
+}
 
-/** --calib: "builtin:N" (N images of the built-in data set's train split) or a uint8 .npy [N,H,W,3]. */
-export function calibrationImages(arg: string, size: number, seed: number): Uint8Array[] {
+/**
+ * --calib: "builtin:N" (N images of the built-in data set's train split), a folder of JPEG / PNG
+ * images (all of them, in name order, brought to the model's input by `fit`: src/data/images.ts)
+ * or a uint8 .npy [N,H,W,3].
+ */
+export async function calibrationImages(arg: string, size: number, seed: number, fit: Fit = DEFAULT_FIT): Promise<Uint8Array[]> {
   const m = /^builtin(?::(\d+))?$/.exec(arg);
   if (m) return makeDataset({ seed, count: Number(m[1] ?? 32), size, split: 'train' }).map((s) => s.image);
+  if (isFolder(arg)) return folderInputs(arg, size, fit, 'calibration image');
   const a = readNpy(arg);
   if (a.dtype !== 'uint8' || a.shape.length !== 4 || a.shape[1] !== size || a.shape[2] !== size || a.shape[3] !== 3 || a.shape[0] < 1)
     fail(`calibration data ${arg} must be uint8 RGB images [N, ${size}, ${size}, 3], got ${a.dtype} (${a.shape.join(', ')})`);
@@ -30,12 +44,20 @@ export function calibrationImages(arg: string, size: number, seed: number): Uint
 
 export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<void> {
   await initBackend({ log: (s) => process.stderr.isTTY && process.stderr.write(`${s}\n`) });
+  if (o.useGraphQuant && o.calibrate) fail('--use-graph-quant and --calibrate exclude each other (--calibrate ignores the graph\'s quantization)');
+  const zoo = o.zoo === undefined ? undefined : (findZooSpec(o.zoo) ?? fail(`--zoo: unknown zoo network "${o.zoo}"; known: ${ZOO.map((z) => z.name).join(', ')}`));
   const fm = await loadFloatModel(path);
-  const name = o.zoo ?? fm.name;
-  const spec = findZooSpec(name) ?? fail(`float model ${path} is named "${fm.name}", not a zoo network; give its structure with --zoo (${ZOO.map((z) => z.name).join(', ')})`);
-  const size = fm.inputs[0].shape[1] as number;
-  const images = calibrationImages(o.calib, size, o.seed);
-  const { model, activations, activationImages, clampedBias, constantChannels } = quantizeFloatModel(fm, spec, images, { percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale });
+  // The graph's quantization, kept by codenet import beside the float model (src/import/hints.ts).
+  const hintsFile = join(floatModelDir(path), HINTS_FILE);
+  const hints = o.calibrate ? undefined : readQuantHints(path);
+  if (o.useGraphQuant && !hints) fail(`--use-graph-quant: there is no ${hintsFile} (codenet import writes it for an ONNX graph with QuantizeLinear/DequantizeLinear or QONNX Quant nodes)`);
+  // The integer graph comes from the float model's own layers (src/quant/graph.ts); the zoo is only checked.
+  const [h, w] = [fm.inputs[0].shape[1] as number, fm.inputs[0].shape[2] as number];
+  if (h !== w) fail(`float model ${path} takes ${h}x${w} images; calibration images are square`);
+  const images = await calibrationImages(o.calib, h, o.seed, o.fit);
+  const qo = { zoo, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
+  const r: QuantizeResult & { graphQuant?: GraphQuantRow[] } = hints ? quantizeWithGraphQuant(fm, images, qo, hints) : quantizeFloatModel(fm, images, qo);
+  const { model, activations, activationImages, clampedBias, constantChannels, capped } = r;
   // The error of what the hardware computes: the golden model against the float model.
   const sample = images.slice(0, activationImages);
   const float = activations;
@@ -45,9 +67,16 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
     { name: basename(o.out), data: serializeModel(model) },
     { name: `${stem}.sqnr.json`, data: JSON.stringify(report, null, 2) + '\n' },
     { name: `${stem}.sqnr.svg`, data: sqnrSvg(report) },
+    ...(r.graphQuant ? [{ name: `${stem}.import-quant.json`, data: JSON.stringify({ model: model.name, source: hints!.source, hints: hintsFile, rows: r.graphQuant }, null, 2) + '\n' }] : []),
   ]);
   const worst = report.layers.filter((l) => typeof l.sqnrDb === 'number').sort((a, b) => a.sqnrDb! - b.sqnrDb!)[0];
-  console.log(`wrote ${o.out}: ${model.name} W4A8, ${model.layers.length} layers, calibrated on ${images.length} images (range percentile ${o.percentile}${o.ema !== undefined ? `, EMA momentum ${o.ema}` : ''})`);
+  console.log(`wrote ${o.out}: ${model.name} W4A8, ${model.layers.length} layers, ${hints ? 'the ONNX graph\'s quantization where it fits, elsewhere ' : ''}calibrated on ${images.length} images (range percentile ${o.percentile}${o.ema !== undefined ? `, EMA momentum ${o.ema}` : ''})`);
+  if (r.graphQuant) {
+    for (const line of graphQuantTable(r.graphQuant)) console.log(line);
+    console.log(`the graph's quantization (${hintsFile}), tensor by tensor: ${join(dirname(o.out), `${stem}.import-quant.json`)}`);
+  } else if (o.calibrate && existsSync(hintsFile)) console.log(`note: ${hintsFile} ignored (--calibrate): calibrated activations, codenet's weight scales`);
+  if (capped?.length)
+    console.log(`note: ${capped.length} tensor(s) after a capped ReLU have their top code at the cap: ${capped.slice(0, 4).join(', ')}${capped.length > 4 ? ', ...' : ''}`);
   if (constantChannels?.length)
     console.log(`note: ${constantChannels.length} output channel(s) were constant in training (batch-norm variance about 0), exported as constants: ${constantChannels.slice(0, 4).join('; ')}${constantChannels.length > 4 ? '; ...' : ''}`);
   if (clampedBias?.length)

@@ -1,4 +1,4 @@
-import { renderTemplate } from '../util/templates.ts';
+import { renderTemplate, trusted } from '../util/templates.ts';
 import { type Report, reportTotals } from './schema.ts';
 import { barChart, resourceBars, roofline } from './svg.ts';
 
@@ -21,12 +21,13 @@ function context(r: Report) {
     r: { ...r, simulation: r.simulation ?? null, resources: r.resources ?? null }, totals, resources: resources ?? null, layers,
     params: Object.entries(r.hardware.params).map(([k, v]) => ({ k, v })),
     modules: r.resources ? Object.entries(r.resources.modules).map(([name, m]) => ({ name, ...m })) : [],
+    // SVG built by svg.ts, every label escaped there.
     charts: {
-      cycles: barChart('Cycles per layer', r.simulation ? ['predicted', 'simulated'] : ['predicted'],
-        heavy.map((l) => ({ label: l.name, values: r.simulation ? [l.predictedCycles, l.simulatedCycles ?? 0] : [l.predictedCycles] }))),
-      roofline: roofline(`Roofline, ${r.hardware.board} at ${r.hardware.clockMHz} MHz`, r.hardware.peakMacsPerCycle * hz, r.hardware.ddrBytesPerSecond,
-        layers.filter((l) => l.macs > 0).map((l) => ({ label: l.name, intensity: l.intensity, perf: (l.macs * hz) / Math.max(1, l.simulatedCycles ?? l.predictedCycles) }))),
-      resources: resources ? resourceBars(`Resources (${r.resources!.tool}, ${r.resources!.family})`, resources) : '',
+      cycles: trusted(barChart('Cycles per layer', r.simulation ? ['predicted', 'simulated'] : ['predicted'],
+        heavy.map((l) => ({ label: l.name, values: r.simulation ? [l.predictedCycles, l.simulatedCycles ?? 0] : [l.predictedCycles] })))),
+      roofline: trusted(roofline(`Roofline, ${r.hardware.board} at ${r.hardware.clockMHz} MHz`, r.hardware.peakMacsPerCycle * hz, r.hardware.ddrBytesPerSecond,
+        layers.filter((l) => l.macs > 0).map((l) => ({ label: l.name, intensity: l.intensity, perf: (l.macs * hz) / Math.max(1, l.simulatedCycles ?? l.predictedCycles) })))),
+      resources: trusted(resources ? resourceBars(`Resources (${r.resources!.tool}, ${r.resources!.family})`, resources) : ''),
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Self-contained SVG charts for the report (no scripts, no fonts or files from the network).
  */
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+import { htmlText as esc } from '../util/escape.ts';
+
 const fmt = (v: number) => (v >= 1e9 ? `${(v / 1e9).toFixed(1)}G` : v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(v < 10 ? 1 : 0));
 
 export interface Bar {

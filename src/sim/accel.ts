@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HwConfig } from '../hw/config.ts';
 import type { Compiled } from '../compiler/compile.ts';
 import { inputBuffer, inputBufferBytes, relocBytes } from '../compiler/tensors.ts';
 import { buildAccelSim, ddrDefaults, runTestbench, type DdrOptions, type TbOutput } from './testbench.ts';
+import { simLimits } from './limits.ts';
+import { makeTempDir, removeTempDir } from '../util/proc.ts';
 
 /**
  * Runs a compiled model on the accelerator generated for `hw` in Verilator: the testbench of
@@ -27,10 +29,12 @@ export interface AccelRun {
 
 /** Simulates `compiled` with `input` (graph input codes, HWC) and returns the dumped image. */
 export async function runAccelerator(hw: HwConfig, compiled: Compiled, input: Int8Array, opts: DdrOptions & { trace?: string; maxCycles?: number } = {}): Promise<AccelRun> {
-  const { exe, seconds: buildSeconds } = buildAccelSim(hw, !!opts.trace);
+  const { exe, seconds: buildSeconds } = await buildAccelSim(hw, !!opts.trace);
   const d = { ...ddrDefaults(hw), ...opts };
   const map = compiled.map;
-  const work = mkdtempSync(join(tmpdir(), 'codenet-sim-'));
+  // A hung program stops at the watchdog (no new descriptor for 4x the longest predicted one).
+  const limits = simLimits(compiled.descriptors, hw, d);
+  const work = makeTempDir(tmpdir(), 'codenet-sim-');
   try {
     const f = (n: string) => join(work, n);
     writeFileSync(f('memory.bin'), compiled.image);
@@ -39,7 +43,7 @@ export async function runAccelerator(hw: HwConfig, compiled: Compiled, input: In
     const tb = await runTestbench(exe, {
       image: f('memory.bin'), relocs: f('relocs.bin'), imageBytes: map.imageBytes, input: f('input.bin'), inputOffset: inputBuffer(map).offset,
       statsOffset: map.stats.offset, programLen: map.program.descriptors, dump: f('dump.bin'),
-      latency: d.latency, bytesPerCycle: d.bytesPerCycle, maxCycles: opts.maxCycles, trace: opts.trace,
+      latency: d.latency, bytesPerCycle: d.bytesPerCycle, maxCycles: opts.maxCycles, watchdog: limits.watchdog, trace: opts.trace,
     });
     const memory = new Uint8Array(readFileSync(f('dump.bin')));
     const dv = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
@@ -52,6 +56,6 @@ export async function runAccelerator(hw: HwConfig, compiled: Compiled, input: In
       cyclesPerSecond: tb.wallSeconds > 0 ? tb.simCycles / tb.wallSeconds : 0, buildSeconds,
     };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeTempDir(work);
   }
 }

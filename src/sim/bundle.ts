@@ -3,10 +3,11 @@
  * generated accelerator on one compiled model in Verilator and check it:
  *
  *   rtl/       the accelerator (renderRtl)
- *   sim/       tb_codenet.cpp (templates/sim/tb_codenet.cpp.hbs), axi_ddr_model.h, Makefile
+ *   sim/       tb_codenet.cpp (templates/sim/tb_codenet.cpp.hbs), axi_ddr_model.h, cn_isa.h, Makefile
  *   data/      memory.bin, relocs.bin, memory-map.json (the compiled image), input.bin (the input
  *              buffer as writeInput lays it out), model.json (to recompute the golden model),
- *              hw.json (the hardware config)
+ *              hw.json (the hardware config), manifest.json (sizes and SHA-256 of all of the
+ *              above, checked by codenet sim: src/sim/manifest.ts)
  *
  * `make -C <bundle>/sim` builds and runs it without codenet. `codenet gen --target zynq` adds vivado/,
  * sw/ and report/ to the same folder.
@@ -17,11 +18,14 @@ import type { HwConfig } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
 import { inputBuffer, inputBufferBytes, relocBytes, tensorAddressing } from '../compiler/tensors.ts';
 import { renderRtl } from '../gen/rtl.ts';
+import { C_HEADER, renderCHeader } from '../isa/render.ts';
 import { writeFilesAtomically } from '../io/atomic.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { DDR_MODEL_HEADER, EXPECT_HEADER, renderTestbench, simHeader, testbenchContext } from './testbench.ts';
 import { runGolden } from '../golden/run.ts';
 import type { MemoryMap } from '../compiler/memory-map.ts';
+import { MANIFEST_FILE, renderManifest } from './manifest.ts';
+import { simLimits } from './limits.ts';
 
 export type BundleFiles = Record<string, string | Uint8Array>;
 
@@ -55,11 +59,15 @@ export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Arra
     ...testbenchContext(hw), model: model.name,
     imageBytes: c.map.imageBytes, inputOffset: inputBuffer(c.map).offset, statsOffset: c.map.stats.offset, programLen: c.map.program.descriptors,
   };
-  return {
+  // `make -C sim` stops a hung program as codenet sim does: limits from the predicted cycles (src/sim/limits.ts).
+  const limits = simLimits(c.descriptors, hw);
+  Object.assign(ctx, { maxCycles: limits.maxCycles, watchdog: limits.watchdog });
+  const files: BundleFiles = {
     ...renderRtl(hw),
     'sim/tb_codenet.cpp': renderTestbench(hw),
     [`sim/${DDR_MODEL_HEADER}`]: simHeader(DDR_MODEL_HEADER),
     [`sim/${EXPECT_HEADER}`]: simHeader(EXPECT_HEADER),
+    [`sim/${C_HEADER}`]: renderCHeader(),
     'sim/Makefile': renderTemplate('sim/Makefile.hbs', ctx),
     'data/memory.bin': c.image,
     'data/relocs.bin': relocBytes(c.relocs),
@@ -69,6 +77,9 @@ export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Arra
     'data/model.json': serializeModel(model),
     'data/hw.json': JSON.stringify(hw, null, 2) + '\n',
   };
+  // Checksums of everything codenet sim consumes, verified before it simulates (src/sim/manifest.ts).
+  files[MANIFEST_FILE] = renderManifest(files, 'codenet bundle <model>');
+  return files;
 }
 
 /** Writes the bundle into `dir` (all files or none). */

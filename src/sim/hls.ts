@@ -4,11 +4,10 @@
  * the golden model.
  */
 import { createHash } from 'node:crypto';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { HwConfig } from '../hw/config.ts';
 import type { Compiled } from '../compiler/compile.ts';
@@ -16,6 +15,7 @@ import { inputBuffer, inputBufferBytes } from '../compiler/tensors.ts';
 import { CSIM_FLAGS, renderCsimSources } from '../gen/hls.ts';
 import { fail } from '../util/errors.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
+import { keepTempDir, makeTempDir, removeTempDir, runProcess } from '../util/proc.ts';
 import { SimulationError } from './testbench.ts';
 
 function gxxVersion(): string {
@@ -26,8 +26,8 @@ function gxxVersion(): string {
   }
 }
 
-/** Builds (or finds in the cache) the C-simulation of `sources` (file name -> text). */
-export function buildCsim(sources: Record<string, string>): { exe: string; seconds: number } {
+/** Builds (or finds in the cache) the C-simulation of `sources` (file name -> text); g++ runs in its own process group (src/util/proc.ts). */
+export async function buildCsim(sources: Record<string, string>): Promise<{ exe: string; seconds: number }> {
   const t0 = performance.now();
   const h = createHash('sha256').update(gxxVersion()).update(JSON.stringify(CSIM_FLAGS));
   for (const n of Object.keys(sources).sort()) h.update(n).update(sources[n]);
@@ -36,24 +36,21 @@ export function buildCsim(sources: Record<string, string>): { exe: string; secon
   const exe = join(dir, 'csim');
   if (existsSync(exe)) return { exe, seconds: 0 };
   mkdirSync(root, { recursive: true });
-  const tmp = mkdtempSync(join(root, '.build-'));
+  const tmp = makeTempDir(root, '.build-');
   try {
     for (const [n, text] of Object.entries(sources)) writeFileSync(join(tmp, n), text);
-    try {
-      execFileSync('g++', [...CSIM_FLAGS, `-I${tmp}`, '-o', join(tmp, 'csim'), join(tmp, 'codenet_kernel.cpp'), join(tmp, 'tb_codenet_hls.cpp')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (e) {
-      throw new Error(`g++ build of the HLS C-simulation failed:\n${(e as { stderr?: Buffer }).stderr?.toString() ?? (e as Error).message}`);
-    }
+    const r = await runProcess('g++', [...CSIM_FLAGS, `-I${tmp}`, '-o', join(tmp, 'csim'), join(tmp, 'codenet_kernel.cpp'), join(tmp, 'tb_codenet_hls.cpp')]);
+    if (r.code !== 0) throw new Error(`g++ build of the HLS C-simulation failed:\n${r.stderr || `exit ${r.code ?? r.signal}`}`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
+    keepTempDir(tmp);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTempDir(tmp);
   }
   return { exe, seconds: (performance.now() - t0) / 1000 };
 }
 
 const OutSchema = z.object({ status: z.number().int(), descriptors: z.number().int(), wallSeconds: z.number() });
-const run = promisify(execFile);
 
 export interface CsimRun {
   /** The memory after the run (the image at offset 0, imageBytes long). */
@@ -64,21 +61,16 @@ export interface CsimRun {
 
 /** Runs a built C-simulation on files: memory.bin, the input buffer bytes at their offset. */
 export async function runCsimFiles(exe: string, f: { image: string; imageBytes: number; input: string; inputOffset: number; programLen: number; dump: string }): Promise<number> {
-  try {
-    const { stdout } = await run(exe, ['--image', f.image, '--image-bytes', String(f.imageBytes), '--input', f.input, '--input-offset', String(f.inputOffset),
-      '--program-len', String(f.programLen), '--dump', f.dump], { maxBuffer: 16 << 20 });
-    return OutSchema.parse(JSON.parse(stdout.trim().split('\n').pop()!)).wallSeconds;
-  } catch (e) {
-    const err = e as { code?: number; stderr?: string };
-    if (typeof err.code === 'number') throw new SimulationError(`HLS C-simulation failed (exit ${err.code}): ${(err.stderr ?? '').trim()}`);
-    throw e;
-  }
+  const r = await runProcess(exe, ['--image', f.image, '--image-bytes', String(f.imageBytes), '--input', f.input, '--input-offset', String(f.inputOffset),
+    '--program-len', String(f.programLen), '--dump', f.dump]);
+  if (r.code !== 0) throw new SimulationError(`HLS C-simulation failed (${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}): ${r.stderr.trim()}`);
+  return OutSchema.parse(JSON.parse(r.stdout.trim().split('\n').pop()!)).wallSeconds;
 }
 
 /** C-simulates `compiled` for `hw` with graph input `input` (HWC codes). */
 export async function runHlsCsim(hw: HwConfig, compiled: Compiled, input: Int8Array): Promise<CsimRun> {
-  const { exe, seconds: buildSeconds } = buildCsim(renderCsimSources(hw));
-  const work = mkdtempSync(join(tmpdir(), 'codenet-csim-'));
+  const { exe, seconds: buildSeconds } = await buildCsim(renderCsimSources(hw));
+  const work = makeTempDir(tmpdir(), 'codenet-csim-');
   try {
     const p = (n: string) => join(work, n);
     writeFileSync(p('memory.bin'), compiled.image);
@@ -89,6 +81,6 @@ export async function runHlsCsim(hw: HwConfig, compiled: Compiled, input: Int8Ar
     });
     return { memory: new Uint8Array(readFileSync(p('dump.bin'))), wallSeconds, buildSeconds };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeTempDir(work);
   }
 }

@@ -9,15 +9,17 @@
  * flags and the iverilog version; each run gets a temporary folder for the memory files.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { HwConfig } from '../hw/config.ts';
-import { COUNTERS, HW_VERSION, MAX_BURST, addressBits, CODENET_VERSION } from '../gen/rtl.ts';
+import { COUNTERS, HW_VERSION, MAX_BURST, CODENET_VERSION, hwParams } from '../hw/params.ts';
 import { fail } from '../util/errors.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
 import { renderTemplate } from '../util/templates.ts';
+import { isStopping, keepTempDir, makeTempDir, removeTempDir, runProcess, spawnChild } from '../util/proc.ts';
+import { SimulationError } from './testbench.ts';
 
 export interface IcarusOptions {
   hw: HwConfig;
@@ -31,6 +33,8 @@ export interface IcarusOptions {
   programLen: number;
   /** Cycle limit from START to irq (default 10,000,000). */
   maxCycles?: number;
+  /** Fail when no new descriptor is fetched for this many cycles (default 0: no watchdog). */
+  watchdog?: number;
   /** DDR model: AR-to-first-R latency in cycles (default 8). */
   latency?: number;
   /** DDR model: cycles from the last W beat to BVALID (default 2). */
@@ -83,7 +87,8 @@ export interface IcarusResult {
 }
 
 const INSTALL_HINT = 'install it with apt-get install iverilog or bash scripts/setup.sh';
-const IVERILOG_FLAGS = ['-g2012', '-Wall', '-Wno-timescale', '-Wno-implicit-dimensions', '-s', 'tb_codenet'];
+// -Irtl: the accelerator and the testbench include rtl/cn_isa.vh (the contract, src/isa).
+const IVERILOG_FLAGS = ['-g2012', '-Wall', '-Wno-timescale', '-Wno-implicit-dimensions', '-Irtl', '-s', 'tb_codenet'];
 
 function iverilogVersion(): string {
   try {
@@ -107,16 +112,19 @@ function hasVvp(): boolean {
 
 /** Renders the testbench for a config and a memory of `memBeats` beats at `base`. */
 export function renderIcarusTestbench(hw: HwConfig, memBeats: number, base: number): string {
-  const bytes = hw.axiDataBits / 8;
+  const p = hwParams(hw);
   return renderTemplate('sim/tb_codenet_icarus.v.hbs', {
-    codenetVersion: CODENET_VERSION, board: hw.board, dataBits: hw.axiDataBits, beatShift: Math.log2(bytes),
-    addrBits: addressBits(hw), memBeats, baseHex: base.toString(16).padStart(16, '0'),
+    codenetVersion: CODENET_VERSION, board: hw.board, dataBits: hw.axiDataBits, beatShift: p.beatShift,
+    addrBits: p.addrBits, memBeats, baseHex: base.toString(16).padStart(16, '0'),
     versionHex: (HW_VERSION >>> 0).toString(16).padStart(8, '0'), numCounters: COUNTERS.length, maxBurst: MAX_BURST,
   });
 }
 
-/** Compiles (or finds in the cache) the simulation; returns the .vvp path and the compile time. */
-export function buildIcarus(files: Record<string, string>, cacheDir = join(PROJECT_ROOT, '.cache', 'icarus')): { vvp: string; compileSeconds: number } {
+/**
+ * Compiles (or finds in the cache) the simulation; returns the .vvp path and the compile time.
+ * iverilog runs in its own process group (src/util/proc.ts), so SIGINT/SIGTERM end it.
+ */
+export async function buildIcarus(files: Record<string, string>, cacheDir = join(PROJECT_ROOT, '.cache', 'icarus')): Promise<{ vvp: string; compileSeconds: number }> {
   const version = iverilogVersion();
   if (!hasVvp()) fail(`vvp (the Icarus Verilog runtime) was not found on PATH; ${INSTALL_HINT}`);
   const names = Object.keys(files).sort();
@@ -132,7 +140,7 @@ export function buildIcarus(files: Record<string, string>, cacheDir = join(PROJE
   const vvp = join(dir, 'sim.vvp');
   if (existsSync(vvp)) return { vvp, compileSeconds: 0 };
   mkdirSync(cacheDir, { recursive: true });
-  const tmp = mkdtempSync(join(cacheDir, '.build-'));
+  const tmp = makeTempDir(cacheDir, '.build-');
   const t0 = performance.now();
   try {
     for (const n of names) {
@@ -140,18 +148,19 @@ export function buildIcarus(files: Record<string, string>, cacheDir = join(PROJE
       writeFileSync(join(tmp, n), files[n]);
     }
     const sources = names.filter((n) => /\.s?v$/.test(n));
-    execFileSync('iverilog', [...IVERILOG_FLAGS, '-o', 'sim.vvp', ...sources], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    const r = await runProcess('iverilog', [...IVERILOG_FLAGS, '-o', 'sim.vvp', ...sources], { cwd: tmp, maxBuffer: 64 << 20 });
+    if (r.code !== 0) throw new Error(`iverilog compilation of the accelerator failed:\n${r.stderr + r.stdout || `exit ${r.code ?? r.signal}`}`);
     try {
       renameSync(tmp, dir);
+      keepTempDir(tmp);
     } catch (e) {
       // Another process built the same sources meanwhile: use its build.
       if (!existsSync(vvp)) throw e;
-      rmSync(tmp, { recursive: true, force: true });
+      removeTempDir(tmp);
     }
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    const err = e as { stderr?: Buffer; stdout?: Buffer; message: string };
-    throw new Error(`iverilog compilation of the accelerator failed:\n${(err.stderr?.toString() ?? '') + (err.stdout?.toString() ?? '') || err.message}`);
+    removeTempDir(tmp);
+    throw e;
   }
   return { vvp, compileSeconds: (performance.now() - t0) / 1000 };
 }
@@ -202,19 +211,20 @@ export function parseHexDump(text: string, beatBytes: number, bytes: number): { 
 
 function runVvp(vvp: string, args: string[], cwd: string, onLine: (line: string) => void, timeoutSeconds?: number): Promise<{ code: number | null; out: string; timedOut: boolean }> {
   return new Promise((resolveRun, reject) => {
-    const p = spawn('vvp', ['-n', vvp, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawnChild('vvp', ['-n', vvp, ...args], { cwd });
     let out = '', partial = '', timedOut = false;
     const timer = timeoutSeconds ? setTimeout(() => { timedOut = true; p.kill('SIGKILL'); }, timeoutSeconds * 1000) : undefined;
-    p.stdout.on('data', (d: Buffer) => {
+    p.stdout!.on('data', (d: Buffer) => {
       const text = d.toString();
       out += text;
       const lines = (partial + text).split('\n');
       partial = lines.pop()!;
       for (const l of lines) onLine(l);
     });
-    p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
     p.on('error', (e) => { clearTimeout(timer); reject(e); });
-    p.on('close', (code) => { clearTimeout(timer); resolveRun({ code, out, timedOut }); });
+    // Ended by SIGINT/SIGTERM cleanup (src/util/proc.ts), which exits: nothing to report.
+    p.on('close', (code) => { clearTimeout(timer); if (!isStopping()) resolveRun({ code, out, timedOut }); });
   });
 }
 
@@ -225,23 +235,23 @@ function runVvp(vvp: string, args: string[], cwd: string, onLine: (line: string)
  */
 export async function runIcarus(o: IcarusOptions): Promise<IcarusResult> {
   const hw = o.hw;
-  const beatBytes = hw.axiDataBits / 8;
+  const { beatBytes, addrBits } = hwParams(hw);
   if (!Number.isSafeInteger(o.base) || o.base < 0 || o.base % 4096 !== 0) fail(`runIcarus: base 0x${o.base.toString(16)} must be a non-negative multiple of 4096`);
-  if (o.base + o.image.length > 2 ** addressBits(hw)) fail(`runIcarus: memory [0x${o.base.toString(16)}, +${o.image.length}) does not fit the ${addressBits(hw)}-bit address space of ${hw.board}`);
+  if (o.base + o.image.length > 2 ** addrBits) fail(`runIcarus: memory [0x${o.base.toString(16)}, +${o.image.length}) does not fit the ${addrBits}-bit address space of ${hw.board}`);
   if (!Number.isInteger(o.programLen) || o.programLen < 1) fail(`runIcarus: programLen must be a positive integer, got ${o.programLen}`);
   if (!o.rtlFiles['rtl/codenet_accel.v']) fail('runIcarus: rtlFiles must be renderRtl(hw) (rtl/codenet_accel.v is missing)');
   const memBeats = Math.ceil(o.image.length / beatBytes);
   const tb = renderIcarusTestbench(hw, memBeats, o.base);
   const files: Record<string, string> = { ...o.rtlFiles, 'tb/tb_codenet.v': tb };
-  const { vvp, compileSeconds } = buildIcarus(files, o.cacheDir);
+  const { vvp, compileSeconds } = await buildIcarus(files, o.cacheDir);
 
-  const runDir = mkdtempSync(join(tmpdir(), 'codenet-icarus-'));
+  const runDir = makeTempDir(tmpdir(), 'codenet-icarus-');
   let ok = false;
   try {
     writeFileSync(join(runDir, 'memory.hex'), toHexBeats(o.image, beatBytes, o.xRanges));
     const args = ['+memory=memory.hex', '+dump=dump.hex', `+program_len=${o.programLen}`, `+max_cycles=${o.maxCycles ?? 10_000_000}`,
       `+latency=${o.latency ?? 8}`, `+wlatency=${o.writeLatency ?? 2}`, `+ar_depth=${o.arDepth ?? 8}`, `+stall=${o.stallPercent ?? 0}`,
-      `+seed=${o.seed ?? 1}`, ...(o.vcd ? [`+vcd=${resolve(o.vcd)}`] : []), ...(o.trace ? ['+trace'] : []),
+      `+seed=${o.seed ?? 1}`, ...(o.watchdog ? [`+watchdog=${o.watchdog}`] : []), ...(o.vcd ? [`+vcd=${resolve(o.vcd)}`] : []), ...(o.trace ? ['+trace'] : []),
       ...(o.onProgress ? [`+progress=${o.progressEvery ?? 100_000}`] : [])];
     const t0 = performance.now();
     const onLine = (l: string) => {
@@ -255,7 +265,7 @@ export async function runIcarus(o: IcarusOptions): Promise<IcarusResult> {
     if (timedOut) throw new Error(`Icarus simulation of the accelerator was stopped after ${o.timeoutSeconds} s (timeoutSeconds); run folder ${runDir}`);
     if (code !== 0 || !pass) {
       const why = out.split('\n').filter((l) => /^(FAIL|TIMEOUT|ERROR|FATAL)|error|Error/.test(l)).slice(0, 8).join('\n') || out.split('\n').slice(-15).join('\n');
-      throw new Error(`Icarus simulation of the accelerator failed (vvp exit ${code}, after ${wallSeconds.toFixed(1)} s; rerun: cd ${runDir} && vvp -n ${vvp} ${args.join(' ')} +trace):\n${why}`);
+      throw new SimulationError(`Icarus simulation of the accelerator failed (vvp exit ${code}, after ${wallSeconds.toFixed(1)} s; rerun: cd ${runDir} && vvp -n ${vvp} ${args.join(' ')} +trace):\n${why}`);
     }
     const counters: number[] = [];
     for (const m of out.matchAll(/^COUNTER (\d+) (\d+)/gm)) counters[Number(m[1])] = Number(m[2]);
@@ -268,6 +278,9 @@ export async function runIcarus(o: IcarusOptions): Promise<IcarusResult> {
       wallSeconds, compileSeconds, log: out,
     };
   } finally {
-    if (ok && !o.keepRunDir) rmSync(runDir, { recursive: true, force: true });
+    // A failed run keeps its folder for the rerun command in the message (a later run removes it
+    // once this process is gone: src/util/proc.ts).
+    if (ok && !o.keepRunDir) removeTempDir(runDir);
+    else keepTempDir(runDir);
   }
 }

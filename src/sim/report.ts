@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * sim-report.json, written by `codenet sim` into the bundle folder: what the RTL computed (match
  * against the golden model) and how fast (cycles from the testbench, per layer from the
- * accelerator's own statistics beats).
+ * accelerator's own statistics beats). The CLI writes it only after a run that matched (a failed
+ * run removes an earlier one); runSimulation still returns `match: false` and `firstMismatch`.
  */
 export const SIM_REPORT_FORMAT = 'codenet-sim-report';
 export const SIM_REPORT_VERSION = 1;

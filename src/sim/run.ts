@@ -5,7 +5,7 @@
  * sequence on the image and dumps the memory; every tensor is then read back through the memory
  * map and compared element by element with runGolden, in layer order.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Model } from '../ir/model.ts';
@@ -16,14 +16,20 @@ import { bufferBytes, inputBuffer, inputBufferBytes, readTensor, relocBytes, rel
 import { compileModel, type CompileOptions } from '../compiler/compile.ts';
 import { runGolden } from '../golden/run.ts';
 import { layerMacs } from '../info/summary.ts';
-import { TOP_MODULE } from '../gen/rtl.ts';
+import { LINK_BASE, TOP_MODULE, hwParams } from '../hw/params.ts';
+import { C_HEADER, VERILOG_HEADER } from '../isa/render.ts';
 import { describeZodIssues, fail } from '../util/errors.ts';
-import { COUNTER_KEYS, DDR_MODEL_HEADER, EXPECT_HEADER, LINK_BASE, buildTestbench, ddrDefaults, runTestbench, type TbOutput } from './testbench.ts';
+import { COUNTER_KEYS, DDR_MODEL_HEADER, EXPECT_HEADER, buildTestbench, ddrDefaults, runTestbench, type TbOutput } from './testbench.ts';
 import { runIcarus } from './icarus.ts';
 import { buildCsim, runCsimFiles } from './hls.ts';
 import { renderCsimSources } from '../gen/hls.ts';
 import { compareWithGolden } from './compare.ts';
 import type { SimReport } from './report.ts';
+import { verifyManifest } from './manifest.ts';
+import { describeDescriptor, programOf, simLimits, type SimLimits } from './limits.ts';
+import { VerilatorBuildError } from './verilator.ts';
+import { SimulationError } from './testbench.ts';
+import { makeTempDir, removeTempDir } from '../util/proc.ts';
 
 export { SimulationError } from './testbench.ts';
 
@@ -44,9 +50,14 @@ export interface SimOptions {
   bytesPerCycle?: number;
   /** Physical address the image is linked at; default LINK_BASE. */
   base?: number;
+  /** Cycle limit from START to irq; default from the program's predicted cycles (src/sim/limits.ts). */
   maxCycles?: number;
+  /** Stop when no new descriptor is fetched for this many cycles (0: never); default from the longest predicted descriptor. */
+  watchdog?: number;
   /** The bundle already loaded by loadBundle(dir) (saves reading it twice). */
   bundle?: Bundle;
+  /** Called with the memory the run left (before the comparison): `codenet detect --backend sim` reads the heads from it. */
+  onDump?: (dump: Uint8Array, map: MemoryMap) => void;
 }
 
 /** The report without its format header. */
@@ -61,10 +72,14 @@ export interface Bundle {
   map: MemoryMap;
   rtl: string[];
   testbench: string;
+  /** rtl/, sim/ and hls/ files that differ from data/manifest.json (edited after generation). */
+  edited: string[];
+  /** The command that wrote the folder (data/manifest.json), for "regenerate with" hints. */
+  writtenBy: string;
 }
 
 const REQUIRED = ['data/hw.json', 'data/model.json', 'data/memory-map.json', 'data/memory.bin', 'data/relocs.bin', 'data/input.bin',
-  `rtl/${TOP_MODULE}.v`, 'sim/tb_codenet.cpp', `sim/${DDR_MODEL_HEADER}`, `sim/${EXPECT_HEADER}`];
+  `rtl/${TOP_MODULE}.v`, `rtl/${VERILOG_HEADER}`, 'sim/tb_codenet.cpp', `sim/${DDR_MODEL_HEADER}`, `sim/${EXPECT_HEADER}`, `sim/${C_HEADER}`];
 
 /** Reads and cross-checks a bundle's data/ files; every problem names the file. */
 export function loadBundle(dirArg: string): Bundle {
@@ -74,6 +89,9 @@ export function loadBundle(dirArg: string): Bundle {
   const missing = REQUIRED.filter((f) => !existsSync(join(dir, f)));
   if (missing.length)
     fail(`${dirArg} is not a complete simulation bundle: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing; (re)create it with "codenet bundle <model> -o ${dirArg}"`);
+  // Every file the folder was written with is there, and data/ (program, image, relocations,
+  // input, map, model, config) is byte for byte what was written (src/sim/manifest.ts).
+  const { manifest, edited } = verifyManifest(dir, dirArg);
   const hw = loadHwConfig(join(dir, 'data/hw.json'));
   const model = loadModelFile(join(dir, 'data/model.json'));
   const mapPath = join(dirArg, 'data/memory-map.json');
@@ -87,15 +105,16 @@ export function loadBundle(dirArg: string): Bundle {
   if (!parsed.success) fail(describeZodIssues(mapPath, parsed.error.issues));
   const map = parsed.data;
   if (map.model !== model.name) fail(`${mapPath}: field "model" is "${map.model}" but data/model.json is "${model.name}"; regenerate the bundle`);
-  if (map.lanes !== hw.lanes || map.beatBytes !== hw.axiDataBits / 8 || map.pwOutputs !== hw.pwOutputs)
-    fail(`${mapPath}: lanes ${map.lanes}, beatBytes ${map.beatBytes}, pwOutputs ${map.pwOutputs} do not match data/hw.json (${hw.lanes}, ${hw.axiDataBits / 8}, ${hw.pwOutputs}); regenerate the bundle`);
+  const beatBytes = hwParams(hw).beatBytes;
+  if (map.lanes !== hw.lanes || map.beatBytes !== beatBytes || map.pwOutputs !== hw.pwOutputs)
+    fail(`${mapPath}: lanes ${map.lanes}, beatBytes ${map.beatBytes}, pwOutputs ${map.pwOutputs} do not match data/hw.json (${hw.lanes}, ${beatBytes}, ${hw.pwOutputs}); regenerate the bundle`);
   const size = (f: string) => statSync(join(dir, f)).size;
   if (size('data/memory.bin') !== map.fileBytes) fail(`${join(dirArg, 'data/memory.bin')} holds ${size('data/memory.bin')} bytes, field "fileBytes" of data/memory-map.json says ${map.fileBytes}; regenerate the bundle`);
   if (size('data/relocs.bin') % 4) fail(`${join(dirArg, 'data/relocs.bin')} holds ${size('data/relocs.bin')} bytes, not a whole number of uint32 offsets`);
   const inBytes = bufferBytes(map, inputBuffer(map));
   if (size('data/input.bin') !== inBytes) fail(`${join(dirArg, 'data/input.bin')} holds ${size('data/input.bin')} bytes, the input buffer "${map.input.buffer}" of data/memory-map.json needs ${inBytes}`);
   const rtl = readdirSync(join(dir, 'rtl')).filter((f) => f.endsWith('.v')).sort().map((f) => join(dir, 'rtl', f));
-  return { dir, data: join(dir, 'data'), hw, model, map, rtl, testbench: join(dir, 'sim/tb_codenet.cpp') };
+  return { dir, data: join(dir, 'data'), hw, model, map, rtl, testbench: join(dir, 'sim/tb_codenet.cpp'), edited, writtenBy: manifest.writtenBy };
 }
 
 /**
@@ -118,6 +137,9 @@ export function bundleInputCodes(b: Bundle): Int8Array {
   return readTensor(b.map, mem, b.map.input.tensor) as Int8Array;
 }
 
+/** The Icarus DDR model's read latency unless --latency says otherwise. */
+const ICARUS_LATENCY = 8;
+
 function checkNumber(what: string, v: number | undefined, min: number, max: number): void {
   if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max)) fail(`${what} must be a number in ${min}..${max}, got ${v}`);
 }
@@ -135,12 +157,27 @@ interface RawRun {
   simCycles: number;
 }
 
-async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number): Promise<RawRun> {
+/** A build failure of a folder's own sources is the user's when they edited them since generation. */
+function blameEdits(b: Bundle, e: unknown, dirs: RegExp): never {
+  const edited = b.edited.filter((f) => dirs.test(f));
+  if (edited.length && e instanceof Error)
+    fail(`${edited.map((f) => join(b.dir, f)).join(', ')} ${edited.length > 1 ? 'differ' : 'differs'} from what ${b.writtenBy} wrote (data/manifest.json) and the build fails: ${e.message.split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' ') || e.message.slice(0, 400)}; regenerate the folder with "${b.writtenBy} -o ${b.dir}"`);
+  throw e;
+}
+
+async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number, limits: SimLimits): Promise<RawRun> {
   const { hw, map } = b;
   const ddr = ddrDefaults(hw);
   const tty = process.stderr.isTTY === true && !process.env.CI;
   if (tty) process.stderr.write(`building the Verilator model of ${o.dir}/rtl (cached after the first build)...\r`);
-  const exe = buildTestbench(b.rtl, b.testbench, join(b.dir, 'sim'), !!o.trace);
+  let exe: string;
+  try {
+    exe = await buildTestbench(b.rtl, b.testbench, join(b.dir, 'sim'), !!o.trace);
+  } catch (e) {
+    if (tty) process.stderr.write('\x1b[2K\r');
+    if (e instanceof VerilatorBuildError) blameEdits(b, e, /^(rtl|sim)\//);
+    throw e;
+  }
   if (tty) process.stderr.write('\x1b[2K\r');
   let input = join(b.data, 'input.bin');
   if (o.inputCodes) writeFileSync((input = join(run, 'input.bin')), inputBufferBytes(map, hw, o.inputCodes));
@@ -148,7 +185,7 @@ async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number)
   const tb: TbOutput = await runTestbench(exe, {
     image: join(b.data, 'memory.bin'), relocs: join(b.data, 'relocs.bin'), imageBytes: map.imageBytes, input,
     inputOffset: inputBuffer(map).offset, statsOffset: map.stats.offset, programLen: map.program.descriptors, dump: dumpPath, base,
-    latency: o.latency ?? ddr.latency, bytesPerCycle: o.bytesPerCycle ?? ddr.bytesPerCycle, maxCycles: o.maxCycles, trace: o.trace && resolve(o.trace),
+    latency: o.latency ?? ddr.latency, bytesPerCycle: o.bytesPerCycle ?? ddr.bytesPerCycle, maxCycles: limits.maxCycles, watchdog: limits.watchdog, trace: o.trace && resolve(o.trace),
   });
   return {
     dump: new Uint8Array(readFileSync(dumpPath)), cycles: tb.cycles, counters: tb.counters, ddr: { bytesRead: tb.ddr.bytesRead, bytesWritten: tb.ddr.bytesWritten },
@@ -161,7 +198,7 @@ async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number)
  * tensor buffers) starts as X, so a read of it or an uninitialised register shows up in the dump.
  * Its DDR model has latency but no bandwidth limit; it is slow (~500 cycles/s): small models only.
  */
-async function runIcarusBundle(b: Bundle, o: SimOptions, base: number, codes: Int8Array): Promise<RawRun> {
+async function runIcarusBundle(b: Bundle, o: SimOptions, base: number, codes: Int8Array, limits: SimLimits): Promise<RawRun> {
   if (o.trace) fail('--trace needs --simulator verilator (Icarus writes VCD only through the test API)');
   const { hw, map } = b;
   const image = new Uint8Array(map.imageBytes);
@@ -170,12 +207,20 @@ async function runIcarusBundle(b: Bundle, o: SimOptions, base: number, codes: In
   relocate(image, Array.from({ length: relocs.length / 4 }, (_, i) => relocs.readUInt32LE(4 * i)), base);
   const inBuf = inputBuffer(map);
   image.set(inputBufferBytes(map, hw, codes), inBuf.offset);
-  const rtlFiles = Object.fromEntries(b.rtl.map((f) => [`rtl/${f.slice(f.lastIndexOf('/') + 1)}`, readFileSync(f, 'utf8')]));
-  const latency = o.latency ?? 8;
-  const r = await runIcarus({
-    hw, rtlFiles, image, base, programLen: map.program.descriptors, latency, maxCycles: o.maxCycles ?? 50_000_000,
-    xRanges: [[map.fileBytes, inBuf.offset], [inBuf.offset + bufferBytes(map, inBuf), map.imageBytes]],
-  });
+  // The sources and the contract header they include (rtl/cn_isa.vh).
+  const rtlDir = join(b.dir, 'rtl');
+  const rtlFiles = Object.fromEntries(readdirSync(rtlDir).filter((f) => /\.vh?$/.test(f)).sort().map((f) => [`rtl/${f}`, readFileSync(join(rtlDir, f), 'utf8')]));
+  const latency = o.latency ?? ICARUS_LATENCY;
+  let r: Awaited<ReturnType<typeof runIcarus>>;
+  try {
+    r = await runIcarus({
+      hw, rtlFiles, image, base, programLen: map.program.descriptors, latency, maxCycles: limits.maxCycles, watchdog: limits.watchdog,
+      xRanges: [[map.fileBytes, inBuf.offset], [inBuf.offset + bufferBytes(map, inBuf), map.imageBytes]],
+    });
+  } catch (e) {
+    if (e instanceof Error && /^iverilog compilation/.test(e.message)) blameEdits(b, e, /^rtl\//);
+    throw e;
+  }
   const counters = Object.fromEntries(COUNTER_KEYS.map((k, i) => [k, r.counters[i]]));
   return {
     dump: r.memory, xMask: r.xMask, cycles: r.cycles, counters, ddr: { bytesRead: counters.bytesRead, bytesWritten: counters.bytesWritten },
@@ -191,9 +236,15 @@ async function runHlsBundle(b: Bundle, o: SimOptions, run: string, codes: Int8Ar
   if (o.trace) fail('--trace needs an RTL simulator (--simulator verilator)');
   const { hw, map } = b;
   const own = join(b.dir, 'hls');
-  const names = ['codenet_kernel.h', 'codenet_kernel.cpp', 'cn_ap_int.h', 'tb_codenet_hls.cpp', EXPECT_HEADER];
+  const names = ['codenet_kernel.h', 'codenet_kernel.cpp', 'cn_ap_int.h', 'tb_codenet_hls.cpp', EXPECT_HEADER, C_HEADER];
   const sources = existsSync(join(own, names[0])) ? Object.fromEntries(names.map((n) => [n, readFileSync(join(own, n), 'utf8')])) : renderCsimSources(hw);
-  const { exe } = buildCsim(sources);
+  let exe: string;
+  try {
+    ({ exe } = await buildCsim(sources));
+  } catch (e) {
+    if (e instanceof Error && /^g\+\+ build/.test(e.message)) blameEdits(b, e, /^hls\//);
+    throw e;
+  }
   const input = join(run, 'input.bin');
   writeFileSync(input, inputBufferBytes(map, hw, codes));
   const dump = join(run, 'dump.bin');
@@ -218,12 +269,28 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
   const inT = model.tensors.get(model.inputs[0])!;
   if (codes.length !== inT.shape.reduce((a, v) => a * v, 1)) fail(`input holds ${codes.length} codes, model input "${inT.name}" of shape [${inT.shape}] needs ${inT.shape.reduce((a, v) => a * v, 1)}`);
   const base = o.base ?? LINK_BASE;
+  checkNumber('watchdog', o.watchdog, 0, Number.MAX_SAFE_INTEGER);
+  // Run limits from the program's predicted cycles, under the DDR model the run uses.
+  const image = new Uint8Array(readFileSync(join(b.data, 'memory.bin')));
+  const ddr = simulator === 'icarus' ? { latency: o.latency ?? ICARUS_LATENCY, bytesPerCycle: 0 }
+    : { latency: o.latency ?? ddrDefaults(hw).latency, bytesPerCycle: o.bytesPerCycle ?? ddrDefaults(hw).bytesPerCycle };
+  const predicted = simLimits(programOf(image, map), hw, ddr);
+  const limits = { ...predicted, maxCycles: o.maxCycles ?? predicted.maxCycles, watchdog: o.watchdog ?? predicted.watchdog };
 
-  const run = mkdtempSync(join(tmpdir(), 'codenet-sim-'));
+  const run = makeTempDir(tmpdir(), 'codenet-sim-');
   try {
-    const raw = simulator === 'icarus' ? await runIcarusBundle(b, o, base, codes)
-      : simulator === 'hls' ? await runHlsBundle(b, o, run, codes) : await runVerilator(b, o, run, base);
+    let raw: RawRun;
+    try {
+      raw = simulator === 'icarus' ? await runIcarusBundle(b, o, base, codes, limits)
+        : simulator === 'hls' ? await runHlsBundle(b, o, run, codes) : await runVerilator(b, o, run, base, limits);
+    } catch (e) {
+      // Name the layer and engine of the descriptor a hung or timed-out run stopped at.
+      const m = e instanceof SimulationError && /descriptor (\d+) of \d+/.exec(e.message);
+      if (m) throw new SimulationError(e.message.replace(m[0], `${describeDescriptor(Number(m[1]), map, image)} of ${map.program.descriptors}`));
+      throw e;
+    }
     if (raw.dump.length !== map.imageBytes) throw new Error(`the simulation dumped ${raw.dump.length} bytes, expected ${map.imageBytes}`);
+    o.onDump?.(raw.dump, map);
     const golden = runGolden(model, new Map([[model.inputs[0], codes]]), { keepAll: true });
     const cmp = compareWithGolden(model, map, raw.dump, golden, raw.xMask);
     const stats = new DataView(raw.dump.buffer, raw.dump.byteOffset + map.stats.offset, map.stats.bytes);
@@ -255,6 +322,6 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
       cyclesPerSecond: raw.wallSeconds > 0 ? raw.simCycles / raw.wallSeconds : 0,
     };
   } finally {
-    rmSync(run, { recursive: true, force: true });
+    removeTempDir(run);
   }
 }

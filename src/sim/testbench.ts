@@ -5,19 +5,18 @@
  * runAccelerator (tests, verify, bench), by `codenet sim` on a generated folder and, without
  * codenet, by the folder's sim/Makefile.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { boardOf, type HwConfig } from '../hw/config.ts';
-import { COUNTERS, CODENET_VERSION, HW_VERSION, TOP_MODULE, addressBits, renderRtl } from '../gen/rtl.ts';
+import { renderRtl } from '../gen/rtl.ts';
+import { COUNTERS, CODENET_VERSION, HW_VERSION, LINK_BASE, TOP_MODULE, hwParams } from '../hw/params.ts';
+import { C_HEADER, renderCHeader } from '../isa/render.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
 import { progress } from '../util/progress.ts';
 import { renderTemplate } from '../util/templates.ts';
-import { buildVerilated } from './verilator.ts';
-
-/** Where the testbench links the image unless told otherwise (inside the PS DDR of every board). */
-export const LINK_BASE = 0x1000_0000;
+import { makeTempDir, removeTempDir, isStopping, spawnChild } from '../util/proc.ts';
+import { buildVerilatedAsync } from './verilator.ts';
 
 /** Default cycle limit of a run: far above any zoo model at any clock (codenet-e takes ~3e7). */
 export const DEFAULT_MAX_CYCLES = 2_000_000_000;
@@ -39,11 +38,9 @@ export interface DdrOptions {
 
 /** DDR model defaults of the board: read latency scaled to the clock, bandwidth in bytes per cycle. */
 export function ddrDefaults(hw: HwConfig): Required<DdrOptions> {
-  const b = boardOf(hw);
-  return {
-    latency: Math.max(1, Math.round((b.readLatencyCycles * hw.clockMHz) / b.defaultClockMHz)),
-    bytesPerCycle: Number((b.ddrBytesPerSecond / (hw.clockMHz * 1e6)).toFixed(6)),
-  };
+  const p = hwParams(hw);
+  // Six decimals: the value goes through the testbench's command line.
+  return { latency: p.ddrLatency, bytesPerCycle: Number(p.ddrBytesPerCycle.toFixed(6)) };
 }
 
 /** Template context shared by the testbench and the generated Makefile. */
@@ -51,7 +48,7 @@ export function testbenchContext(hw: HwConfig): Record<string, unknown> {
   const d = ddrDefaults(hw);
   return {
     codenetVersion: CODENET_VERSION, board: hw.board, clockMHz: hw.clockMHz,
-    dataBits: hw.axiDataBits, beatBytes: hw.axiDataBits / 8, addrBits: addressBits(hw),
+    dataBits: hw.axiDataBits, beatBytes: hwParams(hw).beatBytes, addrBits: hwParams(hw).addrBits,
     versionHex: (HW_VERSION >>> 0).toString(16).padStart(8, '0'), numCounters: COUNTERS.length, counters: COUNTER_KEYS,
     baseHex: LINK_BASE.toString(16).padStart(8, '0'), latency: d.latency, bytesPerCycle: d.bytesPerCycle,
     ddrGBps: (boardOf(hw).ddrBytesPerSecond / 1e9).toFixed(2), maxCycles: DEFAULT_MAX_CYCLES,
@@ -61,26 +58,27 @@ export function testbenchContext(hw: HwConfig): Record<string, unknown> {
 export const renderTestbench = (hw: HwConfig): string => renderTemplate('sim/tb_codenet.cpp.hbs', testbenchContext(hw));
 
 /** Builds (or finds in the cache) the simulation of given RTL files and testbench. */
-export function buildTestbench(rtl: string[], testbench: string, includeDir: string, trace = false): string {
-  return buildVerilated({ top: TOP_MODULE, sources: rtl, cppSources: [testbench], includeDirs: [includeDir], trace });
+export function buildTestbench(rtl: string[], testbench: string, includeDir: string, trace = false): Promise<string> {
+  return buildVerilatedAsync({ top: TOP_MODULE, sources: rtl, cppSources: [testbench], includeDirs: [includeDir], trace });
 }
 
 /** Builds (or finds in the cache) the simulation of the accelerator generated for `hw`. */
-export function buildAccelSim(hw: HwConfig, trace = false): { exe: string; seconds: number } {
+export async function buildAccelSim(hw: HwConfig, trace = false): Promise<{ exe: string; seconds: number }> {
   const t0 = performance.now();
   const rtl = renderRtl(hw);
   const root = join(PROJECT_ROOT, '.cache', 'sources');
   mkdirSync(root, { recursive: true });
-  const dir = mkdtempSync(join(root, 'accel-'));
+  const dir = makeTempDir(root, 'accel-');
   try {
     mkdirSync(join(dir, 'rtl'));
     for (const [p, text] of Object.entries(rtl)) writeFileSync(join(dir, p), text);
     writeFileSync(join(dir, 'tb_codenet.cpp'), renderTestbench(hw));
     for (const h of [DDR_MODEL_HEADER, EXPECT_HEADER]) writeFileSync(join(dir, h), simHeader(h));
-    const exe = buildTestbench(Object.keys(rtl).map((p) => join(dir, p)), join(dir, 'tb_codenet.cpp'), dir, trace);
+    writeFileSync(join(dir, C_HEADER), renderCHeader());
+    const exe = await buildTestbench(Object.keys(rtl).map((p) => join(dir, p)), join(dir, 'tb_codenet.cpp'), dir, trace);
     return { exe, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
@@ -109,6 +107,7 @@ const EXIT_MEANING: Record<number, string> = {
   4: 'the accelerator reported an error',
   5: 'AXI protocol error',
   6: 'wrong accelerator version',
+  7: 'watchdog: no descriptor progress',
 };
 
 export interface TbRun {
@@ -124,6 +123,8 @@ export interface TbRun {
   latency: number;
   bytesPerCycle: number;
   maxCycles?: number;
+  /** Stop when no new descriptor is fetched for this many cycles (0 or absent: no watchdog). */
+  watchdog?: number;
   trace?: string;
 }
 
@@ -134,14 +135,15 @@ export function runTestbench(exe: string, r: TbRun): Promise<TbOutput> {
     '--image', r.image, '--relocs', r.relocs, '--image-bytes', String(r.imageBytes), '--input', r.input, '--input-offset', String(r.inputOffset),
     '--stats-offset', String(r.statsOffset), '--program-len', String(r.programLen), '--dump', r.dump, '--base', `0x${(r.base ?? LINK_BASE).toString(16)}`,
     '--latency', String(r.latency), '--bytes-per-cycle', String(r.bytesPerCycle), '--max-cycles', String(r.maxCycles ?? DEFAULT_MAX_CYCLES),
+    ...(r.watchdog ? ['--watchdog', String(r.watchdog)] : []),
     ...(r.trace ? ['--trace', r.trace] : []), ...(tty ? ['--progress'] : []),
   ];
   const bar = progress('simulating');
   return new Promise((resolveRun, reject) => {
-    const p = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawnChild(exe, args);
     let out = '', errTail = '', partial = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => {
+    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr!.on('data', (d: Buffer) => {
       const lines = (partial + d.toString()).split('\n');
       partial = lines.pop()!;
       for (const l of lines) {
@@ -153,6 +155,7 @@ export function runTestbench(exe: string, r: TbRun): Promise<TbOutput> {
     p.on('error', (e) => { bar.finish(); reject(e); });
     p.on('close', (code, signal) => {
       bar.finish();
+      if (isStopping()) return; // ended by SIGINT/SIGTERM cleanup (src/util/proc.ts), which exits
       const msg = (errTail + partial).trim();
       if (code !== 0) {
         const what = signal ? `killed by ${signal}` : `exit ${code}${EXIT_MEANING[code ?? -1] ? `: ${EXIT_MEANING[code!]}` : ''}`;

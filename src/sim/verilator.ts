@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, mkdtempSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../util/errors.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
+import { keepTempDir, makeTempDir, removeTempDir, runProcess } from '../util/proc.ts';
 
 // Tests import the root from here beside buildVerilated.
 export { PROJECT_ROOT };
@@ -35,17 +36,21 @@ function verilatorVersion(): string {
   }
 }
 
-/**
- * Builds a Verilator simulation and returns the executable. Builds are cached by a hash of every
- * input (sources, testbench, parameters, flags, Verilator version), so tests rebuild only on change.
- * A build goes to a temporary folder and is renamed into place, so an interrupted build never
- * leaves a broken cache entry.
- */
-export function buildVerilated(b: VerilatorBuild): string {
+interface BuildPlan {
+  top: string;
+  args: (mdir: string) => string[];
+  root: string;
+  dir: string;
+  exe: string;
+}
+
+function planBuild(b: VerilatorBuild): BuildPlan {
   const abs = (p: string) => resolve(PROJECT_ROOT, p);
   const sources = b.sources.map(abs);
   const cpp = b.cppSources.map(abs);
   const includes = [join(PROJECT_ROOT, 'sim'), ...(b.includeDirs ?? []).map(abs)];
+  // Verilog `include folders: the sources' own (hw/cn_accel_seq.v includes cn_isa.vh beside it).
+  const vIncludes = [...new Set(sources.map((f) => dirname(f)))];
   const params = Object.entries(b.params ?? {}).sort(([a], [c]) => a.localeCompare(c)).map(([k, v]) => `-G${k}=${v}`);
   const defines = Object.entries(b.defines ?? {}).sort(([a], [c]) => a.localeCompare(c)).map(([k, v]) => `-D${k}=${v}`);
   const flags = ['--cc', '--exe', '--build', '-O3', '--x-assign', 'fast', '--x-initial', 'fast', '-Wno-fatal', '--top-module', b.top,
@@ -67,21 +72,67 @@ export function buildVerilated(b: VerilatorBuild): string {
       h.update(readFileSync(join(dir, f)));
     }
   }
+  // Verilog headers the sources `include, found beside them.
+  const included = new Set(sources.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/`include\s+"([^"]+)"/g)].map((m) => m[1])));
+  for (const name of [...included].sort()) {
+    const at = vIncludes.map((d) => join(d, name)).find((p) => existsSync(p));
+    h.update(name);
+    if (at) h.update(readFileSync(at));
+  }
   const key = h.digest('hex').slice(0, 20);
   const root = b.cacheDir ?? join(PROJECT_ROOT, '.cache', 'verilator');
   const dir = join(root, `${b.top}-${key}`);
-  const exe = join(dir, `V${b.top}`);
-  if (existsSync(exe)) return exe;
-  mkdirSync(root, { recursive: true });
-  const tmp = mkdtempSync(join(root, `.build-${b.top}-`));
+  return { top: b.top, root, dir, exe: join(dir, `V${b.top}`), args: (mdir) => [...flags, ...vIncludes.map((d) => `-I${d}`), '--Mdir', mdir, '-j', '2', '-o', `V${b.top}`, ...sources, ...cpp] };
+}
+
+/** Moves a finished build into the cache (a concurrent identical build may have got there first). */
+function install(plan: BuildPlan, tmp: string): void {
+  rmSync(plan.dir, { recursive: true, force: true });
+  renameSync(tmp, plan.dir);
+  keepTempDir(tmp);
+}
+
+/**
+ * Builds a Verilator simulation and returns the executable. Builds are cached by a hash of every
+ * input (sources, testbench, parameters, flags, Verilator version), so tests rebuild only on change.
+ * A build goes to a temporary folder and is renamed into place, so an interrupted build never
+ * leaves a broken cache entry (and its folder, named with the pid, is removed by a later build).
+ * Synchronous (tests); codenet itself uses buildVerilatedAsync, which a signal can interrupt.
+ */
+export function buildVerilated(b: VerilatorBuild): string {
+  const plan = planBuild(b);
+  if (existsSync(plan.exe)) return plan.exe;
+  mkdirSync(plan.root, { recursive: true });
+  const tmp = makeTempDir(plan.root, `.build-${plan.top}-`);
   try {
-    execFileSync('verilator', [...flags, '--Mdir', tmp, '-j', '2', '-o', `V${b.top}`, ...sources, ...cpp], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    execFileSync('verilator', plan.args(tmp), { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    install(plan, tmp);
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTempDir(tmp);
     const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`verilator build of ${b.top} failed:\n${err.stderr?.toString() ?? err.message}`);
+    throw new VerilatorBuildError(`verilator build of ${b.top} failed:\n${err.stderr?.toString() ?? err.message}`);
   }
-  return exe;
+  return plan.exe;
+}
+
+/** Verilator (or the C++ compiler under it) rejected the sources. */
+export class VerilatorBuildError extends Error {
+  override readonly name = 'VerilatorBuildError';
+}
+
+/** buildVerilated in a child process group (src/util/proc.ts): SIGINT/SIGTERM end it and remove its folder. */
+export async function buildVerilatedAsync(b: VerilatorBuild): Promise<string> {
+  const plan = planBuild(b);
+  if (existsSync(plan.exe)) return plan.exe;
+  mkdirSync(plan.root, { recursive: true });
+  const tmp = makeTempDir(plan.root, `.build-${plan.top}-`);
+  try {
+    const r = await runProcess('verilator', plan.args(tmp), { maxBuffer: 64 << 20 });
+    if (r.code !== 0) throw new VerilatorBuildError(`verilator build of ${b.top} failed (${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}):\n${r.stderr || r.stdout}`);
+    install(plan, tmp);
+  } catch (e) {
+    removeTempDir(tmp);
+    throw e;
+  }
+  return plan.exe;
 }

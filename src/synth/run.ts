@@ -4,7 +4,7 @@
  */
 import type { HwConfig } from '../hw/config.ts';
 import { boardOf } from '../hw/config.ts';
-import { TOP_MODULE } from '../gen/rtl.ts';
+import { TOP_MODULE } from '../hw/params.ts';
 import type { Report } from '../report/schema.ts';
 import { DEFAULT_CAPS, capViolationMessage, checkCaps, type Budget, type CapRow } from './caps.ts';
 import { synthesize, type Resources, type SynthResult } from './yosys.ts';

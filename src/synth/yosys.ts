@@ -60,7 +60,8 @@ export async function synthesize(files: Record<string, string>, top: string, fam
   const { runYosys } = await import('@yowasp/yosys');
   const names = Object.keys(files).sort();
   const script = [
-    ...names.map((n) => `read_verilog -sv ${n}`),
+    // Headers (cn_isa.vh) are read through the sources' `include, from the same folder.
+    ...names.filter((n) => !n.endsWith('.vh')).map((n) => `read_verilog -sv ${n}`),
     // -noiopad/-noclkbuf: the accelerator sits inside a block design, not on device pins.
     `synth_xilinx -family ${family} -top ${top} -noiopad -noclkbuf`,
     'tee -q -o stat.json stat -json',

@@ -1,3 +1,5 @@
+import { htmlText as esc } from '../util/escape.ts';
+
 /**
  * JUnit XML (the subset Jenkins, GitLab and GitHub test reporters read): one <testsuite> per
  * simulator, one <testcase> per verify case, a <failure> with the first mismatch.
@@ -13,8 +15,6 @@ export interface CaseResult {
   cycles?: number;
   elements?: number;
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function junitXml(results: CaseResult[]): string {
   const suites = [...new Set(results.map((r) => r.simulator))];

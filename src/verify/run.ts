@@ -2,6 +2,7 @@ import type { HwConfig } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
 import { bufferBytes, inputBuffer, relocate, writeInput } from '../compiler/tensors.ts';
 import { renderRtl } from '../gen/rtl.ts';
+import { LINK_BASE } from '../hw/params.ts';
 import { runAccelerator } from '../sim/accel.ts';
 import { checkAgainstGolden, describeMismatch } from '../sim/compare.ts';
 import { runIcarus } from '../sim/icarus.ts';
@@ -13,7 +14,8 @@ import type { VerifyCase } from './cases.ts';
 /** Runs one regression case on one simulator: compile, simulate, compare every tensor with the golden model. */
 export type Simulator = 'verilator' | 'icarus' | 'hls';
 
-const ICARUS_BASE = 0x1000_0000;
+/** Icarus links the image where the Verilator testbench does. */
+const ICARUS_BASE = LINK_BASE;
 
 async function simulate(sim: Simulator, hw: HwConfig, c: Compiled, input: Int8Array): Promise<{ memory: Uint8Array; cycles?: number; xMask?: Uint8Array }> {
   if (sim === 'verilator') return runAccelerator(hw, c, input);

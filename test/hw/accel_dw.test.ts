@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildVerilated } from '../../src/sim/verilator.ts';
 import { depthwise3x3, maxpool3x3s2 } from '../../src/golden/kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { laneGroup, packDwGroup, toBeats } from '../../src/compiler/pack.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 // hw/cn_accel_dw.v against the golden depthwise kernel: random plain and deformable layers
 // (strides 1 and 2, d = 0 and d = dmax, odd sizes, channels not a multiple of the lanes,
@@ -60,7 +60,7 @@ describe('cn_accel_dw (depthwise, square deformable and maxpool engine)', () => 
       top: 'cn_accel_dw', sources: ['hw/cn_accel_dw.v', 'hw/cn_dw3x3_pe.v', 'hw/cn_requant.v'], cppSources: ['test/hw/tb_cn_accel_dw.cpp'],
       includeDirs: ['test/hw'], params: { LANES, GMAX, DMAX, LB_DEPTH, MAP_MAX }, defines: { LANES },
     });
-    const dir = mkdtempSync(join(tmpdir(), 'codenet-dw-'));
+    const dir = tempDir('codenet-dw-');
     const rng = new Rng(77);
     const layers = Array.from({ length: 30 }, (_, i) => randomLayer(rng, i));
     writeFileSync(join(dir, 'stim.txt'), `${layers.length}\n${layers.map(stimulus).join('\n')}\n`);

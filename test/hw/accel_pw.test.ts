@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildVerilated } from '../../src/sim/verilator.ts';
 import { conv1x1, offsetConv, stemConv } from '../../src/golden/kernels.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { im2colStem, packPwTile, packStemTile, stemChannelsPerTile, toBeats } from '../../src/compiler/pack.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 // hw/cn_accel_pw.v against the golden kernels: whole random 1x1 layers (and offset convs) are
 // tiled onto the engine exactly as the compiler will tile them, and every output code is compared.
@@ -67,7 +67,7 @@ function randomLayer(rng: Rng, mode: 0 | 1): Layer {
 describe('cn_accel_pw (1x1 engine)', () => {
   it('is bit-exact with the golden 1x1 and offset kernels under bubbles and backpressure', () => {
     const exe = build();
-    const dir = mkdtempSync(join(tmpdir(), 'codenet-pw-'));
+    const dir = tempDir('codenet-pw-');
     const rng = new Rng(2024);
     let mismatches = 0, compared = 0;
     const first: string[] = [];
@@ -99,7 +99,7 @@ describe('cn_accel_pw (1x1 engine)', () => {
 
   it('runs the stem (int8 weights, im2col, strides 1, 2, 4) bit-exact', () => {
     const exe = build();
-    const dir = mkdtempSync(join(tmpdir(), 'codenet-stem-'));
+    const dir = tempDir('codenet-stem-');
     const rng = new Rng(99);
     let mismatches = 0, compared = 0;
     const first: string[] = [];

@@ -25,6 +25,7 @@ describe('cn_axil_regs', () => {
       top: 'cn_axil_regs',
       sources: ['hw/cn_axil_regs.v'],
       cppSources: ['test/hw/tb_axil_regs.cpp'],
+      includeDirs: ['hw'], // cn_isa.h: the register map (src/isa)
       params: { NUM_COUNTERS: 4 },
     });
   });

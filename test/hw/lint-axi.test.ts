@@ -13,6 +13,8 @@ const RD = hw('cn_axi_rd.v');
 const WR = hw('cn_axi_wr.v');
 const REGS = hw('cn_axil_regs.v');
 const TOP = join(PROJECT_ROOT, 'test/hw/tb_axi_dma_top.v');
+/** cn_axil_regs.v includes cn_isa.vh (the register map, generated from src/isa) from hw/. */
+const INC = `-I${join(PROJECT_ROOT, 'hw')}`;
 
 /** Runs a tool and returns its combined output; throws with that output on a non-zero exit. */
 function tool(cmd: string, args: string[], cwd?: string): string {
@@ -28,7 +30,7 @@ function tool(cmd: string, args: string[], cwd?: string): string {
 function lint(files: string[], top: string, params: Record<string, number> = {}): string {
   const g = Object.entries(params).map(([k, v]) => `-G${k}=${v}`);
   // verilator exits non-zero on any warning under -Wall; stderr must also be empty
-  const out = execFileSync('verilator', ['--lint-only', '-Wall', '--top-module', top, ...g, ...files], {
+  const out = execFileSync('verilator', ['--lint-only', '-Wall', INC, '--top-module', top, ...g, ...files], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -73,7 +75,7 @@ describe('iverilog -g2012', () => {
   });
 
   it('compiles every file', () => {
-    for (const f of [RD, WR, REGS]) tool('iverilog', ['-g2012', '-o', join(work, 'a.vvp'), f]);
+    for (const f of [RD, WR, REGS]) tool('iverilog', ['-g2012', INC, '-o', join(work, 'a.vvp'), f]);
     tool('iverilog', ['-g2012', '-o', join(work, 'top.vvp'), '-s', 'tb_axi_dma_top', TOP, RD, WR]);
   });
 
@@ -132,7 +134,7 @@ endmodule
     const f = join(work, 'tb_x.v');
     writeFileSync(f, tb);
     const vvp = join(work, 'tb_x.vvp');
-    tool('iverilog', ['-g2012', '-o', vvp, '-s', 'tb_x', f, RD, WR, REGS]);
+    tool('iverilog', ['-g2012', INC, '-o', vvp, '-s', 'tb_x', f, RD, WR, REGS]);
     const out = tool('vvp', ['-n', vvp]);
     expect(out).toContain('NOX');
     expect(out).not.toContain('XFOUND');

@@ -34,7 +34,8 @@ async function synth(mod: string): Promise<Cells> {
   const src = readFileSync(join(PROJECT_ROOT, 'hw', `${mod}.v`), 'utf8');
   const out = await runYosys(
     ['-q', '-p', `read_verilog -sv ${mod}.v; synth_xilinx -family xcup -top ${mod}; tee -o stat.txt stat`],
-    { [`${mod}.v`]: src },
+    // cn_axil_regs.v includes cn_isa.vh (the register map), read from the same folder.
+    { [`${mod}.v`]: src, 'cn_isa.vh': readFileSync(join(PROJECT_ROOT, 'hw', 'cn_isa.vh'), 'utf8') },
     { stdout: null },
   );
   const stat = out?.['stat.txt'];

@@ -9,16 +9,25 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "Vcn_axil_regs.h"
 #include "axi_ddr_model.h"  // axi_ddr::Sig, to set the wide counters vector
+#include "cn_isa.h"         // register offsets and bits (hw/cn_isa.h, generated from src/isa)
 #include "verilated.h"
 
 namespace {
 
 const uint32_t VERSION = 0xC0DE0100u;
 const int NUM_COUNTERS = 4;
-enum : uint32_t { CTRL = 0x00, STATUS = 0x04, IRQ = 0x08, PADDR_L = 0x10, PADDR_H = 0x14, PLEN = 0x18, VER = 0x1C, CNT = 0x40 };
+enum : uint32_t {
+  CTRL = CN_REG_CTRL, STATUS = CN_REG_STATUS, IRQ = CN_REG_IRQ_STATUS, PADDR_L = CN_REG_PROGRAM_ADDR_LO, PADDR_H = CN_REG_PROGRAM_ADDR_HI,
+  PLEN = CN_REG_PROGRAM_LEN, VER = CN_REG_VERSION
+};
+constexpr uint32_t START = CN_CTRL_START, IRQ_EN = CN_CTRL_IRQ_ENABLE, BUSY = CN_STATUS_BUSY, DONE = CN_STATUS_DONE, ERROR = CN_STATUS_ERROR,
+                   IRQ_DONE = CN_IRQ_DONE;
+constexpr uint32_t cnt_lo(int k) { return CN_REG_COUNTER_LO(uint32_t(k)); }
+constexpr uint32_t cnt_hi(int k) { return CN_REG_COUNTER_HI(uint32_t(k)); }
 
 std::unique_ptr<VerilatedContext> ctx;
 std::unique_ptr<Vcn_axil_regs> top;
@@ -220,19 +229,19 @@ int main(int argc, char** argv) {
 
   // --- start pulse
   start_cycles = 0;
-  check(axil_write(CTRL, 0x1) == 0, "write CTRL.start");
+  check(axil_write(CTRL, START) == 0, "write CTRL.start");
   tick(3);
   check(start_cycles == 1, "start pulses for exactly one cycle (saw %d)", start_cycles);
-  check((axil_read(CTRL) & 1) == 0, "CTRL.start reads 0");
+  check((axil_read(CTRL) & START) == 0, "CTRL.start reads 0");
   start_cycles = 0;
-  check(axil_write(CTRL, 0x1, 0xE) == 0, "CTRL write with byte 0 strobed off");
+  check(axil_write(CTRL, START, 0xFu & ~(1u << (CN_CTRL_START_BIT / 8))) == 0, "CTRL write with START's byte strobed off");
   tick(2);
-  check(start_cycles == 0, "no start without WSTRB[0]");
+  check(start_cycles == 0, "no start without the WSTRB bit of START's byte");
   top->busy = 1;
   tick();
-  check((axil_read(STATUS) & 1) == 1, "STATUS.busy follows input");
+  check((axil_read(STATUS) & BUSY) == BUSY, "STATUS.busy follows input");
   start_cycles = 0;
-  axil_write(CTRL, 0x1);
+  axil_write(CTRL, START);
   tick(2);
   check(start_cycles == 0, "start ignored while busy");
 
@@ -240,42 +249,51 @@ int main(int argc, char** argv) {
   pulse_done();
   top->busy = 0;
   tick();
-  check(axil_read(STATUS) == 0x2, "STATUS.done set, busy clear");
-  check(axil_read(IRQ) == 0x1, "IRQ_STATUS.done pending");
+  check(axil_read(STATUS) == DONE, "STATUS.done set, busy clear");
+  check(axil_read(IRQ) == IRQ_DONE, "IRQ_STATUS.done pending");
   check(!top->irq, "no irq while IRQ_ENABLE = 0");
-  axil_write(CTRL, 0x2);
+  axil_write(CTRL, IRQ_EN);
   check(top->irq_enable && top->irq, "irq = done & irq_enable");
-  check(axil_read(CTRL) == 0x2, "CTRL reads IRQ_ENABLE");
+  check(axil_read(CTRL) == IRQ_EN, "CTRL reads IRQ_ENABLE");
   axil_write(IRQ, 0x0);
   check(top->irq, "IRQ_STATUS write 0 does not clear");
-  axil_write(IRQ, 0x1);
+  axil_write(IRQ, IRQ_DONE);
   check(!top->irq && axil_read(STATUS) == 0, "IRQ_STATUS W1C clears done and irq");
   pulse_done();
-  check(top->irq && axil_read(STATUS) == 0x2, "done set again");
-  axil_write(STATUS, 0x1);  // bit1 not set: no effect
-  check(axil_read(STATUS) == 0x2, "STATUS write without bit1 keeps done");
-  axil_write(STATUS, 0x2);
-  check(axil_read(STATUS) == 0 && !top->irq, "STATUS bit1 W1C clears done");
+  check(top->irq && axil_read(STATUS) == DONE, "done set again");
+  axil_write(STATUS, ~DONE);  // DONE not set: no effect
+  check(axil_read(STATUS) == DONE, "STATUS write without DONE keeps done");
+  axil_write(STATUS, DONE);
+  check(axil_read(STATUS) == 0 && !top->irq, "STATUS.DONE W1C clears done");
   pulse_done();
   start_cycles = 0;
-  axil_write(CTRL, 0x3);  // start with irq still enabled: clears done
+  axil_write(CTRL, START | IRQ_EN);  // start with irq still enabled: clears done
   tick();
   check(start_cycles == 1 && axil_read(STATUS) == 0 && !top->irq, "start clears done");
   top->error = 1;
   tick();
-  check(axil_read(STATUS) == 0x4, "STATUS.error follows input");
+  check(axil_read(STATUS) == ERROR, "STATUS.error follows input");
   top->error = 0;
   // done_set wins over a simultaneous clear: hold done_set high across the W1C write
   top->done_set = 1;
-  axil_write(IRQ, 0x1);
+  axil_write(IRQ, IRQ_DONE);
   top->done_set = 0;
   tick();
-  check(axil_read(STATUS) == 0x2, "done_set wins over W1C in the same cycle");
-  axil_write(IRQ, 0x1);
+  check(axil_read(STATUS) == DONE, "done_set wins over W1C in the same cycle");
+  axil_write(IRQ, IRQ_DONE);
   axil_write(CTRL, 0x0);
 
   // --- unmapped addresses
-  const uint32_t unmapped[] = {0x0C, 0x20, 0x3C, 0x40 + 8 * NUM_COUNTERS, 0x40 + 8 * NUM_COUNTERS + 4, 0x200, 0xFFC};
+  // every word up to two slots past the last counter that is neither a register nor a counter, and two far ones
+  const uint32_t regs[] = {CTRL, STATUS, IRQ, PADDR_L, PADDR_H, PLEN, VER};
+  std::vector<uint32_t> probe = {0x200, 0xFFC}, unmapped;
+  for (uint32_t a = 0; a < cnt_lo(NUM_COUNTERS + 2); a += 4) probe.push_back(a);
+  for (uint32_t a : probe) {
+    bool mapped = a >= cnt_lo(0) && a < cnt_lo(NUM_COUNTERS);
+    for (uint32_t r : regs) mapped = mapped || a == r;
+    if (!mapped) unmapped.push_back(a);
+  }
+  check(unmapped.size() >= 4, "unmapped words to test");
   for (uint32_t a : unmapped) {
     uint32_t r = 0;
     uint32_t v = axil_read(a, &r);
@@ -288,25 +306,25 @@ int main(int argc, char** argv) {
   for (int k = 0; k < NUM_COUNTERS; k++) counters[k] = (uint64_t(k + 1) << 32) | 0xfffffff0u;
   set_counters();
   for (int k = 0; k < NUM_COUNTERS; k++) {
-    uint32_t lo = axil_read(CNT + 8 * k, &resp);
+    uint32_t lo = axil_read(cnt_lo(k), &resp);
     check(resp == 0 && lo == 0xfffffff0u, "counter %d low", k);
     counters[k] += 0x20;  // carries into the high word after the low read
     set_counters();
     tick();
-    uint32_t hi = axil_read(CNT + 8 * k + 4, &resp);
+    uint32_t hi = axil_read(cnt_hi(k), &resp);
     check(resp == 0 && hi == uint32_t(k + 1), "counter %d high latched: 0x%x (live 0x%x)", k, hi, uint32_t(counters[k] >> 32));
-    check(axil_read(CNT + 8 * k) == 0x10u, "counter %d low is live", k);
+    check(axil_read(cnt_lo(k)) == 0x10u, "counter %d low is live", k);
   }
   // latch belongs to the counter read last: a high read of another counter is live
   counters[0] = 0x0000000700000000ull;
   counters[1] = 0x0000000900000000ull;
   set_counters();
-  axil_read(CNT + 8 * 1);
+  axil_read(cnt_lo(1));
   counters[1] = 0x0000000a00000000ull;
   set_counters();
-  check(axil_read(CNT + 4) == 7, "high word of a counter that is not latched reads live");
-  check(axil_read(CNT + 12) == 9, "latch kept across other reads");
-  check(axil_write(CNT, 0) == 0, "counter write OKAY (ignored)");
+  check(axil_read(cnt_hi(0)) == 7, "high word of a counter that is not latched reads live");
+  check(axil_read(cnt_hi(1)) == 9, "latch kept across other reads");
+  check(axil_write(cnt_lo(0), 0) == 0, "counter write OKAY (ignored)");
 
   // --- random sequence against a reference model
   uint32_t ref[3] = {axil_read(PADDR_L), axil_read(PADDR_H), axil_read(PLEN)};
@@ -334,9 +352,9 @@ int main(int argc, char** argv) {
       }
       case 3: {
         bool en = rng.below(2);
-        axil_write(CTRL, en ? 2 : 0, 0xF, aw, w, bd);
+        axil_write(CTRL, en ? IRQ_EN : 0, 0xF, aw, w, bd);
         ref_irq_en = en;
-        check(axil_read(CTRL) == (en ? 2u : 0u), "random CTRL");
+        check(axil_read(CTRL) == (en ? IRQ_EN : 0u), "random CTRL");
         break;
       }
       default: {  // consistent 64-bit counter snapshot while the counter keeps counting
@@ -344,10 +362,10 @@ int main(int argc, char** argv) {
         counters[k] = rng.next() >> 1;
         set_counters();
         uint64_t before = counters[k];
-        uint32_t lo = axil_read(CNT + 8 * k, nullptr, aw, w);
+        uint32_t lo = axil_read(cnt_lo(k), nullptr, aw, w);
         counters[k] += 1 + (rng.next() & 0xffffffffffull);
         set_counters();
-        uint32_t hi = axil_read(CNT + 8 * k + 4, nullptr, aw, w);
+        uint32_t hi = axil_read(cnt_hi(k), nullptr, aw, w);
         check(((uint64_t(hi) << 32) | lo) == before, "counter %d snapshot", k);
         break;
       }

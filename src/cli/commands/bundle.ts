@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { writeSimBundle } from '../../sim/bundle.ts';
+import { checkOutputPath } from '../../io/atomic.ts';
 import { hwFromOptions } from './perf.ts';
 import { loadInputCodes } from './golden.ts';
 import { intOption, resolveModel } from '../model-arg.ts';
@@ -17,6 +18,7 @@ export function registerBundle(program: Command): void {
     .option('--seed <n>', 'seed of a zoo model\'s weights and of the random input image', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: a seeded random image)')
     .action((modelArg: string, opts: { out: string; board: string; hw?: string; clock?: number; seed: number; input?: string }) => {
+      checkOutputPath(opts.out, 'folder');
       const model = resolveModel(modelArg, { seed: opts.seed });
       const hw = hwFromOptions(opts);
       const codes = loadInputCodes(model, opts.input, opts.seed);

@@ -1,48 +1,61 @@
-import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { writeFilesAtomically } from '../../io/atomic.ts';
+import { Option, type Command } from 'commander';
+import { basename, dirname } from 'node:path';
+import { checkOutputPath, writeFilesAtomically } from '../../io/atomic.ts';
 import { fail } from '../../util/errors.ts';
 import { intOption, resolveModel } from '../model-arg.ts';
+import { DEFAULT_FIT, FITS, type Fit } from '../../data/images.ts';
+import { isFloatModelPath } from '../../float/model-file.ts';
 
 /** A float model is a tfjs layers model (a model.json with modelTopology, or its folder); anything else is an integer model. TensorFlow.js loads only for float models. */
-function isFloatModel(path: string): boolean {
-  const f = existsSync(join(path, 'model.json')) ? join(path, 'model.json') : path;
-  if (!existsSync(f)) return false;
-  try {
-    return 'modelTopology' in JSON.parse(readFileSync(f, 'utf8'));
-  } catch {
-    return false; // not JSON: the integer model loader names the problem
-  }
-}
+export const isFloatModel = isFloatModelPath;
+
+/** --fit: how an image of another size becomes the model's square input (src/data/images.ts). */
+export const fitOption = () =>
+  new Option('--fit <mode>', 'how an image of another size becomes the model\'s square input: letterbox (keep the aspect ratio, pad with grey 128 = code 0) or resize (stretch)').choices([...FITS]).default(DEFAULT_FIT);
+
+/** --classes: a class-name file, one name a line in the model's hm channel order. */
+export const CLASSES_HELP = 'class names, one a line, in the model\'s hm channel order (default: the data\'s: classes.txt of a VOC folder, else the 20 VOC classes; a COCO file\'s categories by id)';
+
+interface EvalCli { data: string; seed: number; json?: string; split: string; classes?: string; fit: Fit; limit?: number }
 
 export function registerEval(program: Command): void {
   program
     .command('eval <model>')
-    .description('AP50 (Pascal VOC, all-point) per class and mean of a float model (tfjs) or of an integer model through the golden model, on the built-in data set')
-    .option('--data <spec>', 'evaluation images: builtin[:N] (the built-in data set\'s val split, default 64)', 'builtin:64')
-    .option('--seed <n>', 'seed of the data set', intOption('--seed', 0, 2 ** 31 - 1), 0)
+    .description('AP50 (Pascal VOC, all-point) per class and mean, and COCO mAP@[.5:.95], of a float model (tfjs) or of an integer model through the golden model, on the built-in data set or a VOC / COCO folder')
+    .option('--data <spec>', 'evaluation images: builtin[:N] (the built-in data set\'s val split, default 64), voc:DIR (Pascal VOC layout) or coco:ANNOTATIONS.json,IMAGEDIR', 'builtin:64')
+    .option('--split <name>', 'with voc: the image list ImageSets/Main/<name>.txt', 'val')
+    .option('--classes <names.txt>', CLASSES_HELP)
+    .addOption(fitOption())
+    .option('--limit <n>', 'with voc: or coco: only the first N images', intOption('--limit', 1, 10_000_000))
+    .option('--seed <n>', 'seed of the built-in data set', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .option('--json <file>', 'also write the result as JSON')
-    .action(async (modelArg: string, o: { data: string; seed: number; json?: string }) => {
-      const m = /^builtin(?::(\d+))?$/.exec(o.data) ?? fail(`--data must be builtin[:N], got "${o.data}"`);
-      const count = Number(m[1] ?? 64);
+    .action(async (modelArg: string, o: EvalCli) => {
+      if (o.json) checkOutputPath(o.json, 'file');
+      const { parseDataSpec, readLabelled } = await import('../../data/labelled.ts');
+      const spec = parseDataSpec(o.data);
+      const set = spec.kind === 'builtin' ? undefined : readLabelled(spec, { split: o.split, classes: o.classes });
+      if (spec.kind === 'builtin' && o.classes) fail('--classes applies to voc: and coco: data; the built-in set has its own six classes');
       const { makeDataset } = await import('../../data/shapes.ts');
-      const { evalFloat, evalInteger } = await import('../../detect/eval.ts');
-      let r;
+      const { evalSamples, evalLabelled, floatDetector, integerDetector } = await import('../../detect/eval.ts');
+      let det;
       if (isFloatModel(modelArg)) {
         const { initBackend } = await import('../../float/model.ts');
         const { loadFloatModel } = await import('../../float/io.ts');
         const backend = await initBackend({ log: (s) => process.stderr.isTTY && process.stderr.write(`${s}\n`) });
-        const fm = await loadFloatModel(modelArg);
-        const size = fm.inputs[0].shape[1] as number;
-        r = { model: fm.name, kind: `float (tfjs ${backend})`, ...evalFloat(fm, makeDataset({ seed: o.seed, count, size, split: 'val' })) };
+        det = { ...floatDetector(await loadFloatModel(modelArg)), kind: `float (tfjs ${backend})` };
       } else {
-        const im = resolveModel(modelArg);
-        const [h] = im.tensors.get(im.inputs[0])!.shape;
-        r = { model: im.name, kind: 'integer (golden model)', ...evalInteger(im, makeDataset({ seed: o.seed, count, size: h, split: 'val' })) };
+        det = integerDetector(resolveModel(modelArg));
       }
-      for (const [c, ap] of r.perClass.entries()) console.log(`${r.classes[c].padEnd(10)} ${ap === null ? '  (no ground truth)' : (100 * ap).toFixed(1).padStart(6)}`);
-      console.log(`${r.model}, ${r.kind}: AP50 ${(100 * r.mAP).toFixed(1)} (Pascal VOC all-point) on ${r.images} images of the built-in val split, ${r.seconds.toFixed(1)} s`);
+      const count = spec.kind === 'builtin' ? (spec.count ?? 64) : 0;
+      const res = set ? await evalLabelled(det, set, o.fit, o.limit) : evalSamples(det, makeDataset({ seed: o.seed, count, size: [det.height, det.width], split: 'val' }));
+      const { detections: _d, ...rest } = res as typeof res & { detections?: unknown };
+      const where = set ? `${set.source}${spec.kind !== 'builtin' ? `, --fit ${o.fit}` : ''}` : 'the built-in val split';
+      const r = { model: det.name, kind: det.kind, data: set ? set.source : `builtin:${count} (val, seed ${o.seed})`, ...(set ? { fit: o.fit } : {}), ...rest };
+      const width = Math.max(10, ...r.classes.map((c) => c.length + 1));
+      console.log(`${'class'.padEnd(width)} ${'AP50'.padStart(6)} ${'mAP'.padStart(6)}`);
+      for (const [c, ap] of r.perClass.entries())
+        console.log(`${r.classes[c].padEnd(width)} ${ap === null ? '  (no ground truth)' : `${(100 * ap).toFixed(1).padStart(6)} ${(100 * r.coco.perClass[c]!).toFixed(1).padStart(6)}`}`);
+      console.log(`${r.model}, ${r.kind}: AP50 ${(100 * r.mAP).toFixed(1)} (Pascal VOC all-point), mAP@[.5:.95] ${(100 * r.coco.mAP).toFixed(1)} (COCO 101-point; AP50 ${(100 * r.coco.ap50).toFixed(1)}, AP75 ${(100 * r.coco.ap75).toFixed(1)}) on ${r.images} images of ${where}, ${r.seconds.toFixed(1)} s`);
       if (o.json) writeFilesAtomically(dirname(o.json), [{ name: basename(o.json), data: JSON.stringify(r, null, 2) + '\n' }]);
     });
 }

@@ -4,7 +4,7 @@ import { exportZooModel } from '../../zoo/export.ts';
 import { serializeModel } from '../../ir/save.ts';
 import { summarize } from '../../info/summary.ts';
 import { intOption } from '../model-arg.ts';
-import { fail } from '../../util/errors.ts';
+import { checkOutputPath, outputError } from '../../io/atomic.ts';
 
 export function registerExport(program: Command): void {
   program
@@ -14,6 +14,7 @@ export function registerExport(program: Command): void {
     .option('--seed <n>', 'random seed', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .option('--classes <n>', 'number of classes of the hm head', intOption('--classes', 1, 1000))
     .action((name: string, opts: { out: string; seed: number; classes?: number }) => {
+      checkOutputPath(opts.out, 'file');
       const m = exportZooModel(name, { seed: opts.seed, classes: opts.classes });
       const text = serializeModel(m);
       // Write beside the target and rename: a failure never leaves a truncated model file.
@@ -23,7 +24,7 @@ export function registerExport(program: Command): void {
         renameSync(tmp, opts.out);
       } catch (e) {
         rmSync(tmp, { force: true });
-        fail(`cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        outputError(e, opts.out);
       }
       const t = summarize(m).totals;
       console.log(`wrote ${opts.out}: ${name}, seed ${opts.seed}, ${t.layers} layers, ${(t.macs / 1e9).toFixed(3)} GMACs, ${t.params} weights`);

@@ -1,9 +1,8 @@
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
-import { peakMacsPerCycle } from '../../hw/config.ts';
-import { modelPerf } from '../../perf/model.ts';
 import { checkOutputDir, generateZynq } from '../../gen/zynq.ts';
-import { replaceDirAtomically } from '../../io/atomic.ts';
+import { checkOutputPath, replaceDirAtomically } from '../../io/atomic.ts';
+import { defaultBuildDir } from '../../util/paths.ts';
 import { intOption, resolveModel } from '../model-arg.ts';
 import { hwFromOptions } from './perf.ts';
 import { loadInputCodes } from './golden.ts';
@@ -35,7 +34,7 @@ export function registerGen(program: Command): void {
     .option('--model <name|file>', 'zoo model (seeded random weights) or integer model file', 'codenet-a')
     .option('--hw <config.json>', 'hardware config file (fields not given come from its board preset)')
     .option('--clock <MHz>', 'fabric clock (default: the board\'s)', intOption('--clock', 1, 2000))
-    .option('-o, --out <dir>', 'output folder (default ./build/codenet-<model>-<board>)')
+    .option('-o, --out <dir>', 'output folder (default ./build/codenet-<model>-<board>, the model name made file-name safe)')
     .option('--force', 'replace a non-empty folder that codenet gen did not create')
     .option('--no-synth', 'skip the Yosys resource estimate (and its caps)')
     .option('--seed <n>', 'seed of a zoo model\'s weights and of the sample input', intOption('--seed', 0, 2 ** 31 - 1), 0)
@@ -43,8 +42,10 @@ export function registerGen(program: Command): void {
   addCapOptions(cmd).action(async (o: GenOpts) => {
     const model = resolveModel(o.model, { seed: o.seed });
     const hw = hwFromOptions(o);
-    const out = o.out ?? join('build', `codenet-${model.name}-${hw.board}`);
+    // The default folder comes from the model's metadata.name: made safe and kept inside build/.
+    const out = o.out ?? defaultBuildDir('codenet', model.name, hw.board);
     checkOutputDir(out, !!o.force);
+    checkOutputPath(out, 'folder');
     const codes = loadInputCodes(model, o.input, o.seed);
     const tty = process.stderr.isTTY === true && !process.env.CI;
     if (tty && o.synth && o.backend === 'rtl') process.stderr.write('compiling, rendering and synthesizing with Yosys (minutes on the first run, cached after)...\n');
@@ -53,7 +54,7 @@ export function registerGen(program: Command): void {
     const synth = o.synth && o.backend === 'rtl';
     const g = await generateZynq({ model, hw, inputCodes: codes, synth, caps: capsFromOptions(o), backend: o.backend });
     replaceDirAtomically(out, g.files); // the whole folder, in one swap: no stale files, nothing half-written
-    const perf = modelPerf(model, hw, peakMacsPerCycle(hw));
+    const perf = g.perf; // of the program gen compiled (once)
     const bytes = g.files.reduce((a, f) => a + f.data.length, 0);
     console.log(`wrote ${out}: ${g.files.length} files, ${(bytes / 1e6).toFixed(1)} MB (${model.name} on ${hw.board} at ${hw.clockMHz} MHz, ${g.compiled.descriptors.length} descriptors) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     if (g.synth) printResources(g.synth, false);

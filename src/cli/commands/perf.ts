@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
-import { writeFilesAtomically } from '../../io/atomic.ts';
+import { checkOutputPath, writeFilesAtomically } from '../../io/atomic.ts';
 import { loadHwConfig, presetConfig, peakMacsPerCycle, validateHwConfig, type HwConfig } from '../../hw/config.ts';
-import { modelPerf } from '../../perf/model.ts';
+import { programPerf } from '../../perf/model.ts';
+import { compileModel } from '../../compiler/compile.ts';
+import { BOARDS, findBoard } from '../../hw/boards.ts';
+import { fail } from '../../util/errors.ts';
 import { buildReport } from '../../report/build.ts';
 import { renderReportHtml, renderReportMarkdown } from '../../report/render.ts';
 import { intOption, resolveModel } from '../model-arg.ts';
 
 /** The hardware config of --hw (a file) or --board (a preset), with --clock applied and checked. */
 export function hwFromOptions(opts: { board: string; hw?: string; clock?: number }): HwConfig {
+  if (!opts.hw && !findBoard(opts.board)) fail(`--board: unknown board "${opts.board}"; known: ${BOARDS.map((b) => b.name).join(', ')}`);
   const hw = opts.hw ? loadHwConfig(opts.hw) : presetConfig(opts.board);
   if (opts.clock === undefined) return hw;
   return validateHwConfig({ ...hw, clockMHz: opts.clock }, `${opts.hw ?? `preset ${hw.board}`} with --clock ${opts.clock}`);
@@ -23,11 +27,12 @@ export function registerPerf(program: Command): void {
     .option('--report <dir>', 'also write report.json, report.md and report.html there')
     .option('--json', 'print JSON')
     .action((modelArg: string, opts: { board: string; hw?: string; clock?: number; report?: string; json?: boolean }) => {
+      if (opts.report) checkOutputPath(opts.report, 'folder');
       const model = resolveModel(modelArg);
       const hw = hwFromOptions(opts);
-      const p = modelPerf(model, hw, peakMacsPerCycle(hw));
+      const p = programPerf(compileModel(model, hw), peakMacsPerCycle(hw));
       if (opts.report) {
-        const r = buildReport(model, hw);
+        const r = buildReport(model, hw, { perf: p });
         writeFilesAtomically(opts.report, [
           { name: 'report.json', data: JSON.stringify(r, null, 2) + '\n' },
           { name: 'report.md', data: renderReportMarkdown(r) },

@@ -2,13 +2,14 @@ import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { writeFilesAtomically } from '../../io/atomic.ts';
 import { bundleInputCodes, loadBundle, withModel, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
-import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema } from '../../sim/report.ts';
+import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema, type SimReport } from '../../sim/report.ts';
 import { fail } from '../../util/errors.ts';
 import { updateReport, withSimulation } from '../../report/update.ts';
 import { loadInputCodes } from './golden.ts';
 import { intOption, resolveModel } from '../model-arg.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { makeTempDir, removeTempDir } from '../../util/proc.ts';
 
 /** Ends a command with a given exit code after it has printed its own explanation (main() returns the code). */
 export class CommandExit extends Error {
@@ -40,6 +41,18 @@ function printLayers(r: SimResult): void {
   console.log('');
 }
 
+/** Writes sim-report.json and, when `toReport`, the simulated cycles into report/ ('report' when it did). */
+function writeReports(dir: string, report: SimReport, toReport: boolean): 'report' | 'sim-report' {
+  writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
+  // The report describes the folder's model and takes cycles from the cycle-accurate RTL simulation only.
+  return toReport && updateReport(dir, (x) => withSimulation(x, report)) ? 'report' : 'sim-report';
+}
+
+/** A failed run removes the sim-report.json of an earlier one: it no longer describes the folder. */
+function staleReport(dir: string): void {
+  rmSync(join(dir, 'sim-report.json'), { force: true });
+}
+
 export function registerSim(program: Command): void {
   program
     .command('sim <dir>')
@@ -53,13 +66,14 @@ export function registerSim(program: Command): void {
     .option('--all-in-ddr', 'recompile the folder\'s model with every tensor in DDR (no 1x1 -> dw3x3 fusion, no tensor buffer) so a mismatch names the first layer that differs; slower')
     .option('--latency <cycles>', 'DDR model read latency (default: the board\'s, at the config\'s clock)', intOption('--latency', 0, 100_000))
     .option('--bandwidth <GBps>', 'DDR model bandwidth in GB/s, 0 = unlimited (default: the board\'s DDR)', numberOption('--bandwidth', 0, 1000))
-    .option('--max-cycles <n>', 'give up after this many cycles without the interrupt', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
+    .option('--max-cycles <n>', 'give up after this many cycles without the interrupt (default: 4x the program\'s predicted cycles + 1,000,000)', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
+    .option('--watchdog <cycles>', 'give up when no new descriptor starts for this many cycles, naming the one it hangs on; 0 = off (default: 4x the longest predicted descriptor + 100,000)', intOption('--watchdog', 0, Number.MAX_SAFE_INTEGER))
     .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
-    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; base?: number }) => {
+    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; watchdog?: number; base?: number }) => {
       let bundle = loadBundle(dir);
       if (opts.backend === 'hls') opts.simulator = 'hls';
       const model = opts.model ? resolveModel(opts.model) : undefined;
-      const tmp = mkdtempSync(join(tmpdir(), 'codenet-model-'));
+      const tmp = makeTempDir(tmpdir(), 'codenet-model-');
       let r: SimResult;
       try {
         if (model || opts.allInDdr) {
@@ -70,29 +84,31 @@ export function registerSim(program: Command): void {
         r = await runSimulation({
           dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, latency: opts.latency,
           bytesPerCycle: opts.bandwidth === undefined ? undefined : (opts.bandwidth * 1e9) / (bundle.hw.clockMHz * 1e6),
-          maxCycles: opts.maxCycles, base: opts.base,
+          maxCycles: opts.maxCycles, watchdog: opts.watchdog, base: opts.base,
         });
       } catch (e) {
         if (!(e instanceof SimulationError)) throw e;
+        staleReport(dir);
         process.stderr.write(`codenet: simulation of ${dir} failed: ${e.message}\n`);
         throw new CommandExit(1);
       } finally {
-        rmSync(tmp, { recursive: true, force: true });
+        removeTempDir(tmp);
       }
       const report = SimReportSchema.parse({ format: SIM_REPORT_FORMAT, version: SIM_REPORT_VERSION, ...r });
-      writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
-      // The report describes the folder's model and takes cycles from the cycle-accurate RTL simulation only.
-      const reported = r.simulator !== 'hls' && !model && !opts.allInDdr && updateReport(dir, (x) => withSimulation(x, report));
+      // Reports only after the check passed: a failing run leaves no sim-report.json (and removes
+      // one an earlier run left, which no longer describes the folder) and does not touch report/.
+      const reported = r.match && writeReports(dir, report, r.simulator !== 'hls' && !model && !opts.allInDdr);
+      if (!r.match) staleReport(dir);
 
       if (opts.layers) printLayers(r);
       const bw = r.ddrModel.bytesPerCycle ? `${r.ddrModel.bytesPerCycle.toFixed(2)} B/cycle` : 'unlimited bandwidth';
       if (r.simulator === 'hls') {
         console.log(`${r.model} on ${r.board}: HLS C-simulation (g++, untimed: cycles come from the RTL simulation or Vitis co-simulation)`);
-        console.log(`ran in ${r.wallSeconds.toFixed(2)} s; report: ${join(dir, 'sim-report.json')}`);
+        console.log(`ran in ${r.wallSeconds.toFixed(2)} s${r.match ? `; report: ${join(dir, 'sim-report.json')}` : ''}`);
       } else {
         console.log(`${r.model} on ${r.board} at ${r.clockMHz} MHz, ${r.simulator === 'icarus' ? 'Icarus Verilog' : 'Verilator'} (DDR model: ${bw}, read latency ${r.ddrModel.latency} cycles, base ${r.ddrModel.base})`);
         console.log(`total cycles ${r.totalCycles}, ${r.fps.toFixed(1)} FPS, MAC utilisation ${pct(r.macUtilisation)}, DDR ${(r.ddr.bytesRead / 1e6).toFixed(2)} MB read, ${(r.ddr.bytesWritten / 1e6).toFixed(2)} MB written`);
-        console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s); report: ${join(dir, 'sim-report.json')}${reported ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
+        console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s)${r.match ? `; report: ${join(dir, 'sim-report.json')}` : ''}${reported === 'report' ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
       }
       const m = r.firstMismatch;
       if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements${r.compared.onChip ? ` (${r.compared.onChip} tensors never leave the chip: dilation maps, fused 1x1 outputs and tensor-buffer tensors, checked through the layers that read them)` : ''}`);

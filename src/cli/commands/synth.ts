@@ -30,7 +30,7 @@ export function registerSynth(program: Command): void {
   addCapOptions(cmd).action(async (dir: string, o: CapOptions) => {
     const hw = loadHwConfig(join(dir, 'data/hw.json'));
     readGenerated(dir, 'rtl/codenet_accel.v');
-    const rtl = Object.fromEntries(readdirSync(join(dir, 'rtl')).filter((f) => f.endsWith('.v')).sort().map((f) => [f, readGenerated(dir, `rtl/${f}`)]));
+    const rtl = Object.fromEntries(readdirSync(join(dir, 'rtl')).filter((f) => /\.vh?$/.test(f)).sort().map((f) => [f, readGenerated(dir, `rtl/${f}`)]));
     if (!Object.keys(rtl).length) fail(`${dir}/rtl holds no Verilog`);
     const s = await synthesizeDesign(hw, rtl, capsFromOptions(o));
     printResources(s, true);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeFilesAtomically } from '../../io/atomic.ts';
+import { checkOutputPath, writeFilesAtomically } from '../../io/atomic.ts';
 import { dirname, basename } from 'node:path';
 import { verifyCases } from '../../verify/cases.ts';
 import { runCase, type Simulator } from '../../verify/run.ts';
@@ -22,6 +22,7 @@ export function registerVerify(program: Command): void {
     .option('--junit <file>', 'write JUnit XML for CI systems')
     .option('--json <file>', 'write the results (cases, seeds, cycles) as JSON')
     .action(async (opts: VerifyOptions) => {
+      for (const f of [opts.junit, opts.json]) if (f) checkOutputPath(f, 'file');
       const hw = hwFromOptions(opts);
       const ALL: Simulator[] = ['verilator', 'icarus', 'hls'];
       const named = opts.simulator === 'all' ? ALL : opts.simulator === 'both' ? ALL.slice(0, 2) : opts.simulator.split(',').map((x) => x.trim());
