@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { LISTED, TEST_FILES, TIERS } from './test/tiers.ts';
 
@@ -9,6 +10,9 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // One build cache (src/util/build-cache.ts) for every test file and the CLI runs they start:
+    // the checkout's .cache/ unless CODENET_CACHE says otherwise.
+    env: { CODENET_CACHE: process.env.CODENET_CACHE ?? fileURLToPath(new URL('./.cache', import.meta.url)) },
     // A private TMPDIR for the run; what a test leaves in it is reported (and fails the run).
     globalSetup: ['test/helpers/global-tmpdir.ts'],
     projects: [

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
-import { runHlsCsim } from '../src/sim/hls.ts';
+import { runHlsCsim } from '../src/verify/simulators.ts';
 import { zooModelAndInput } from '../src/verify/cases.ts';
 import { checkAgainstGolden, describeMismatch } from '../src/sim/compare.ts';
 

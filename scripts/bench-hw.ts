@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { presetConfig, peakMacsPerCycle } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
 import { summarize } from '../src/info/summary.ts';
-import { runAccelerator } from '../src/sim/accel.ts';
+import { runAccelerator } from '../src/verify/simulators.ts';
 import { zooModelAndInput } from '../src/verify/cases.ts';
 import { checkAgainstGolden, describeMismatch } from '../src/sim/compare.ts';
 import { descriptorCycles } from '../src/perf/program.ts';

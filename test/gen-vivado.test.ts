@@ -22,6 +22,11 @@ describe('vivado/create_project.tcl', () => {
     expect(controlBase('xc7').base).toBe(0x4000_0000);
   });
 
+  it('writes the timing summary and stops when timing is not met (WNS or WHS < 0) before the .xsa', () => {
+    for (const s of ['report_timing_summary -max_paths 10 -file [file join $out timing.rpt]', 'STATS.WNS [get_runs impl_1]', 'timing-summary.txt', 'if {$wns < 0 || $whs < 0}', 'timing not met at 250 MHz']) expect(zu).toContain(s);
+    expect(zu.indexOf('if {$wns < 0')).toBeLessThan(zu.indexOf('write_hw_platform'));
+  });
+
   it('is balanced TCL (braces and brackets) and deterministic', () => {
     for (const tcl of [zu, z7]) {
       const code = tcl.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');

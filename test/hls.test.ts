@@ -14,7 +14,7 @@ import { verifyCases } from '../src/verify/cases.ts';
 import { runCase } from '../src/verify/run.ts';
 import { renderCsimSources, renderHls, CSIM_FLAGS } from '../src/gen/hls.ts';
 import { renderVivadoProject, vivadoTarget } from '../src/gen/vivado.ts';
-import { runHlsCsim } from '../src/sim/hls.ts';
+import { runHlsCsim } from '../src/verify/simulators.ts';
 import { SimulationError } from '../src/sim/testbench.ts';
 import { runCli } from './helpers/cli.ts';
 import { refreshManifest } from '../src/sim/manifest.ts';

@@ -217,7 +217,7 @@ int main(void) { hex(codenet_input.name); for (int i = 0; i < CODENET_NUM_OUTPUT
     }
     // The name is in the first comment line only: no rule or variable came from it.
     const mk = readFileSync(join(out, 'sim', 'Makefile'), 'utf8');
-    expect(mk.split('\n')[1]).toBe('# templates/sim/Makefile.hbs, rendered by src/sim/bundle.ts.');
+    expect(mk.split('\n')[1]).toBe('# templates/sim/Makefile.hbs, rendered by src/gen/bundle.ts.');
     expect(pwned()).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 // End to end from PyTorch: the exported fixtures (a zoo-shaped codenet-tiny-skip and a network that
-// is not in the zoo: 96 px, other widths and unit counts) go codenet import -> quantize -> bundle ->
+// is not in the zoo: 96 px, other widths and unit counts) go codenet import -> quantize -> gen ->
 // sim on the Verilator model of the accelerator, bit-exact against the golden model.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -18,14 +18,14 @@ beforeAll(async () => {
 describe.each([
   { name: 'tiny-skip', layers: 72, hm: [16, 16, 6] },
   { name: 'small', layers: 62, hm: [24, 24, 3] },
-])('PyTorch $name: import -> quantize -> bundle -> sim', ({ name, layers, hm }) => {
+])('PyTorch $name: import -> quantize -> gen -> sim', ({ name, layers, hm }) => {
   it('is bit-exact on the accelerator', async () => {
     const dir = join(root, name);
     const steps: string[][] = [
       ['import', join(FIX, `${name}.onnx`), '-o', join(dir, 'float')],
       ['quantize', join(dir, 'float'), '--calib', 'builtin:8', '-o', join(dir, 'model.json')],
-      ['bundle', join(dir, 'model.json'), '-o', join(dir, 'bundle')],
-      ['sim', join(dir, 'bundle')],
+      ['gen', '--target', 'zynq', '--model', join(dir, 'model.json'), '--no-synth', '-o', join(dir, 'gen')],
+      ['sim', join(dir, 'gen')],
     ];
     let last = '';
     for (const s of steps) {

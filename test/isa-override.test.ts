@@ -22,8 +22,8 @@ import { renderRtl } from '../src/gen/rtl.ts';
 import { renderDrivers } from '../src/gen/drivers.ts';
 import { renderCsimSources } from '../src/gen/hls.ts';
 import { checkAgainstGolden, describeMismatch } from '../src/sim/compare.ts';
-import { runHlsCsim } from '../src/sim/hls.ts';
-import { runAccelerator } from '../src/sim/accel.ts';
+import { runHlsCsim } from '../src/verify/simulators.ts';
+import { runAccelerator } from '../src/verify/simulators.ts';
 import { zooModelAndInput } from '../src/verify/cases.ts';
 import type { Model } from '../src/ir/model.ts';
 

@@ -65,7 +65,7 @@ describe('default output folders', () => {
     }
   });
 
-  it('gen with metadata.name "/../../escape" writes inside build/ and nowhere else', async () => {
+  it('gen --model FILE with metadata.name "/../../escape" writes inside build/, in a folder named after the file', async () => {
     const cwd = tmp();
     const model = join(cwd, 'm.json');
     writeFileSync(model, JSON.stringify({ ...example(), metadata: { name: '/../../escape' } }));
@@ -79,7 +79,8 @@ describe('default output folders', () => {
     }
     expect(readdirSync(cwd).sort()).toEqual(['build', 'm.json']);
     const made = readdirSync(join(cwd, 'build'));
-    expect(made).toEqual([`codenet-${safeSlug('/../../escape')}-ultra96v2`]);
+    // named after the file (m.json), not its metadata.name, which may be a zoo model's
+    expect(made).toEqual(['codenet-m-ultra96v2']);
     expect(existsSync(join(cwd, 'build', made[0], 'data', 'memory.bin'))).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
 import { exportZooModel } from '../src/zoo/export.ts';
 import { imageCodes, randomImage } from '../src/zoo/image.ts';
-import { runAccelerator } from '../src/sim/accel.ts';
+import { runAccelerator } from '../src/verify/simulators.ts';
 import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { descriptorCycles } from '../src/perf/program.ts';
 import { programPerf } from '../src/perf/model.ts';

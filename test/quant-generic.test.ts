@@ -32,7 +32,7 @@ import { makeDataset } from '../src/data/shapes.ts';
 import { evalFloat, evalInteger } from '../src/detect/eval.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
-import { runHlsCsim } from '../src/sim/hls.ts';
+import { runHlsCsim } from '../src/verify/simulators.ts';
 import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { UserError } from '../src/util/errors.ts';
 import { runCli } from './helpers/cli.ts';

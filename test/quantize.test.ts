@@ -14,7 +14,7 @@ import { quantizeFloatModel, weightRange } from '../src/quant/quantize.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
 import type { Model } from '../src/ir/model.ts';
-import { runHlsCsim } from '../src/sim/hls.ts';
+import { runHlsCsim } from '../src/verify/simulators.ts';
 import { checkAgainstGolden } from '../src/sim/compare.ts';
 import { imageCodes } from '../src/zoo/image.ts';
 import { makeDataset } from '../src/data/shapes.ts';

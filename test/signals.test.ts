@@ -10,7 +10,8 @@ import { imageCodes, randomImage } from '../src/zoo/image.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { DESCRIPTOR_BYTES, ENGINE_PW, readDescriptor, writeDescriptor } from '../src/compiler/descriptor.ts';
 import { MemoryMapSchema } from '../src/compiler/memory-map.ts';
-import { writeSimBundle } from '../src/sim/bundle.ts';
+import { cacheDir } from '../src/util/build-cache.ts';
+import { writeSimBundle } from '../src/gen/bundle.ts';
 import { refreshManifest } from '../src/sim/manifest.ts';
 import { PROJECT_ROOT } from '../src/util/paths.ts';
 import { STALE_AGE_MS, removeStaleTemps } from '../src/util/proc.ts';
@@ -107,7 +108,7 @@ describe('SIGINT / SIGTERM', () => {
     appendFileSync(join(dir, 'rtl/codenet_accel.v'), `\n// signals test ${process.pid} ${Date.now()}\n`);
     const tmp = mkdtempSync(join(root, 'tmp-'));
     const { p, done } = startCli(['sim', dir], tmp);
-    const cache = join(PROJECT_ROOT, '.cache', 'verilator');
+    const cache = cacheDir('verilator');
     const building = () => existsSync(cache) ? readdirSync(cache).filter((n) => n.startsWith(`.build-codenet_accel-${p.pid}-`)) : [];
     // the build (in a process group of its own: pgid = pid), not the `verilator --version` before it
     const verilator = await until(() => processes().find((x) => x.ppid === p.pid && x.comm.startsWith('verilator') && x.pgid === x.pid), 600, 'verilator');

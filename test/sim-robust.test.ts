@@ -12,7 +12,7 @@ import { imageCodes, randomImage } from '../src/zoo/image.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { DESCRIPTOR_BYTES, ENGINE_PW, readDescriptor, writeDescriptor } from '../src/compiler/descriptor.ts';
 import { MemoryMapSchema, type MemoryMap } from '../src/compiler/memory-map.ts';
-import { writeSimBundle } from '../src/sim/bundle.ts';
+import { writeSimBundle } from '../src/gen/bundle.ts';
 import { refreshManifest, MANIFEST_FILE } from '../src/sim/manifest.ts';
 import { programOf, simLimits } from '../src/sim/limits.ts';
 import { ddrDefaults } from '../src/sim/testbench.ts';

@@ -15,7 +15,7 @@ import { DESCRIPTOR_BYTES, ENGINE_PW, readDescriptor } from '../src/compiler/des
 import { executeProgram } from '../src/compiler/reference.ts';
 import { writeInput } from '../src/compiler/tensors.ts';
 import { MemoryMapSchema } from '../src/compiler/memory-map.ts';
-import { writeSimBundle } from '../src/sim/bundle.ts';
+import { writeSimBundle } from '../src/gen/bundle.ts';
 import { refreshManifest } from '../src/sim/manifest.ts';
 import { compareWithGolden } from '../src/sim/compare.ts';
 import { runSimulation } from '../src/sim/run.ts';
@@ -145,7 +145,9 @@ describe('codenet sim --model', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`${other.name} on ultra96v2 at 250 MHz, Verilator`);
     expect(r.stdout).toMatch(/bit-exact: \d+ tensors/);
-    const report = SimReportSchema.parse(JSON.parse(readFileSync(join(dir, 'sim-report.json'), 'utf8')));
+    // its own report file (sim-report-<file name>.json): the folder's sim-report.json is not overwritten
+    expect(r.stdout).toContain(join(dir, 'sim-report-other.json'));
+    const report = SimReportSchema.parse(JSON.parse(readFileSync(join(dir, 'sim-report-other.json'), 'utf8')));
     expect(report.model).toBe(other.name);
   });
 });

@@ -47,6 +47,11 @@ describe('Yosys resource estimate of the whole accelerator', () => {
     expect(names.some((n) => n.startsWith('cn_requant'))).toBe(true);
     expect(s.resources.modules.cn_mul2.dsp).toBe(1); // one DSP48 holds two int4 x int8 products
     expect(s.resources.modules.cn_dw3x3_pe.dsp).toBe(0); // depthwise taps in LUTs
+    // With the hierarchy (results synthesized since it is recorded), instances x own cells add up to the total.
+    if (s.result.hierarchy) {
+      const rows = Object.values(s.resources.modules);
+      for (const k of ['lut', 'ff', 'dsp', 'bram36'] as const) expect(rows.reduce((a, m) => a + m.instances! * m[k], 0), k).toBe(s.result.total[k]);
+    }
   });
 
   it('a cap the design exceeds fails with the figures; codenet synth updates the report and exits 2', async () => {

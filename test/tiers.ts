@@ -23,11 +23,14 @@ export const TIERS = {
   tools: [
     'test/escape.test.ts',
     'test/hostile-names.test.ts',
+    'test/python-package.test.ts',
     'test/report.test.ts',
   ],
   rtl: [
+    'test/build-share.test.ts',
     'test/compiler-property-rtl.test.ts',
     'test/detect-drivers.test.ts',
+    'test/driver-sim.test.ts',
     'test/gen-zynq.test.ts',
     'test/hls.test.ts',
     'test/icarus.test.ts',
@@ -35,6 +38,7 @@ export const TIERS = {
     'test/isa-override.test.ts',
     'test/perf-rtl.test.ts',
     'test/signals.test.ts',
+    'test/sim-reference.test.ts',
     'test/sim-robust.test.ts',
     'test/sim.test.ts',
     'test/verify.test.ts',

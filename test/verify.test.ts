@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
@@ -24,7 +25,10 @@ describe('codenet verify', () => {
     expect(r.stdout).toContain(`${2 * quick.length} of ${2 * quick.length} bit-exact on ultra96v2`);
     expect(r.stdout).toMatch(/PASS {2}hls {7}shufflenet-unit/);
     const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(xml).toContain(`tests="${2 * quick.length}" failures="0"`);
+    // each simulator's build is an entry of its own, before the cases
+    expect(xml).toContain(`tests="${2 * quick.length + 2}" failures="0"`);
+    expect(xml).toMatch(/<testcase classname="codenet.verify.verilator" name="build"/);
+    expect(xml).toMatch(/<testcase classname="codenet.verify.hls" name="build"/);
     for (const k of quick) expect(xml).toContain(`name="${k.name}"`);
     expect(xml).toContain('seed=118');
     const json = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8')) as { results: Array<{ cycles?: number; passed: boolean; simulator: string }> };
@@ -59,6 +63,25 @@ describe('codenet verify', () => {
       expect(r.firstMismatch!.layer).toBe(want);
       expect(r.firstMismatch!.count).toBeGreaterThan(0);
     }
+  });
+
+  it('--simulator reference: the ISA reference interpreter through the same Simulator interface, no build', async () => {
+    const r = await runCli('verify', '--simulator', 'reference', '--case', 'conv1x1-70to33', 'dwdeform-s2', 'shufflenet-unit');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('3 of 3 bit-exact on ultra96v2');
+    expect(r.stdout).not.toContain('BUILD');
+  });
+
+  it('exits 1 when a case or a build fails (here: no g++ on PATH for a cold HLS build)', () => {
+    const cache = tempDir('codenet-verify-cache-');
+    const junit = join(tempDir('codenet-verify-fail-'), 'junit.xml');
+    const r = spawnSync(process.execPath, ['bin/codenet.mjs', 'verify', '--simulator', 'hls', '--case', 'conv1x1-70to33', '--junit', junit], {
+      cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent', CODENET_CACHE: cache },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/FAIL {2}hls {7}conv1x1-70to33/);
+    expect(r.stdout).toContain('0 of 1 bit-exact');
+    expect(readFileSync(junit, 'utf8')).toMatch(/failures="[1-9]/);
   });
 
   it('rejects an unknown case and simulator with exit code 2', async () => {

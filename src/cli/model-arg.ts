@@ -1,10 +1,12 @@
 import { Option } from 'commander';
 import { existsSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import type { Model } from '../ir/model.ts';
 import { loadModelFile } from '../ir/load.ts';
 import { exportZooModel } from '../zoo/export.ts';
 import { ZOO, findZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
+import { safeSlug } from '../util/paths.ts';
 
 export interface ModelArgOptions {
   seed?: number;
@@ -16,6 +18,27 @@ export function resolveModel(arg: string, opts: ModelArgOptions = {}): Model {
   if (findZooSpec(arg)) return exportZooModel(arg, opts);
   if (existsSync(arg)) return loadModelFile(arg);
   fail(`model "${arg}" is neither a zoo model (${ZOO.map((z) => z.name).join(', ')}) nor an existing file`);
+}
+
+/**
+ * The name default output paths use for a `<model>` argument: a zoo name as it is, a model file
+ * by its file name without the extension (`runs/trained.json` -> `trained`), so a trained model
+ * never lands in the folder of the random-weight zoo model its metadata may name. Made file-name
+ * safe by safeSlug (src/util/paths.ts) where it is used.
+ */
+export function modelArgName(arg: string): string {
+  if (findZooSpec(arg)) return arg;
+  const base = basename(arg);
+  return base.slice(0, base.length - extname(base).length) || base;
+}
+
+/**
+ * The report file of a `codenet sim` run: sim-report.json for the folder's own model,
+ * sim-report-<model>.json for `--model` (the zoo name or the file's name, made safe), so another
+ * model never overwrites the folder's.
+ */
+export function simReportName(modelArg?: string): string {
+  return modelArg ? `sim-report-${safeSlug(modelArgName(modelArg))}.json` : 'sim-report.json';
 }
 
 /** Parses an integer option, naming the flag in the error. */

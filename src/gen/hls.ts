@@ -4,6 +4,7 @@ import { renderTemplate } from '../util/templates.ts';
 import { CODENET_VERSION, HW_VERSION, MAX_BURST, hwParams } from '../hw/params.ts';
 import { C_HEADER, renderCHeader } from '../isa/render.ts';
 import { EXPECT_HEADER, simHeader } from '../sim/testbench.ts';
+import { CSIM_FLAGS } from '../sim/hls.ts';
 
 /**
  * hls/: the accelerator in HLS C++ (templates/hls/), from the same hardware config as rtl/: it runs
@@ -13,8 +14,8 @@ import { EXPECT_HEADER, simHeader } from '../sim/testbench.ts';
  * config's clock, export as an IP).
  */
 export const HLS_TOP = 'codenet_kernel';
-/** Flags of the C-simulation build: warnings are errors, except the two that the HLS idiom causes: loop labels (named in Vitis reports and pragmas) and #pragma HLS (g++ ignores them). */
-export const CSIM_FLAGS = ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', '-Wno-unused-label', '-Wno-unknown-pragmas'];
+// The C-simulation build's flags are src/sim/hls.ts's (the generated Makefile and run_hls.tcl use the same).
+export { CSIM_FLAGS };
 
 export function hlsContext(hw: HwConfig): Record<string, unknown> {
   const p = hwParams(hw);

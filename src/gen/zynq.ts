@@ -20,7 +20,7 @@ import type { OutputFile } from '../io/atomic.ts';
 import { buildReport } from '../report/build.ts';
 import { reportFiles } from '../report/update.ts';
 import type { Report } from '../report/schema.ts';
-import { renderSimBundle } from '../sim/bundle.ts';
+import { renderSimBundle } from './bundle.ts';
 import { MANIFEST_FILE, renderManifest } from '../sim/manifest.ts';
 import { toHexBeats } from '../sim/icarus.ts';
 import type { Budget } from '../synth/caps.ts';

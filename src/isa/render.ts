@@ -5,7 +5,7 @@
  * hw/cn_isa.vh, hw/cn_isa.h and the tables are committed and kept current by
  * `npm run gen:contract` (scripts/gen-contract.ts; test/isa.test.ts checks them); every generated
  * folder gets its own copies rendered from the contract in force (src/gen/rtl.ts, src/gen/hls.ts,
- * src/sim/bundle.ts).
+ * src/gen/bundle.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -19,8 +19,10 @@ export interface LayerPerf {
   ddrBytes: number;
   ddrCycles: number;
   cycles: number;
-  /** Where the time goes. */
-  bound: 'compute' | 'memory' | 'free';
+  /** Where the time goes; 'fused' for a conv1x1 computed inside its dw3x3 reader's passes (cycles counted there). */
+  bound: 'compute' | 'memory' | 'free' | 'fused';
+  /** A fused conv1x1: the dw3x3 layer whose PWDW passes compute it (its MACs stay here). */
+  fusedInto?: string;
 }
 
 export interface ModelPerf {
@@ -28,7 +30,12 @@ export interface ModelPerf {
   cycles: number;
   fps: number;
   ddrBytes: number;
+  /** macs / (cycles x peakMacsPerCycle): every layer's MACs, fused ones included (docs/architecture.md). */
   macUtilisation: number;
+  /** Model MACs (the sum over layers, fused 1x1 layers included). */
+  macs: number;
+  /** The peak the utilisation is relative to. */
+  peakMacsPerCycle: number;
 }
 
 function bytesPerCycle(hw: HwConfig): number {
@@ -52,7 +59,8 @@ export function programPerf(compiled: Compiled, peak: number = hwParams(compiled
   const { hw } = compiled.plan;
   const layers = compiled.plan.layers.map((l, li): LayerPerf => {
     const ds = compiled.map.layers[li].descriptors.map((i) => compiled.descriptors[i]);
-    if (ds.length === 0) return { name: l.name, op: l.op, macs: 0, computeCycles: 0, ddrBytes: 0, ddrCycles: 0, cycles: 0, bound: 'free' };
+    if (l.fusedInto !== undefined) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, ddrCycles: 0, cycles: 0, bound: 'fused', fusedInto: compiled.plan.layers[l.fusedInto].name };
+    if (ds.length === 0) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, ddrCycles: 0, cycles: 0, bound: 'free' };
     const c = ds.map((d) => descriptorCycles(d, hw));
     const sum = (f: (x: DescriptorCycles) => number) => c.reduce((a, x) => a + f(x), 0);
     const computeCycles = Math.round(sum((x) => x.engine));
@@ -67,8 +75,37 @@ export function programPerf(compiled: Compiled, peak: number = hwParams(compiled
   return {
     layers, cycles, fps: (hw.clockMHz * 1e6) / cycles,
     ddrBytes: layers.reduce((a, l) => a + l.ddrBytes, 0),
-    macUtilisation: macs / (cycles * peak),
+    macUtilisation: macUtilisation(macs, cycles, peak), macs, peakMacsPerCycle: peak,
   };
+}
+
+/**
+ * The one MAC-utilisation definition of every output (perf, gen, sim, report, README): the model's
+ * MACs (every layer, a fused 1x1 layer's included) over cycles x the peak MACs per cycle of both
+ * engines (hw/config.ts peakMacsPerCycle: lanes x pwOutputs of the 1x1 array + 9 x lanes of the depthwise engine).
+ */
+export function macUtilisation(macs: number, cycles: number, peak: number): number {
+  return cycles > 0 ? macs / (cycles * peak) : 0;
+}
+
+export interface EngineCeiling {
+  name: string;
+  macsPerCycle: number;
+  note: string;
+}
+
+/**
+ * What each engine attains at best, the roofline's ceilings (docs/architecture.md): the 1x1 array
+ * lanes x pwOutputs MACs a cycle; the depthwise engine gathers the nine taps of a lane group
+ * serially (9 cycles), so lanes MACs a cycle (9 x lanes of multipliers); the stem runs on the 1x1
+ * array in im2col mode, 27 taps x (pwOutputs/2 - 1) channels per output pixel in 9 cycles.
+ */
+export function engineCeilings(hw: HwConfig): EngineCeiling[] {
+  return [
+    { name: '1x1 array', macsPerCycle: hw.lanes * hw.pwOutputs, note: `${hw.lanes} lanes x ${hw.pwOutputs} outputs` },
+    { name: 'depthwise engine', macsPerCycle: hw.lanes, note: `${hw.lanes} lanes, 9 taps gathered serially` },
+    { name: 'stem', macsPerCycle: 3 * (hw.pwOutputs / 2 - 1), note: `27 taps x ${hw.pwOutputs / 2 - 1} channels per 9 cycles` },
+  ];
 }
 
 /** Compiles `m` (a topology without weights gets zero parameters) and models the program. */

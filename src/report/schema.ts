@@ -19,6 +19,8 @@ export const ReportSchema = z.object({
     /** Peak multiply-accumulates per cycle of all engines together. */
     peakMacsPerCycle: z.number().positive(),
     ddrBytesPerSecond: z.number().positive(),
+    /** The roofline's ceilings: what each engine can attain (perf/model.ts engineCeilings). */
+    engines: z.array(z.object({ name: z.string(), macsPerCycle: z.number().positive(), note: z.string() })).optional(),
     /** Any further generation parameters, shown as a table. */
     params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   }),
@@ -31,7 +33,8 @@ export const ReportSchema = z.object({
     budget: ResourcesSchema.omit({ lutMemory: true }),
     /** Utilisation caps as fractions (FINN-style), e.g. lut 0.8. */
     caps: z.object({ lut: z.number(), ff: z.number(), dsp: z.number(), bram36: z.number() }),
-    modules: z.record(z.string(), ResourcesSchema).default({}),
+    /** One instance's own cells (submodules have their own rows); `instances` from the hierarchy when Yosys gave it. */
+    modules: z.record(z.string(), ResourcesSchema.extend({ instances: count.optional() })).default({}),
   }).optional(),
   layers: z.array(z.object({
     name: z.string(),
@@ -40,6 +43,8 @@ export const ReportSchema = z.object({
     ddrBytes: count,
     predictedCycles: count,
     simulatedCycles: count.optional(),
+    /** A conv1x1 computed inside this dw3x3 layer's PWDW passes: its MACs stay on its own row, its cycles are the dw3x3's. */
+    fusedInto: z.string().optional(),
   })),
   simulation: z.object({ simulator: z.string(), totalCycles: count, ddrBytesRead: count, ddrBytesWritten: count, bitExact: z.boolean() }).optional(),
 });

@@ -27,9 +27,12 @@ export interface AccelRun {
   buildSeconds: number;
 }
 
-/** Simulates `compiled` with `input` (graph input codes, HWC) and returns the dumped image. */
-export async function runAccelerator(hw: HwConfig, compiled: Compiled, input: Int8Array, opts: DdrOptions & { trace?: string; maxCycles?: number } = {}): Promise<AccelRun> {
-  const { exe, seconds: buildSeconds } = await buildAccelSim(hw, !!opts.trace);
+/**
+ * Simulates `compiled` with `input` (graph input codes, HWC) on the accelerator built from
+ * `sources` (src/gen/testbench.ts renderAccelSimSources(hw)) and returns the dumped image.
+ */
+export async function runAcceleratorSources(sources: Record<string, string>, hw: HwConfig, compiled: Compiled, input: Int8Array, opts: DdrOptions & { trace?: string; maxCycles?: number } = {}): Promise<AccelRun> {
+  const { exe, seconds: buildSeconds } = await buildAccelSim(sources, !!opts.trace);
   const d = { ...ddrDefaults(hw), ...opts };
   const map = compiled.map;
   // A hung program stops at the watchdog (no new descriptor for 4x the longest predicted one).

@@ -1,22 +1,24 @@
 /**
- * C-simulation of the HLS accelerator (src/gen/hls.ts) with g++: build (cached by a hash of the
- * sources and flags) and run the testbench on a memory image; the caller compares the dump with
- * the golden model.
+ * C-simulation of the HLS accelerator with g++: build the sources src/gen/hls.ts renders (cached
+ * by a hash of the sources and flags, src/util/build-cache.ts) and run the testbench on a memory
+ * image; the caller compares the dump with the golden model.
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HwConfig } from '../hw/config.ts';
 import type { Compiled } from '../compiler/compile.ts';
 import { inputBuffer, inputBufferBytes } from '../compiler/tensors.ts';
-import { CSIM_FLAGS, renderCsimSources } from '../gen/hls.ts';
 import { fail } from '../util/errors.ts';
-import { PROJECT_ROOT } from '../util/paths.ts';
-import { keepTempDir, makeTempDir, removeTempDir, runProcess } from '../util/proc.ts';
+import { makeTempDir, removeTempDir, runProcess } from '../util/proc.ts';
+import { cacheDir, cachedBuild } from '../util/build-cache.ts';
 import { SimulationError } from './testbench.ts';
+
+/** Flags of the C-simulation build: warnings are errors, except the two that the HLS idiom causes: loop labels (named in Vitis reports and pragmas) and #pragma HLS (g++ ignores them). */
+export const CSIM_FLAGS = ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', '-Wno-unused-label', '-Wno-unknown-pragmas'];
 
 function gxxVersion(): string {
   try {
@@ -28,26 +30,14 @@ function gxxVersion(): string {
 
 /** Builds (or finds in the cache) the C-simulation of `sources` (file name -> text); g++ runs in its own process group (src/util/proc.ts). */
 export async function buildCsim(sources: Record<string, string>): Promise<{ exe: string; seconds: number }> {
-  const t0 = performance.now();
   const h = createHash('sha256').update(gxxVersion()).update(JSON.stringify(CSIM_FLAGS));
   for (const n of Object.keys(sources).sort()) h.update(n).update(sources[n]);
-  const root = join(PROJECT_ROOT, '.cache', 'hls');
-  const dir = join(root, h.digest('hex').slice(0, 20));
-  const exe = join(dir, 'csim');
-  if (existsSync(exe)) return { exe, seconds: 0 };
-  mkdirSync(root, { recursive: true });
-  const tmp = makeTempDir(root, '.build-');
-  try {
+  const e = await cachedBuild(cacheDir('hls'), h.digest('hex').slice(0, 20), 'csim', async (tmp) => {
     for (const [n, text] of Object.entries(sources)) writeFileSync(join(tmp, n), text);
     const r = await runProcess('g++', [...CSIM_FLAGS, `-I${tmp}`, '-o', join(tmp, 'csim'), join(tmp, 'codenet_kernel.cpp'), join(tmp, 'tb_codenet_hls.cpp')]);
     if (r.code !== 0) throw new Error(`g++ build of the HLS C-simulation failed:\n${r.stderr || `exit ${r.code ?? r.signal}`}`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-    keepTempDir(tmp);
-  } finally {
-    removeTempDir(tmp);
-  }
-  return { exe, seconds: (performance.now() - t0) / 1000 };
+  });
+  return { exe: e.path, seconds: e.seconds };
 }
 
 const OutSchema = z.object({ status: z.number().int(), descriptors: z.number().int(), wallSeconds: z.number() });
@@ -67,9 +57,9 @@ export async function runCsimFiles(exe: string, f: { image: string; imageBytes: 
   return OutSchema.parse(JSON.parse(r.stdout.trim().split('\n').pop()!)).wallSeconds;
 }
 
-/** C-simulates `compiled` for `hw` with graph input `input` (HWC codes). */
-export async function runHlsCsim(hw: HwConfig, compiled: Compiled, input: Int8Array): Promise<CsimRun> {
-  const { exe, seconds: buildSeconds } = await buildCsim(renderCsimSources(hw));
+/** C-simulates `compiled` for `hw` with graph input `input` (HWC codes) on the C-simulation built from `sources` (renderCsimSources). */
+export async function runCsim(sources: Record<string, string>, hw: HwConfig, compiled: Compiled, input: Int8Array): Promise<CsimRun> {
+  const { exe, seconds: buildSeconds } = await buildCsim(sources);
   const work = makeTempDir(tmpdir(), 'codenet-csim-');
   try {
     const p = (n: string) => join(work, n);

@@ -5,20 +5,20 @@
  * model turns an uninitialised register into 0 and hides it; here it is X, and an X that reaches
  * a VALID, an address or a written beat fails the run with the signal's name and the cycle.
  *
- * The compiled simulation (.vvp) is cached under .cache/icarus/ by a hash of every source, the
+ * The compiled simulation (.vvp) is cached in the icarus/ folder of the build cache (src/util/build-cache.ts) by a hash of every source, the
  * flags and the iverilog version; each run gets a temporary folder for the memory files.
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { HwConfig } from '../hw/config.ts';
 import { COUNTERS, HW_VERSION, MAX_BURST, CODENET_VERSION, hwParams } from '../hw/params.ts';
 import { fail } from '../util/errors.ts';
-import { PROJECT_ROOT } from '../util/paths.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { isStopping, keepTempDir, makeTempDir, removeTempDir, runProcess, spawnChild } from '../util/proc.ts';
+import { cacheDir, cachedBuild } from '../util/build-cache.ts';
 import { SimulationError } from './testbench.ts';
 
 export interface IcarusOptions {
@@ -56,7 +56,7 @@ export interface IcarusOptions {
   vcd?: string;
   /** Print every AR/AW burst to the log (debugging). */
   trace?: boolean;
-  /** Cache root of compiled simulations (default .cache/icarus under the project). */
+  /** Cache root of compiled simulations (default the icarus/ folder of the build cache). */
   cacheDir?: string;
   /** Keep the run folder (memory.hex, dump.hex, vvp.log); by default it is kept only on failure. */
   keepRunDir?: boolean;
@@ -124,7 +124,7 @@ export function renderIcarusTestbench(hw: HwConfig, memBeats: number, base: numb
  * Compiles (or finds in the cache) the simulation; returns the .vvp path and the compile time.
  * iverilog runs in its own process group (src/util/proc.ts), so SIGINT/SIGTERM end it.
  */
-export async function buildIcarus(files: Record<string, string>, cacheDir = join(PROJECT_ROOT, '.cache', 'icarus')): Promise<{ vvp: string; compileSeconds: number }> {
+export async function buildIcarus(files: Record<string, string>, cacheRoot = cacheDir('icarus')): Promise<{ vvp: string; compileSeconds: number }> {
   const version = iverilogVersion();
   if (!hasVvp()) fail(`vvp (the Icarus Verilog runtime) was not found on PATH; ${INSTALL_HINT}`);
   const names = Object.keys(files).sort();
@@ -136,13 +136,7 @@ export async function buildIcarus(files: Record<string, string>, cacheDir = join
     h.update(files[n]);
   }
   const key = h.digest('hex').slice(0, 20);
-  const dir = join(cacheDir, `tb_codenet-${key}`);
-  const vvp = join(dir, 'sim.vvp');
-  if (existsSync(vvp)) return { vvp, compileSeconds: 0 };
-  mkdirSync(cacheDir, { recursive: true });
-  const tmp = makeTempDir(cacheDir, '.build-');
-  const t0 = performance.now();
-  try {
+  const e = await cachedBuild(cacheRoot, `tb_codenet-${key}`, 'sim.vvp', async (tmp) => {
     for (const n of names) {
       mkdirSync(dirname(join(tmp, n)), { recursive: true });
       writeFileSync(join(tmp, n), files[n]);
@@ -150,19 +144,8 @@ export async function buildIcarus(files: Record<string, string>, cacheDir = join
     const sources = names.filter((n) => /\.s?v$/.test(n));
     const r = await runProcess('iverilog', [...IVERILOG_FLAGS, '-o', 'sim.vvp', ...sources], { cwd: tmp, maxBuffer: 64 << 20 });
     if (r.code !== 0) throw new Error(`iverilog compilation of the accelerator failed:\n${r.stderr + r.stdout || `exit ${r.code ?? r.signal}`}`);
-    try {
-      renameSync(tmp, dir);
-      keepTempDir(tmp);
-    } catch (e) {
-      // Another process built the same sources meanwhile: use its build.
-      if (!existsSync(vvp)) throw e;
-      removeTempDir(tmp);
-    }
-  } catch (e) {
-    removeTempDir(tmp);
-    throw e;
-  }
-  return { vvp, compileSeconds: (performance.now() - t0) / 1000 };
+  });
+  return { vvp: e.path, compileSeconds: e.seconds };
 }
 
 /** One $readmemh line per beat, most significant byte first; bytes in xRanges become "xx". */

@@ -48,7 +48,7 @@ export const SimReportSchema = z.strictObject({
   model: z.string(),
   board: z.string(),
   clockMHz: z.number().positive(),
-  simulator: z.enum(['verilator', 'icarus', 'hls']),
+  simulator: z.enum(['reference', 'verilator', 'icarus', 'hls']),
   /** Where the input came from: data/input.bin or the --input file. */
   input: z.string(),
   ddrModel: z.strictObject({ latency: uint, bytesPerCycle: z.number().min(0), base: z.string() }),

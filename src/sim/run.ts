@@ -1,13 +1,13 @@
 /**
- * `codenet sim`: runs a simulation bundle (src/sim/bundle.ts) in Verilator and checks that the RTL
+ * `codenet sim`: runs a simulation bundle (src/gen/bundle.ts) in Verilator and checks that the RTL
  * computed exactly what the golden model computes. The testbench is built from the bundle's own
  * rtl/ and sim/ (cached by a hash of every input, src/sim/verilator.ts), runs the driver's
  * sequence on the image and dumps the memory; every tensor is then read back through the memory
  * map and compared element by element with runGolden, in layer order.
  */
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Model } from '../ir/model.ts';
 import { loadModelFile } from '../ir/load.ts';
 import { loadHwConfig, peakMacsPerCycle, type HwConfig } from '../hw/config.ts';
@@ -22,7 +22,7 @@ import { describeZodIssues, fail } from '../util/errors.ts';
 import { COUNTER_KEYS, DDR_MODEL_HEADER, EXPECT_HEADER, buildTestbench, ddrDefaults, runTestbench, type TbOutput } from './testbench.ts';
 import { runIcarus } from './icarus.ts';
 import { buildCsim, runCsimFiles } from './hls.ts';
-import { renderCsimSources } from '../gen/hls.ts';
+import { executeProgram } from '../compiler/reference.ts';
 import { compareWithGolden } from './compare.ts';
 import type { SimReport } from './report.ts';
 import { verifyManifest } from './manifest.ts';
@@ -36,8 +36,13 @@ export { SimulationError } from './testbench.ts';
 export interface SimOptions {
   /** The bundle folder (rtl/, sim/, data/). */
   dir: string;
-  /** verilator and icarus run rtl/; hls C-simulates hls/ (or, in a bundle without it, the kernel rendered from data/hw.json). */
-  simulator?: 'verilator' | 'icarus' | 'hls';
+  /**
+   * verilator and icarus run rtl/; hls C-simulates hls/ (or, in a bundle without it, the kernel
+   * renderHls renders from data/hw.json); reference runs the ISA reference interpreter (untimed, no build).
+   */
+  simulator?: 'reference' | 'verilator' | 'icarus' | 'hls';
+  /** The C-simulation sources for a folder without hls/ (src/gen/hls.ts renderCsimSources; src/sim/ renders nothing). */
+  renderHls?: (hw: HwConfig) => Record<string, string>;
   /** Input image codes (HWC int8); default: the bundle's data/input.bin. */
   inputCodes?: Int8Array;
   /** Where inputCodes came from, for the report. */
@@ -165,6 +170,28 @@ function blameEdits(b: Bundle, e: unknown, dirs: RegExp): never {
   throw e;
 }
 
+/**
+ * Puts the cached build where the folder's sim/Makefile looks for it (sim/build/obj/Vcodenet_accel,
+ * obj-trace with a trace), newer than its sources: `make -C sim` then runs it instead of building
+ * the same RTL again. Best effort: a read-only folder only costs make its own build.
+ */
+function shareWithMake(b: Bundle, exe: string, trace: boolean): void {
+  const target = join(b.dir, 'sim', 'build', trace ? 'obj-trace' : 'obj', basename(exe));
+  const tmp = `${target}.${process.pid}.tmp`;
+  try {
+    if (existsSync(target) && statSync(target).size === statSync(exe).size && readFileSync(target).equals(readFileSync(exe))) {
+      const now = new Date();
+      utimesSync(target, now, now);
+      return;
+    }
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(exe, tmp);
+    renameSync(tmp, target);
+  } catch {
+    rmSync(tmp, { force: true }); // make builds it itself
+  }
+}
+
 async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number, limits: SimLimits): Promise<RawRun> {
   const { hw, map } = b;
   const ddr = ddrDefaults(hw);
@@ -179,6 +206,7 @@ async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number,
     throw e;
   }
   if (tty) process.stderr.write('\x1b[2K\r');
+  shareWithMake(b, exe, !!o.trace);
   let input = join(b.data, 'input.bin');
   if (o.inputCodes) writeFileSync((input = join(run, 'input.bin')), inputBufferBytes(map, hw, o.inputCodes));
   const dumpPath = join(run, 'dump.bin');
@@ -237,7 +265,8 @@ async function runHlsBundle(b: Bundle, o: SimOptions, run: string, codes: Int8Ar
   const { hw, map } = b;
   const own = join(b.dir, 'hls');
   const names = ['codenet_kernel.h', 'codenet_kernel.cpp', 'cn_ap_int.h', 'tb_codenet_hls.cpp', EXPECT_HEADER, C_HEADER];
-  const sources = existsSync(join(own, names[0])) ? Object.fromEntries(names.map((n) => [n, readFileSync(join(own, n), 'utf8')])) : renderCsimSources(hw);
+  const sources = existsSync(join(own, names[0])) ? Object.fromEntries(names.map((n) => [n, readFileSync(join(own, n), 'utf8')]))
+    : o.renderHls?.(hw) ?? fail(`${o.dir} has no hls/ folder; generate one with "codenet gen --target hls"`);
   let exe: string;
   try {
     ({ exe } = await buildCsim(sources));
@@ -254,6 +283,28 @@ async function runHlsBundle(b: Bundle, o: SimOptions, run: string, codes: Int8Ar
   return {
     dump: new Uint8Array(readFileSync(dump)), cycles: 0, counters: {}, ddr: { bytesRead: 0, bytesWritten: 0 },
     ddrModel: { latency: 0, bytesPerCycle: 0, base: '0x0' }, wallSeconds, simCycles: 0,
+  };
+}
+
+/**
+ * The ISA reference interpreter (src/compiler/reference.ts) on the folder's data/: no build, untimed,
+ * seconds even for the zoo; the fast check that the program and image are right before an RTL run.
+ */
+async function runReferenceBundle(b: Bundle, o: SimOptions, codes: Int8Array): Promise<RawRun> {
+  if (o.trace) fail('--trace needs an RTL simulator (--simulator verilator)');
+  const { hw, map } = b;
+  const t0 = performance.now();
+  const memory = new Uint8Array(map.imageBytes);
+  memory.set(readFileSync(join(b.data, 'memory.bin')));
+  memory.set(inputBufferBytes(map, hw, codes), inputBuffer(map).offset);
+  try {
+    executeProgram(memory, map.program.offset, map.program.descriptors, hw);
+  } catch (e) {
+    throw new SimulationError(`the reference interpreter stopped at ${(e as Error).message}`);
+  }
+  return {
+    dump: memory, cycles: 0, counters: {}, ddr: { bytesRead: 0, bytesWritten: 0 },
+    ddrModel: { latency: 0, bytesPerCycle: 0, base: '0x0' }, wallSeconds: (performance.now() - t0) / 1000, simCycles: 0,
   };
 }
 
@@ -281,7 +332,8 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
   try {
     let raw: RawRun;
     try {
-      raw = simulator === 'icarus' ? await runIcarusBundle(b, o, base, codes, limits)
+      raw = simulator === 'reference' ? await runReferenceBundle(b, o, codes)
+        : simulator === 'icarus' ? await runIcarusBundle(b, o, base, codes, limits)
         : simulator === 'hls' ? await runHlsBundle(b, o, run, codes) : await runVerilator(b, o, run, base, limits);
     } catch (e) {
       // Name the layer and engine of the descriptor a hung or timed-out run stopped at.

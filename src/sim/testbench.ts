@@ -1,6 +1,6 @@
 /**
- * The one Verilator testbench of the accelerator (templates/sim/tb_codenet.cpp.hbs): rendered from
- * the hardware config alone (so one build serves every model on that config), built with the RTL
+ * The one Verilator testbench of the accelerator (templates/sim/tb_codenet.cpp.hbs): rendered by
+ * src/gen/testbench.ts from the hardware config alone (so one build serves every model on that config), built with the RTL
  * (cached by a hash of its inputs, src/sim/verilator.ts) and run as a child process. Used by
  * runAccelerator (tests, verify, bench), by `codenet sim` on a generated folder and, without
  * codenet, by the folder's sim/Makefile.
@@ -8,15 +8,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { boardOf, type HwConfig } from '../hw/config.ts';
-import { renderRtl } from '../gen/rtl.ts';
-import { COUNTERS, CODENET_VERSION, HW_VERSION, LINK_BASE, TOP_MODULE, hwParams } from '../hw/params.ts';
-import { C_HEADER, renderCHeader } from '../isa/render.ts';
+import type { HwConfig } from '../hw/config.ts';
+import { COUNTERS, LINK_BASE, TOP_MODULE, hwParams } from '../hw/params.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
 import { progress } from '../util/progress.ts';
-import { renderTemplate } from '../util/templates.ts';
 import { makeTempDir, removeTempDir, isStopping, spawnChild } from '../util/proc.ts';
-import { buildVerilatedAsync } from './verilator.ts';
+import { buildVerilatedAsync, buildVerilatedEntry } from './verilator.ts';
+import { cacheRoot } from '../util/build-cache.ts';
 
 /** Default cycle limit of a run: far above any zoo model at any clock (codenet-e takes ~3e7). */
 export const DEFAULT_MAX_CYCLES = 2_000_000_000;
@@ -43,40 +41,28 @@ export function ddrDefaults(hw: HwConfig): Required<DdrOptions> {
   return { latency: p.ddrLatency, bytesPerCycle: Number(p.ddrBytesPerCycle.toFixed(6)) };
 }
 
-/** Template context shared by the testbench and the generated Makefile. */
-export function testbenchContext(hw: HwConfig): Record<string, unknown> {
-  const d = ddrDefaults(hw);
-  return {
-    codenetVersion: CODENET_VERSION, board: hw.board, clockMHz: hw.clockMHz,
-    dataBits: hw.axiDataBits, beatBytes: hwParams(hw).beatBytes, addrBits: hwParams(hw).addrBits,
-    versionHex: (HW_VERSION >>> 0).toString(16).padStart(8, '0'), numCounters: COUNTERS.length, counters: COUNTER_KEYS,
-    baseHex: LINK_BASE.toString(16).padStart(8, '0'), latency: d.latency, bytesPerCycle: d.bytesPerCycle,
-    ddrGBps: (boardOf(hw).ddrBytesPerSecond / 1e9).toFixed(2), maxCycles: DEFAULT_MAX_CYCLES,
-  };
-}
-
-export const renderTestbench = (hw: HwConfig): string => renderTemplate('sim/tb_codenet.cpp.hbs', testbenchContext(hw));
-
 /** Builds (or finds in the cache) the simulation of given RTL files and testbench. */
 export function buildTestbench(rtl: string[], testbench: string, includeDir: string, trace = false): Promise<string> {
   return buildVerilatedAsync({ top: TOP_MODULE, sources: rtl, cppSources: [testbench], includeDirs: [includeDir], trace });
 }
 
-/** Builds (or finds in the cache) the simulation of the accelerator generated for `hw`. */
-export async function buildAccelSim(hw: HwConfig, trace = false): Promise<{ exe: string; seconds: number }> {
+/**
+ * Builds (or finds in the cache) the simulation of the accelerator from its rendered sources
+ * (src/gen/testbench.ts renderAccelSimSources: rtl/*.v, rtl/*.vh, the testbench and its headers).
+ */
+export async function buildAccelSim(sources: Record<string, string>, trace = false): Promise<{ exe: string; seconds: number; built: boolean }> {
   const t0 = performance.now();
-  const rtl = renderRtl(hw);
-  const root = join(PROJECT_ROOT, '.cache', 'sources');
+  const root = join(cacheRoot(), 'sources');
   mkdirSync(root, { recursive: true });
   const dir = makeTempDir(root, 'accel-');
   try {
     mkdirSync(join(dir, 'rtl'));
-    for (const [p, text] of Object.entries(rtl)) writeFileSync(join(dir, p), text);
-    writeFileSync(join(dir, 'tb_codenet.cpp'), renderTestbench(hw));
-    for (const h of [DDR_MODEL_HEADER, EXPECT_HEADER]) writeFileSync(join(dir, h), simHeader(h));
-    writeFileSync(join(dir, C_HEADER), renderCHeader());
-    const exe = await buildTestbench(Object.keys(rtl).map((p) => join(dir, p)), join(dir, 'tb_codenet.cpp'), dir, trace);
-    return { exe, seconds: (performance.now() - t0) / 1000 };
+    for (const [p, text] of Object.entries(sources)) writeFileSync(join(dir, p), text);
+    // The Verilog sources in the order a generated folder's are (sorted; headers are `included):
+    // the same RTL has the same hash, so verify, codenet sim and make -C sim share one build.
+    const rtl = Object.keys(sources).filter((p) => p.startsWith('rtl/') && p.endsWith('.v')).sort().map((p) => join(dir, p));
+    const e = await buildVerilatedEntry({ top: TOP_MODULE, sources: rtl, cppSources: [join(dir, 'tb_codenet.cpp')], includeDirs: [dir], trace });
+    return { exe: e.path, seconds: (performance.now() - t0) / 1000, built: e.built };
   } finally {
     removeTempDir(dir);
   }

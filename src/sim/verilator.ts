@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../util/errors.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
-import { keepTempDir, makeTempDir, removeTempDir, runProcess } from '../util/proc.ts';
+import { runProcess } from '../util/proc.ts';
+import { cacheDir, cachedBuild, cachedBuildSync, type CacheEntry } from '../util/build-cache.ts';
 
 // Tests import the root from here beside buildVerilated.
 export { PROJECT_ROOT };
@@ -24,7 +25,7 @@ export interface VerilatorBuild {
   defines?: Record<string, number | string>;
   /** Enable FST tracing support (--trace-fst). */
   trace?: boolean;
-  /** Cache root; default .cache/verilator under the project. */
+  /** Cache root; default the verilator/ folder of the build cache (src/util/build-cache.ts). */
   cacheDir?: string;
 }
 
@@ -40,8 +41,8 @@ interface BuildPlan {
   top: string;
   args: (mdir: string) => string[];
   root: string;
-  dir: string;
-  exe: string;
+  /** The cache entry's name: `<top>-<hash>`. */
+  name: string;
 }
 
 function planBuild(b: VerilatorBuild): BuildPlan {
@@ -80,16 +81,8 @@ function planBuild(b: VerilatorBuild): BuildPlan {
     if (at) h.update(readFileSync(at));
   }
   const key = h.digest('hex').slice(0, 20);
-  const root = b.cacheDir ?? join(PROJECT_ROOT, '.cache', 'verilator');
-  const dir = join(root, `${b.top}-${key}`);
-  return { top: b.top, root, dir, exe: join(dir, `V${b.top}`), args: (mdir) => [...flags, ...vIncludes.map((d) => `-I${d}`), '--Mdir', mdir, '-j', '2', '-o', `V${b.top}`, ...sources, ...cpp] };
-}
-
-/** Moves a finished build into the cache (a concurrent identical build may have got there first). */
-function install(plan: BuildPlan, tmp: string): void {
-  rmSync(plan.dir, { recursive: true, force: true });
-  renameSync(tmp, plan.dir);
-  keepTempDir(tmp);
+  const root = b.cacheDir ?? cacheDir('verilator');
+  return { top: b.top, root, name: `${b.top}-${key}`, args: (mdir) => [...flags, ...vIncludes.map((d) => `-I${d}`), '--Mdir', mdir, '-j', '2', '-o', `V${b.top}`, ...sources, ...cpp] };
 }
 
 /**
@@ -101,18 +94,14 @@ function install(plan: BuildPlan, tmp: string): void {
  */
 export function buildVerilated(b: VerilatorBuild): string {
   const plan = planBuild(b);
-  if (existsSync(plan.exe)) return plan.exe;
-  mkdirSync(plan.root, { recursive: true });
-  const tmp = makeTempDir(plan.root, `.build-${plan.top}-`);
-  try {
-    execFileSync('verilator', plan.args(tmp), { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-    install(plan, tmp);
-  } catch (e) {
-    removeTempDir(tmp);
-    const err = e as { stderr?: Buffer; message: string };
-    throw new VerilatorBuildError(`verilator build of ${b.top} failed:\n${err.stderr?.toString() ?? err.message}`);
-  }
-  return plan.exe;
+  return cachedBuildSync(plan.root, plan.name, `V${plan.top}`, (tmp) => {
+    try {
+      execFileSync('verilator', plan.args(tmp), { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    } catch (e) {
+      const err = e as { stderr?: Buffer; message: string };
+      throw new VerilatorBuildError(`verilator build of ${b.top} failed:\n${err.stderr?.toString() ?? err.message}`);
+    }
+  }, `.build-${plan.top}-`).path;
 }
 
 /** Verilator (or the C++ compiler under it) rejected the sources. */
@@ -122,17 +111,14 @@ export class VerilatorBuildError extends Error {
 
 /** buildVerilated in a child process group (src/util/proc.ts): SIGINT/SIGTERM end it and remove its folder. */
 export async function buildVerilatedAsync(b: VerilatorBuild): Promise<string> {
+  return (await buildVerilatedEntry(b)).path;
+}
+
+/** buildVerilatedAsync with the cache entry: whether this call built it and how long it took. */
+export async function buildVerilatedEntry(b: VerilatorBuild): Promise<CacheEntry> {
   const plan = planBuild(b);
-  if (existsSync(plan.exe)) return plan.exe;
-  mkdirSync(plan.root, { recursive: true });
-  const tmp = makeTempDir(plan.root, `.build-${plan.top}-`);
-  try {
+  return cachedBuild(plan.root, plan.name, `V${plan.top}`, async (tmp) => {
     const r = await runProcess('verilator', plan.args(tmp), { maxBuffer: 64 << 20 });
     if (r.code !== 0) throw new VerilatorBuildError(`verilator build of ${b.top} failed (${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}):\n${r.stderr || r.stdout}`);
-    install(plan, tmp);
-  } catch (e) {
-    removeTempDir(tmp);
-    throw e;
-  }
-  return plan.exe;
+  }, `.build-${plan.top}-`);
 }

@@ -20,20 +20,38 @@ export interface SynthOutcome {
 
 /**
  * Yosys names parameterised modules `$paramod$<hash>\name` or `$paramod\name\P=...`; the report
- * shows the module name, with its parameters when one module appears with several.
+ * shows the module name, with its parameters when one module appears with several. Each row holds
+ * one instance's own cells (not its submodules'); with the hierarchy (`hierarchy` of the Yosys
+ * result) it also holds the instance count from `top`, so instances x own cells, summed over the
+ * rows, is the design's total.
  */
-export function moduleRows(modules: Record<string, Resources>): Record<string, Resources> {
+export function moduleRows(modules: Record<string, Resources>, hierarchy?: Record<string, Record<string, number>>, top?: string): Record<string, Resources & { instances?: number }> {
+  const instances = hierarchy && top && top in modules ? instanceCounts(hierarchy, top) : undefined;
   const parsed = Object.entries(modules).map(([raw, r]) => {
     const m = /^\$paramod(?:\$[0-9a-f]+)?\\([^\\]+)(?:\\(.*))?$/.exec(raw);
     const params = m?.[2]?.replace(/=s32'([01]+)/g, (_, b: string) => `=${parseInt(b, 2)}`);
-    return { name: m ? m[1] : raw, params, r };
+    return { name: m ? m[1] : raw, params, r, n: instances?.get(raw) ?? 0 };
   });
   const count = new Map<string, number>();
   for (const p of parsed) count.set(p.name, (count.get(p.name) ?? 0) + 1);
-  const out: Record<string, Resources> = {};
-  for (const p of parsed.sort((a, b) => a.name.localeCompare(b.name) || (a.params ?? '').localeCompare(b.params ?? '')))
-    out[count.get(p.name)! > 1 && p.params ? `${p.name} (${p.params})` : p.name] = p.r;
+  const out: Record<string, Resources & { instances?: number }> = {};
+  for (const p of parsed.sort((a, b) => a.name.localeCompare(b.name) || (a.params ?? '').localeCompare(b.params ?? ''))) {
+    const key = count.get(p.name)! > 1 && p.params ? `${p.name} (${p.params})` : p.name;
+    out[key] = instances ? { ...p.r, instances: p.n } : p.r;
+  }
   return out;
+}
+
+/** How many times each module is instantiated under `top` (top itself once). */
+export function instanceCounts(hierarchy: Record<string, Record<string, number>>, top: string): Map<string, number> {
+  const n = new Map<string, number>();
+  const visit = (m: string, k: number, depth: number) => {
+    if (depth > 64) throw new Error(`moduleRows: the module hierarchy under ${top} is deeper than 64 (a cycle?)`);
+    n.set(m, (n.get(m) ?? 0) + k);
+    for (const [sub, c] of Object.entries(hierarchy[m] ?? {})) visit(sub, k * c, depth + 1);
+  };
+  visit(top, 1, 0);
+  return n;
 }
 
 export async function synthesizeDesign(hw: HwConfig, rtl: Record<string, string>, caps: Budget = DEFAULT_CAPS): Promise<SynthOutcome> {
@@ -44,6 +62,6 @@ export async function synthesizeDesign(hw: HwConfig, rtl: Record<string, string>
   return {
     result, rows,
     violation: capViolationMessage(`the accelerator (${TOP_MODULE})`, `${board.name} (${board.part})`, rows),
-    resources: { tool: `Yosys ${result.yosysVersion}`, family: board.family, total: result.total, budget, caps, modules: moduleRows(result.modules) },
+    resources: { tool: `Yosys ${result.yosysVersion}`, family: board.family, total: result.total, budget, caps, modules: moduleRows(result.modules, result.hierarchy, result.top) },
   };
 }

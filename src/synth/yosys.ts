@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../util/paths.ts';
+import { cacheDir as buildCacheDir, writeCachedFile } from '../util/build-cache.ts';
 
 /**
  * Resource estimates before Vivado: Yosys `synth_xilinx` (the @yowasp/yosys WebAssembly build,
@@ -26,6 +27,11 @@ export interface SynthResult {
   seconds: number;
   total: Resources;
   modules: Record<string, Resources>;
+  /**
+   * Submodule instances of each module (module -> submodule -> count), Yosys names; with it the
+   * report counts each module's instances from the top. Absent in results cached before it existed.
+   */
+  hierarchy?: Record<string, Record<string, number>>;
   /** Read from the cache (seconds is then the original run's). */
   cached?: boolean;
 }
@@ -54,9 +60,9 @@ export function countResources(cells: Record<string, number>): Resources {
 
 /**
  * Synthesizes `files` (name -> Verilog text) with top `top` for a Xilinx family. Results are cached
- * in .cache/yosys by a hash of the sources, top, family and Yosys version.
+ * in the yosys/ folder of the build cache (src/util/build-cache.ts) by a hash of the sources, top, family and Yosys version.
  */
-export async function synthesize(files: Record<string, string>, top: string, family: XilinxFamily, cacheDir = join(PROJECT_ROOT, '.cache', 'yosys')): Promise<SynthResult> {
+export async function synthesize(files: Record<string, string>, top: string, family: XilinxFamily, cacheDir = buildCacheDir('yosys')): Promise<SynthResult> {
   const { runYosys } = await import('@yowasp/yosys');
   const names = Object.keys(files).sort();
   const script = [
@@ -90,15 +96,20 @@ export async function synthesize(files: Record<string, string>, top: string, fam
   };
   const modules: Record<string, Resources> = {};
   for (const [name, m] of Object.entries(stat.modules)) modules[name.replace(/^\\/, '')] = countResources(m.num_cells_by_type ?? {});
+  const hierarchy: Record<string, Record<string, number>> = {};
+  const own = (n: string) => n.replace(/^\\/, '');
+  for (const [name, m] of Object.entries(stat.modules)) {
+    const subs = Object.entries(m.num_cells_by_type ?? {}).filter(([t]) => own(t) in modules).map(([t, n]) => [own(t), n] as const);
+    if (subs.length) hierarchy[own(name)] = Object.fromEntries(subs);
+  }
   const result: SynthResult = {
     top, family,
     yosysVersion: stat.creator.replace(/^Yosys /, '').replace(/ \(.*$/, ''),
     seconds: (performance.now() - t0) / 1000,
     total: countResources(stat.design.num_cells_by_type ?? {}),
     modules,
+    hierarchy,
   };
-  mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(`${cacheFile}.tmp`, JSON.stringify(result, null, 2));
-  renameSync(`${cacheFile}.tmp`, cacheFile);
+  writeCachedFile(cacheFile, JSON.stringify(result, null, 2));
   return result;
 }

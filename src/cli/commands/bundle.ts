@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { writeSimBundle } from '../../sim/bundle.ts';
+import { writeSimBundle } from '../../gen/bundle.ts';
 import { checkOutputPath } from '../../io/atomic.ts';
 import { hwFromOptions } from './perf.ts';
 import { loadInputCodes } from './golden.ts';

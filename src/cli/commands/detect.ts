@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { renderCsimSources } from '../../gen/hls.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputPath, writeFilesAtomically, type OutputFile } from '../../io/atomic.ts';
 import { fail } from '../../util/errors.ts';
@@ -53,7 +54,7 @@ export function registerDetect(program: Command): void {
         run = async (pixels, file) => {
           const out = new Map<string, Int8Array>();
           const r = await runSimulation({
-            dir: modelArg, bundle, simulator: o.simulator, inputCodes: imageCodes(pixels), inputName: file,
+            dir: modelArg, bundle, simulator: o.simulator, inputCodes: imageCodes(pixels), inputName: file, renderHls: renderCsimSources,
             onDump: (dump, map) => { for (const t of [h.hm, h.wh, h.reg]) out.set(t.name, readTensor(map, dump, t.name) as Int8Array); },
           });
           if (!r.match) fail(`the accelerator of ${modelArg} and the golden model differ on ${file} (layer "${r.firstMismatch?.layer}"); run codenet sim ${modelArg} for the details`);

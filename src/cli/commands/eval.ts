@@ -35,7 +35,7 @@ export function registerEval(program: Command): void {
       const spec = parseDataSpec(o.data);
       const set = spec.kind === 'builtin' ? undefined : readLabelled(spec, { split: o.split, classes: o.classes });
       if (spec.kind === 'builtin' && o.classes) fail('--classes applies to voc: and coco: data; the built-in set has its own six classes');
-      const { makeDataset } = await import('../../data/shapes.ts');
+      const { makeDataset, NUM_CLASSES, CLASS_NAMES } = await import('../../data/shapes.ts');
       const { evalSamples, evalLabelled, floatDetector, integerDetector } = await import('../../detect/eval.ts');
       let det;
       if (isFloatModel(modelArg)) {
@@ -47,6 +47,11 @@ export function registerEval(program: Command): void {
         det = integerDetector(resolveModel(modelArg));
       }
       const count = spec.kind === 'builtin' ? (spec.count ?? 64) : 0;
+      // The zoo and `export` default to 20 classes (the VOC count, which the zoo's published figures
+      // assume); the built-in set has six. Scoring a 20-class head against it would print 14 classes
+      // with no ground truth and a meaningless mean, so such a model is refused with the way out.
+      if (!set && det.classes !== NUM_CLASSES)
+        fail(`model ${det.name} has ${det.classes} classes (its hm head), the built-in data set ${NUM_CLASSES} (${CLASS_NAMES.join(', ')}): evaluate it on data with its classes (--data voc:DIR or coco:...), or use a ${NUM_CLASSES}-class model (codenet export <zoo> --classes ${NUM_CLASSES}, codenet train)`);
       const res = set ? await evalLabelled(det, set, o.fit, o.limit) : evalSamples(det, makeDataset({ seed: o.seed, count, size: [det.height, det.width], split: 'val' }));
       const { detections: _d, ...rest } = res as typeof res & { detections?: unknown };
       const where = set ? `${set.source}${spec.kind !== 'builtin' ? `, --fit ${o.fit}` : ''}` : 'the built-in val split';

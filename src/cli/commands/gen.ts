@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { checkOutputDir, generateZynq } from '../../gen/zynq.ts';
 import { checkOutputPath, replaceDirAtomically } from '../../io/atomic.ts';
 import { defaultBuildDir } from '../../util/paths.ts';
-import { intOption, resolveModel } from '../model-arg.ts';
-import { hwFromOptions } from './perf.ts';
+import { intOption, modelArgName, resolveModel } from '../model-arg.ts';
+import { hwFromOptions, utilisationText } from './perf.ts';
 import { loadInputCodes } from './golden.ts';
 import { addCapOptions, capsFromOptions, type CapOptions } from './caps-options.ts';
 import { printResources } from './synth.ts';
@@ -34,7 +34,7 @@ export function registerGen(program: Command): void {
     .option('--model <name|file>', 'zoo model (seeded random weights) or integer model file', 'codenet-a')
     .option('--hw <config.json>', 'hardware config file (fields not given come from its board preset)')
     .option('--clock <MHz>', 'fabric clock (default: the board\'s)', intOption('--clock', 1, 2000))
-    .option('-o, --out <dir>', 'output folder (default ./build/codenet-<model>-<board>, the model name made file-name safe)')
+    .option('-o, --out <dir>', 'output folder (default ./build/codenet-<model>-<board>: the zoo name, or the model file\'s name without its extension, made file-name safe)')
     .option('--force', 'replace a non-empty folder that codenet gen did not create')
     .option('--no-synth', 'skip the Yosys resource estimate (and its caps)')
     .option('--seed <n>', 'seed of a zoo model\'s weights and of the sample input', intOption('--seed', 0, 2 ** 31 - 1), 0)
@@ -42,8 +42,9 @@ export function registerGen(program: Command): void {
   addCapOptions(cmd).action(async (o: GenOpts) => {
     const model = resolveModel(o.model, { seed: o.seed });
     const hw = hwFromOptions(o);
-    // The default folder comes from the model's metadata.name: made safe and kept inside build/.
-    const out = o.out ?? defaultBuildDir('codenet', model.name, hw.board);
+    // The default folder: a zoo model's name, or a model file's name (not its metadata.name, which
+    // may be the zoo model it was trained from), made safe and kept inside build/.
+    const out = o.out ?? defaultBuildDir('codenet', modelArgName(o.model), hw.board);
     checkOutputDir(out, !!o.force);
     checkOutputPath(out, 'folder');
     const codes = loadInputCodes(model, o.input, o.seed);
@@ -60,7 +61,7 @@ export function registerGen(program: Command): void {
     if (g.synth) printResources(g.synth, false);
     else if (o.backend === 'hls') console.log('resources: the HLS backend\'s come from vitis_hls (hls/codenet_hls/solution1/syn/report); codenet synth estimates the RTL');
     else console.log('resources: not estimated (--no-synth); run codenet synth ' + out);
-    console.log(`expected: ${perf.cycles.toLocaleString('en-US')} cycles per frame, ${perf.fps.toFixed(1)} FPS, MAC utilisation ${(100 * perf.macUtilisation).toFixed(1)}%, DDR ${(perf.ddrBytes / 1e6).toFixed(1)} MB per frame (analytic model)`);
+    console.log(`expected: ${perf.cycles.toLocaleString('en-US')} cycles per frame, ${perf.fps.toFixed(1)} FPS, ${utilisationText(perf.macUtilisation, perf.macs, perf.peakMacsPerCycle)}, DDR ${(perf.ddrBytes / 1e6).toFixed(1)} MB per frame (analytic model)`);
     console.log(`next:
   codenet sim ${out}                  simulate in Verilator, compare every tensor with the golden model (or: make -C ${join(out, 'sim')})
   codenet sim ${out} --backend hls    C-simulate the HLS version (or: make -C ${join(out, 'hls')})${o.backend === 'hls' ? `

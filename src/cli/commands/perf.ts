@@ -17,6 +17,11 @@ export function hwFromOptions(opts: { board: string; hw?: string; clock?: number
   return validateHwConfig({ ...hw, clockMHz: opts.clock }, `${opts.hw ?? `preset ${hw.board}`} with --clock ${opts.clock}`);
 }
 
+/** The MAC utilisation line of perf, gen and sim: one definition (perf/model.ts macUtilisation), the peak stated. */
+export function utilisationText(utilisation: number, macs: number, peak: number): string {
+  return `MAC utilisation ${(100 * utilisation).toFixed(1)}% (${macs.toLocaleString('en-US')} model MACs / (cycles x ${peak} peak MACs per cycle))`;
+}
+
 export function registerPerf(program: Command): void {
   program
     .command('perf <model>')
@@ -41,7 +46,7 @@ export function registerPerf(program: Command): void {
       }
       if (opts.json) return void console.log(JSON.stringify({ board: hw.board, clockMHz: hw.clockMHz, ...p }, null, 2));
       console.log(`${'layer'.padEnd(20)}${'op'.padEnd(10)}${'MACs'.padStart(11)}${'cycles'.padStart(10)}${'DDR bytes'.padStart(11)}  bound`);
-      for (const l of p.layers) if (l.bound !== 'free') console.log(`${l.name.padEnd(20)}${l.op.padEnd(10)}${String(l.macs).padStart(11)}${String(l.cycles).padStart(10)}${String(l.ddrBytes).padStart(11)}  ${l.bound}`);
-      console.log(`\n${model.name} on ${hw.board} at ${hw.clockMHz} MHz (analytic model): ${p.cycles} cycles, ${p.fps.toFixed(1)} FPS, ${(p.ddrBytes / 1e6).toFixed(1)} MB DDR per frame, MAC utilisation ${(100 * p.macUtilisation).toFixed(1)}%`);
+      for (const l of p.layers) if (l.bound !== 'free') console.log(`${l.name.padEnd(20)}${l.op.padEnd(10)}${String(l.macs).padStart(11)}${String(l.cycles).padStart(10)}${String(l.ddrBytes).padStart(11)}  ${l.fusedInto ? `fused into ${l.fusedInto}` : l.bound}`);
+      console.log(`\n${model.name} on ${hw.board} at ${hw.clockMHz} MHz (analytic model): ${p.cycles} cycles, ${p.fps.toFixed(1)} FPS, ${(p.ddrBytes / 1e6).toFixed(1)} MB DDR per frame, ${utilisationText(p.macUtilisation, p.macs, p.peakMacsPerCycle)}`);
     });
 }

@@ -6,8 +6,12 @@ import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema, type SimReport 
 import { fail } from '../../util/errors.ts';
 import { updateReport, withSimulation } from '../../report/update.ts';
 import { loadInputCodes } from './golden.ts';
-import { intOption, resolveModel } from '../model-arg.ts';
+import { intOption, resolveModel, simReportName } from '../model-arg.ts';
+import { peakMacsPerCycle } from '../../hw/config.ts';
+import { utilisationText } from './perf.ts';
+import { planModel } from '../../compiler/plan.ts';
 import { rmSync } from 'node:fs';
+import { renderCsimSources } from '../../gen/hls.ts';
 import { tmpdir } from 'node:os';
 import { makeTempDir, removeTempDir } from '../../util/proc.ts';
 
@@ -32,25 +36,24 @@ function addressOption(v: string): number {
   return n;
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
-function printLayers(r: SimResult): void {
+/** `fusedInto`: a fused 1x1 layer -> the dw3x3 layer whose passes compute it (its MACs stay on its row, its cycles are there). */
+function printLayers(r: SimResult, fusedInto: Map<string, string>): void {
   console.log(`${'layer'.padEnd(22)}${'op'.padEnd(10)}${'desc'.padStart(5)}${'MACs'.padStart(12)}${'cycles'.padStart(11)}${'loader wait'.padStart(12)}${'MAC/cycle'.padStart(10)}  bit-exact`);
   for (const l of r.layers)
-    console.log(`${l.name.padEnd(22)}${l.op.padEnd(10)}${String(l.descriptors).padStart(5)}${String(l.macs).padStart(12)}${String(l.cycles).padStart(11)}${String(l.loaderWaitCycles).padStart(12)}${(l.cycles ? (l.macs / l.cycles).toFixed(1) : '-').padStart(10)}  ${l.match ? 'yes' : 'NO'}`);
+    console.log(`${l.name.padEnd(22)}${l.op.padEnd(10)}${String(l.descriptors).padStart(5)}${String(l.macs).padStart(12)}${String(l.cycles).padStart(11)}${String(l.loaderWaitCycles).padStart(12)}${(l.cycles ? (l.macs / l.cycles).toFixed(1) : '-').padStart(10)}  ${l.match ? 'yes' : 'NO'}${fusedInto.has(l.name) ? `  (fused into ${fusedInto.get(l.name)})` : ''}`);
   console.log('');
 }
 
-/** Writes sim-report.json and, when `toReport`, the simulated cycles into report/ ('report' when it did). */
-function writeReports(dir: string, report: SimReport, toReport: boolean): 'report' | 'sim-report' {
-  writeFilesAtomically(dir, [{ name: 'sim-report.json', data: JSON.stringify(report, null, 2) + '\n' }]);
+/** Writes the run's report file and, when `toReport`, the simulated cycles into report/ ('report' when it did). */
+function writeReports(dir: string, name: string, report: SimReport, toReport: boolean): 'report' | 'sim-report' {
+  writeFilesAtomically(dir, [{ name, data: JSON.stringify(report, null, 2) + '\n' }]);
   // The report describes the folder's model and takes cycles from the cycle-accurate RTL simulation only.
   return toReport && updateReport(dir, (x) => withSimulation(x, report)) ? 'report' : 'sim-report';
 }
 
-/** A failed run removes the sim-report.json of an earlier one: it no longer describes the folder. */
-function staleReport(dir: string): void {
-  rmSync(join(dir, 'sim-report.json'), { force: true });
+/** A failed run removes the report file of an earlier one: it no longer describes the folder. */
+function staleReport(dir: string, name: string): void {
+  rmSync(join(dir, name), { force: true });
 }
 
 export function registerSim(program: Command): void {
@@ -59,7 +62,7 @@ export function registerSim(program: Command): void {
     .description('run the accelerator of a generated folder (codenet gen or codenet bundle) in Verilator, Icarus or HLS C-simulation and compare every tensor with the golden model')
     .option('--model <name|file>', 'run another model (zoo name, seed 0, or model file) on the folder\'s accelerator: compiled for its data/hw.json')
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
-    .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++)').choices(['verilator', 'icarus', 'hls']).default('verilator'))
+    .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++), reference (the ISA reference interpreter: no build, untimed, the fast check)').choices(['verilator', 'icarus', 'hls', 'reference']).default('verilator'))
     .addOption(new Option('--backend <name>', 'rtl (rtl/ on --simulator) or hls (same as --simulator hls)').choices(['rtl', 'hls']).default('rtl'))
     .option('--trace <out.fst>', 'write an FST waveform (a separate build with trace support; slow and large)')
     .option('--layers', 'print cycles, loader wait and bit-exactness per layer')
@@ -69,10 +72,11 @@ export function registerSim(program: Command): void {
     .option('--max-cycles <n>', 'give up after this many cycles without the interrupt (default: 4x the program\'s predicted cycles + 1,000,000)', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
     .option('--watchdog <cycles>', 'give up when no new descriptor starts for this many cycles, naming the one it hangs on; 0 = off (default: 4x the longest predicted descriptor + 100,000)', intOption('--watchdog', 0, Number.MAX_SAFE_INTEGER))
     .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
-    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; watchdog?: number; base?: number }) => {
+    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls' | 'reference'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; watchdog?: number; base?: number }) => {
       let bundle = loadBundle(dir);
       if (opts.backend === 'hls') opts.simulator = 'hls';
       const model = opts.model ? resolveModel(opts.model) : undefined;
+      const reportName = simReportName(opts.model);
       const tmp = makeTempDir(tmpdir(), 'codenet-model-');
       let r: SimResult;
       try {
@@ -84,11 +88,11 @@ export function registerSim(program: Command): void {
         r = await runSimulation({
           dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, latency: opts.latency,
           bytesPerCycle: opts.bandwidth === undefined ? undefined : (opts.bandwidth * 1e9) / (bundle.hw.clockMHz * 1e6),
-          maxCycles: opts.maxCycles, watchdog: opts.watchdog, base: opts.base,
+          maxCycles: opts.maxCycles, watchdog: opts.watchdog, base: opts.base, renderHls: renderCsimSources,
         });
       } catch (e) {
         if (!(e instanceof SimulationError)) throw e;
-        staleReport(dir);
+        staleReport(dir, reportName);
         process.stderr.write(`codenet: simulation of ${dir} failed: ${e.message}\n`);
         throw new CommandExit(1);
       } finally {
@@ -97,22 +101,28 @@ export function registerSim(program: Command): void {
       const report = SimReportSchema.parse({ format: SIM_REPORT_FORMAT, version: SIM_REPORT_VERSION, ...r });
       // Reports only after the check passed: a failing run leaves no sim-report.json (and removes
       // one an earlier run left, which no longer describes the folder) and does not touch report/.
-      const reported = r.match && writeReports(dir, report, r.simulator !== 'hls' && !model && !opts.allInDdr);
-      if (!r.match) staleReport(dir);
+      const reported = r.match && writeReports(dir, reportName, report, r.simulator !== 'hls' && r.simulator !== 'reference' && !model && !opts.allInDdr);
+      if (!r.match) staleReport(dir, reportName);
 
-      if (opts.layers) printLayers(r);
+      if (opts.layers) {
+        const plan = planModel(bundle.model, bundle.hw, opts.allInDdr ? { fuse: false, chip: false } : {});
+        printLayers(r, new Map(plan.layers.flatMap((l) => (l.fusedInto === undefined ? [] : [[l.name, plan.layers[l.fusedInto].name] as [string, string]]))));
+      }
       const bw = r.ddrModel.bytesPerCycle ? `${r.ddrModel.bytesPerCycle.toFixed(2)} B/cycle` : 'unlimited bandwidth';
-      if (r.simulator === 'hls') {
+      if (r.simulator === 'reference') {
+        console.log(`${r.model} on ${r.board}: ISA reference interpreter (untimed: cycles come from an RTL simulation)`);
+        console.log(`ran in ${r.wallSeconds.toFixed(2)} s${r.match ? `; report: ${join(dir, reportName)}` : ''}`);
+      } else if (r.simulator === 'hls') {
         console.log(`${r.model} on ${r.board}: HLS C-simulation (g++, untimed: cycles come from the RTL simulation or Vitis co-simulation)`);
-        console.log(`ran in ${r.wallSeconds.toFixed(2)} s${r.match ? `; report: ${join(dir, 'sim-report.json')}` : ''}`);
+        console.log(`ran in ${r.wallSeconds.toFixed(2)} s${r.match ? `; report: ${join(dir, reportName)}` : ''}`);
       } else {
         console.log(`${r.model} on ${r.board} at ${r.clockMHz} MHz, ${r.simulator === 'icarus' ? 'Icarus Verilog' : 'Verilator'} (DDR model: ${bw}, read latency ${r.ddrModel.latency} cycles, base ${r.ddrModel.base})`);
-        console.log(`total cycles ${r.totalCycles}, ${r.fps.toFixed(1)} FPS, MAC utilisation ${pct(r.macUtilisation)}, DDR ${(r.ddr.bytesRead / 1e6).toFixed(2)} MB read, ${(r.ddr.bytesWritten / 1e6).toFixed(2)} MB written`);
-        console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s)${r.match ? `; report: ${join(dir, 'sim-report.json')}` : ''}${reported === 'report' ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
+        console.log(`total cycles ${r.totalCycles}, ${r.fps.toFixed(1)} FPS, ${utilisationText(r.macUtilisation, r.layers.reduce((a, l) => a + l.macs, 0), peakMacsPerCycle(bundle.hw))}, DDR ${(r.ddr.bytesRead / 1e6).toFixed(2)} MB read, ${(r.ddr.bytesWritten / 1e6).toFixed(2)} MB written`);
+        console.log(`simulated in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.cyclesPerSecond)} cycles/s)${r.match ? `; report: ${join(dir, reportName)}` : ''}${reported === 'report' ? `, simulated cycles added to ${join(dir, 'report')}` : ''}`);
       }
       const m = r.firstMismatch;
       if (!m) return void console.log(`bit-exact: ${r.compared.tensors} tensors, ${r.compared.elements} elements${r.compared.onChip ? ` (${r.compared.onChip} tensors never leave the chip: dilation maps, fused 1x1 outputs and tensor-buffer tensors, checked through the layers that read them)` : ''}`);
-      console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, ${r.simulator === 'hls' ? 'HLS' : 'RTL'} ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);
+      console.log(`MISMATCH: layer "${m.layer}", tensor "${m.tensor}" at y=${m.y} x=${m.x} c=${m.c}: expected ${m.expected}, ${r.simulator === 'hls' ? 'HLS' : r.simulator === 'reference' ? 'reference' : 'RTL'} ${m.unknown ? 'X' : m.actual} (${m.count} element${m.count > 1 ? 's' : ''} of the tensor differ)`);
       if (r.compared.onChip) console.log(`(${r.compared.onChip} tensors never leave the chip and are checked only through their readers, so the cause may lie in a layer before this one: --all-in-ddr names the first layer that differs)`);
       throw new CommandExit(1);
     });

@@ -14,9 +14,13 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 export function printResources(s: SynthOutcome, modules: boolean): void {
   const r = s.result;
   if (modules) {
-    console.log(`${'module (one instance)'.padEnd(40)}${'LUT'.padStart(8)}${'FF'.padStart(8)}${'DSP'.padStart(6)}${'BRAM36'.padStart(8)}`);
-    for (const [name, m] of Object.entries(s.resources.modules))
-      console.log(`${name.slice(0, 39).padEnd(40)}${String(m.lut).padStart(8)}${String(m.ff).padStart(8)}${String(m.dsp).padStart(6)}${String(m.bram36).padStart(8)}`);
+    // With the hierarchy: every instance's own cells (submodules in their own rows), adding up to the total.
+    const all = Object.values(s.resources.modules).every((m) => m.instances !== undefined);
+    console.log(`${(all ? 'module (own cells, all instances)' : 'module (one instance)').padEnd(40)}${(all ? 'inst' : '').padStart(6)}${'LUT'.padStart(8)}${'FF'.padStart(8)}${'DSP'.padStart(6)}${'BRAM36'.padStart(8)}`);
+    for (const [name, m] of Object.entries(s.resources.modules)) {
+      const k = all ? m.instances! : 1;
+      console.log(`${name.slice(0, 39).padEnd(40)}${(all ? String(k) : '').padStart(6)}${String(k * m.lut).padStart(8)}${String(k * m.ff).padStart(8)}${String(k * m.dsp).padStart(6)}${String(k * m.bram36).padStart(8)}`);
+    }
   }
   console.log(`resources (Yosys ${r.yosysVersion} synth_xilinx -family ${r.family}, ${r.cached ? `cached; ${r.seconds.toFixed(0)} s when run` : `${r.seconds.toFixed(1)} s`}): ` +
     s.rows.map((x) => `${x.resource === 'bram36' ? 'BRAM36' : x.resource.toUpperCase()} ${x.used} of ${x.budget} (${pct(x.utilisation)}${x.over ? `, OVER the ${pct(x.cap)} cap` : ''})`).join(', '));

@@ -17,15 +17,16 @@ import { serializeModel } from '../ir/save.ts';
 import type { HwConfig } from '../hw/config.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
 import { inputBuffer, inputBufferBytes, relocBytes, tensorAddressing } from '../compiler/tensors.ts';
-import { renderRtl } from '../gen/rtl.ts';
+import { renderRtl } from './rtl.ts';
 import { C_HEADER, renderCHeader } from '../isa/render.ts';
 import { writeFilesAtomically } from '../io/atomic.ts';
 import { renderTemplate } from '../util/templates.ts';
-import { DDR_MODEL_HEADER, EXPECT_HEADER, renderTestbench, simHeader, testbenchContext } from './testbench.ts';
+import { DDR_MODEL_HEADER, EXPECT_HEADER, simHeader } from '../sim/testbench.ts';
+import { renderTestbench, testbenchContext } from './testbench.ts';
 import { runGolden } from '../golden/run.ts';
 import type { MemoryMap } from '../compiler/memory-map.ts';
-import { MANIFEST_FILE, renderManifest } from './manifest.ts';
-import { simLimits } from './limits.ts';
+import { MANIFEST_FILE, renderManifest } from '../sim/manifest.ts';
+import { simLimits } from '../sim/limits.ts';
 
 export type BundleFiles = Record<string, string | Uint8Array>;
 
