@@ -17,6 +17,8 @@ command -v make >/dev/null 2>&1 || missing+=(make)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # NumPy: the PYNQ driver's decode check and the notebook package (python/codenet, test/python-package.test.ts).
 python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
+# fst2vcd (GTKWave): test/waveforms.test.ts reads the FST of `codenet sim --trace`; gtkwave views it (docs/waveforms.md).
+command -v fst2vcd >/dev/null 2>&1 || missing+=(gtkwave)
 # The ONNX project's node tests: test/import-onnx-node.test.ts runs them through `codenet import`.
 [ -d /usr/share/libonnx-testdata/data/node ] || missing+=(libonnx-testdata)
 if ((${#missing[@]})); then

@@ -42,6 +42,8 @@ export const TIERS = {
     'test/sim-robust.test.ts',
     'test/sim.test.ts',
     'test/verify.test.ts',
+    'test/waveforms.test.ts',
+    'test/verify-ci.test.ts',
     'test/hw/accel_dw.test.ts',
     'test/hw/accel_pw.test.ts',
     'test/hw/axi_dma.test.ts',
@@ -53,6 +55,7 @@ export const TIERS = {
     'test/hw/requant.test.ts',
   ],
   synth: [
+    'test/progress-pipe.test.ts',
     'test/synth-accel.test.ts',
     'test/hw/synth-axi.test.ts',
     'test/hw/synth-compute.test.ts',

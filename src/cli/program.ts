@@ -5,6 +5,7 @@ import { relative, resolve, sep } from 'node:path';
 import { UserError, fsErrorReason } from '../util/errors.ts';
 import { terminalText } from '../util/escape.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
+import { setQuiet } from '../util/progress.ts';
 import { registerZoo } from './commands/zoo.ts';
 import { registerExport } from './commands/export.ts';
 import { registerInfo } from './commands/info.ts';
@@ -30,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('codenet')
     .description('CoDeNet deformable-convolution detector -> W4A8 integer model -> bit-exact FPGA accelerator')
     .version(pkg.version)
+    .option('-q, --quiet', 'no progress bars (terminal) or progress lines (pipe) on stderr')
+    .hook('preAction', (cmd) => setQuiet(cmd.opts().quiet === true))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerZoo(program);

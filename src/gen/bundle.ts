@@ -3,7 +3,8 @@
  * generated accelerator on one compiled model in Verilator and check it:
  *
  *   rtl/       the accelerator (renderRtl)
- *   sim/       tb_codenet.cpp (templates/sim/tb_codenet.cpp.hbs), axi_ddr_model.h, cn_isa.h, Makefile
+ *   sim/       tb_codenet.cpp (templates/sim/tb_codenet.cpp.hbs), axi_ddr_model.h, cn_isa.h, Makefile,
+ *              codenet.gtkw (GTKWave save file for a --trace waveform, docs/waveforms.md)
  *   data/      memory.bin, relocs.bin, memory-map.json (the compiled image), input.bin (the input
  *              buffer as writeInput lays it out), model.json (to recompute the golden model),
  *              hw.json (the hardware config), manifest.json (sizes and SHA-256 of all of the
@@ -22,7 +23,7 @@ import { C_HEADER, renderCHeader } from '../isa/render.ts';
 import { writeFilesAtomically } from '../io/atomic.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { DDR_MODEL_HEADER, EXPECT_HEADER, simHeader } from '../sim/testbench.ts';
-import { renderTestbench, testbenchContext } from './testbench.ts';
+import { renderGtkw, renderTestbench, testbenchContext } from './testbench.ts';
 import { runGolden } from '../golden/run.ts';
 import type { MemoryMap } from '../compiler/memory-map.ts';
 import { MANIFEST_FILE, renderManifest } from '../sim/manifest.ts';
@@ -70,6 +71,7 @@ export function renderSimBundle(model: Model, hw: HwConfig, inputCodes: Int8Arra
     [`sim/${EXPECT_HEADER}`]: simHeader(EXPECT_HEADER),
     [`sim/${C_HEADER}`]: renderCHeader(),
     'sim/Makefile': renderTemplate('sim/Makefile.hbs', ctx),
+    'sim/codenet.gtkw': renderGtkw(hw),
     'data/memory.bin': c.image,
     'data/relocs.bin': relocBytes(c.relocs),
     'data/memory-map.json': JSON.stringify(c.map, null, 1) + '\n',

@@ -27,6 +27,7 @@ import { describeModel, floatBinding, integerGraph, zooDifference } from './grap
 import { imageCodes } from '../zoo/image.ts';
 import { IMAGENET_MEAN, imagesToTensor } from '../float/model.ts';
 import { fail } from '../util/errors.ts';
+import { progress } from '../util/progress.ts';
 
 export interface QuantizeOptions {
   /**
@@ -344,7 +345,9 @@ export function calibrateActivations(fm: tf.LayersModel, images: Uint8Array[], o
   };
   // The largest value of each tensor on its own (a shared quantizer pinned by a capped ReLU checks its other members).
   const tensorHi = new Map<string, number>();
+  const bar = progress(`calibrating ${m.name}`);
   for (let i = 0; i < images.length; i += CALIB_BATCH) {
+    bar.update(i, images.length);
     const acts = floatActivations(fm, m, images.slice(i, i + CALIB_BATCH));
     first ??= acts;
     const batch = new Map<string, [number, number]>();
@@ -360,6 +363,7 @@ export function calibrateActivations(fm: tf.LayersModel, images: Uint8Array[], o
       else ranges.set(g, [k * r[0] + (1 - k) * lo, k * r[1] + (1 - k) * hi]);
     }
   }
+  bar.finish();
   const pins = capPins(m, groups, floatBinding(fm).caps, ranges, tensorHi);
   for (const [t, tensor] of m.tensors) {
     if (t === m.inputs[0] || tensor.kind === 'dilation') continue;

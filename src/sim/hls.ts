@@ -15,6 +15,7 @@ import { inputBuffer, inputBufferBytes } from '../compiler/tensors.ts';
 import { fail } from '../util/errors.ts';
 import { makeTempDir, removeTempDir, runProcess } from '../util/proc.ts';
 import { cacheDir, cachedBuild } from '../util/build-cache.ts';
+import { withProgress } from '../util/progress.ts';
 import { SimulationError } from './testbench.ts';
 
 /** Flags of the C-simulation build: warnings are errors, except the two that the HLS idiom causes: loop labels (named in Vitis reports and pragmas) and #pragma HLS (g++ ignores them). */
@@ -51,8 +52,8 @@ export interface CsimRun {
 
 /** Runs a built C-simulation on files: memory.bin, the input buffer bytes at their offset. */
 export async function runCsimFiles(exe: string, f: { image: string; imageBytes: number; input: string; inputOffset: number; programLen: number; dump: string }): Promise<number> {
-  const r = await runProcess(exe, ['--image', f.image, '--image-bytes', String(f.imageBytes), '--input', f.input, '--input-offset', String(f.inputOffset),
-    '--program-len', String(f.programLen), '--dump', f.dump]);
+  const r = await withProgress('simulating (HLS C-simulation)', undefined, () => runProcess(exe, ['--image', f.image, '--image-bytes', String(f.imageBytes), '--input', f.input, '--input-offset', String(f.inputOffset),
+    '--program-len', String(f.programLen), '--dump', f.dump]));
   if (r.code !== 0) throw new SimulationError(`HLS C-simulation failed (${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}): ${r.stderr.trim()}`);
   return OutSchema.parse(JSON.parse(r.stdout.trim().split('\n').pop()!)).wallSeconds;
 }

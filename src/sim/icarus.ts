@@ -19,6 +19,7 @@ import { fail } from '../util/errors.ts';
 import { renderTemplate } from '../util/templates.ts';
 import { isStopping, keepTempDir, makeTempDir, removeTempDir, runProcess, spawnChild } from '../util/proc.ts';
 import { cacheDir, cachedBuild } from '../util/build-cache.ts';
+import { withProgress } from '../util/progress.ts';
 import { SimulationError } from './testbench.ts';
 
 export interface IcarusOptions {
@@ -241,7 +242,7 @@ export async function runIcarus(o: IcarusOptions): Promise<IcarusResult> {
       const m = /^PROGRESS cycles=(\d+)/.exec(l);
       if (m && o.onProgress) o.onProgress(Number(m[1]));
     };
-    const { code, out, timedOut } = await runVvp(vvp, args, runDir, onLine, o.timeoutSeconds);
+    const { code, out, timedOut } = await withProgress('simulating (Icarus)', undefined, () => runVvp(vvp, args, runDir, onLine, o.timeoutSeconds));
     const wallSeconds = (performance.now() - t0) / 1000;
     writeFileSync(join(runDir, 'vvp.log'), out);
     const pass = /^PASS cycles=(\d+)/m.exec(out);

@@ -49,6 +49,10 @@ export interface SimOptions {
   inputName?: string;
   /** Write an FST waveform here (a separate, slower build with trace support). */
   trace?: string;
+  /** The trace window and depth (docs/waveforms.md): cycles after START ("5000") or a descriptor index ("d3"). */
+  traceFrom?: string;
+  traceTo?: string;
+  traceDepth?: number;
   /** DDR model read latency in cycles; default: the board's, scaled to the clock. */
   latency?: number;
   /** DDR model bandwidth in bytes per cycle (0 = unlimited); default: the board's DDR at the clock. */
@@ -214,6 +218,7 @@ async function runVerilator(b: Bundle, o: SimOptions, run: string, base: number,
     image: join(b.data, 'memory.bin'), relocs: join(b.data, 'relocs.bin'), imageBytes: map.imageBytes, input,
     inputOffset: inputBuffer(map).offset, statsOffset: map.stats.offset, programLen: map.program.descriptors, dump: dumpPath, base,
     latency: o.latency ?? ddr.latency, bytesPerCycle: o.bytesPerCycle ?? ddr.bytesPerCycle, maxCycles: limits.maxCycles, watchdog: limits.watchdog, trace: o.trace && resolve(o.trace),
+    traceFrom: o.traceFrom, traceTo: o.traceTo, traceDepth: o.traceDepth,
   });
   return {
     dump: new Uint8Array(readFileSync(dumpPath)), cycles: tb.cycles, counters: tb.counters, ddr: { bytesRead: tb.ddr.bytesRead, bytesWritten: tb.ddr.bytesWritten },

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { HwConfig } from '../hw/config.ts';
 import { COUNTERS, LINK_BASE, TOP_MODULE, hwParams } from '../hw/params.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
-import { progress } from '../util/progress.ts';
+import { progress, progressEnabled } from '../util/progress.ts';
 import { makeTempDir, removeTempDir, isStopping, spawnChild } from '../util/proc.ts';
 import { buildVerilatedAsync, buildVerilatedEntry } from './verilator.ts';
 import { cacheRoot } from '../util/build-cache.ts';
@@ -112,17 +112,22 @@ export interface TbRun {
   /** Stop when no new descriptor is fetched for this many cycles (0 or absent: no watchdog). */
   watchdog?: number;
   trace?: string;
+  /** Trace window bounds: a cycle count after START ("5000") or a descriptor index ("d3"); and the module depth traced. */
+  traceFrom?: string;
+  traceTo?: string;
+  traceDepth?: number;
 }
 
 /** Runs a built testbench; resolves with its JSON line, or throws SimulationError with its message. */
 export function runTestbench(exe: string, r: TbRun): Promise<TbOutput> {
-  const tty = process.stderr.isTTY === true && !process.env.CI;
+  const tty = progressEnabled(); // descriptor counts for the bar or the heartbeat lines
   const args = [
     '--image', r.image, '--relocs', r.relocs, '--image-bytes', String(r.imageBytes), '--input', r.input, '--input-offset', String(r.inputOffset),
     '--stats-offset', String(r.statsOffset), '--program-len', String(r.programLen), '--dump', r.dump, '--base', `0x${(r.base ?? LINK_BASE).toString(16)}`,
     '--latency', String(r.latency), '--bytes-per-cycle', String(r.bytesPerCycle), '--max-cycles', String(r.maxCycles ?? DEFAULT_MAX_CYCLES),
     ...(r.watchdog ? ['--watchdog', String(r.watchdog)] : []),
-    ...(r.trace ? ['--trace', r.trace] : []), ...(tty ? ['--progress'] : []),
+    ...(r.trace ? ['--trace', r.trace] : []), ...(r.trace && r.traceFrom ? ['--trace-from', r.traceFrom] : []),
+    ...(r.trace && r.traceTo ? ['--trace-to', r.traceTo] : []), ...(r.trace && r.traceDepth ? ['--trace-depth', String(r.traceDepth)] : []), ...(tty ? ['--progress'] : []),
   ];
   const bar = progress('simulating');
   return new Promise((resolveRun, reject) => {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../util/paths.ts';
 import { cacheDir as buildCacheDir, writeCachedFile } from '../util/build-cache.ts';
+import { progress } from '../util/progress.ts';
 
 /**
  * Resource estimates before Vivado: Yosys `synth_xilinx` (the @yowasp/yosys WebAssembly build,
@@ -81,12 +82,27 @@ export async function synthesize(files: Record<string, string>, top: string, fam
 
   const t0 = performance.now();
   let log = '';
-  const sink = (b: Uint8Array | null) => { if (b) log += new TextDecoder().decode(b); };
+  // -v 2: quiet but for the pass headers ("2.4. Executing PROC pass (...)"), which name the stage
+  // in the progress lines; everything else (warnings, errors) is kept for the error message.
+  const bar = progress(`yosys synth_xilinx of ${top}`, 'reading the sources');
+  let partial = '';
+  const sink = (b: Uint8Array | null) => {
+    if (!b) return;
+    const lines = (partial + new TextDecoder().decode(b)).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) {
+      const m = /^(\d+(?:\.\d+)*)\. (?:Executing )?(.*?)(?: \(.*\))?\.?$/.exec(l);
+      if (m) bar.stage(`${m[2]} (${m[1]})`);
+      else log += `${l}\n`;
+    }
+  };
   let out: Record<string, unknown>;
   try {
-    out = (await runYosys(['-q', '-p', script], files, { stdout: sink, stderr: sink })) as Record<string, unknown>;
+    out = (await runYosys(['-v', '2', '-p', script], files, { stdout: sink, stderr: sink })) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`yosys synth_xilinx of ${top} failed: ${(e as Error).message}\n${log.slice(-4000)}`);
+    throw new Error(`yosys synth_xilinx of ${top} failed: ${(e as Error).message}\n${(log + partial).slice(-4000)}`);
+  } finally {
+    bar.finish();
   }
   const raw = out['stat.json'];
   const stat = JSON.parse(typeof raw === 'string' ? raw : new TextDecoder().decode(raw as Uint8Array)) as {

@@ -13,8 +13,9 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { keepTempDir, makeTempDir, removeTempDir } from './proc.ts';
+import { withProgress, withProgressSync } from './progress.ts';
 
 /** The cache folder: $CODENET_CACHE, $XDG_CACHE_HOME/codenet or ~/.cache/codenet. */
 export function cacheRoot(): string {
@@ -76,13 +77,19 @@ export async function cachedBuild(root: string, name: string, product: string, b
   const t0 = performance.now();
   const tmp = makeTempDir(root, tempPrefix);
   try {
-    await build(tmp);
+    await withProgress(buildLabel(root, name), undefined, () => build(tmp));
   } catch (e) {
     removeTempDir(tmp);
     throw e;
   }
   const built = publish(tmp, dir, product);
   return { dir, path, built, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** What a build is called in progress lines: the tool of its cache folder, and the entry. */
+function buildLabel(root: string, name: string): string {
+  const tool = ({ verilator: 'verilator', icarus: 'iverilog', hls: 'g++' } as Record<string, string>)[basename(root)] ?? basename(root);
+  return `${tool} build of ${name}`;
 }
 
 /** cachedBuild for a synchronous build (tests). */
@@ -93,7 +100,7 @@ export function cachedBuildSync(root: string, name: string, product: string, bui
   const t0 = performance.now();
   const tmp = makeTempDir(root, tempPrefix);
   try {
-    build(tmp);
+    withProgressSync(buildLabel(root, name), undefined, () => build(tmp));
   } catch (e) {
     removeTempDir(tmp);
     throw e;

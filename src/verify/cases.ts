@@ -15,6 +15,8 @@ export interface VerifyCase {
   seed: number;
   /** Only in the full run (too slow for CI). */
   full?: boolean;
+  /** A model the user gave (verify --model). */
+  user?: boolean;
   build(hw: HwConfig): { model: Model; input: Int8Array };
 }
 

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
-import { join } from 'node:path';
-import { writeFilesAtomically } from '../../io/atomic.ts';
+import { basename, dirname, join } from 'node:path';
+import { checkOutputPath, writeFilesAtomically } from '../../io/atomic.ts';
+import { simJunitXml } from '../../verify/ci.ts';
 import { bundleInputCodes, loadBundle, withModel, runSimulation, SimulationError, type SimResult } from '../../sim/run.ts';
 import { SIM_REPORT_FORMAT, SIM_REPORT_VERSION, SimReportSchema, type SimReport } from '../../sim/report.ts';
 import { fail } from '../../util/errors.ts';
@@ -14,6 +15,7 @@ import { rmSync } from 'node:fs';
 import { renderCsimSources } from '../../gen/hls.ts';
 import { tmpdir } from 'node:os';
 import { makeTempDir, removeTempDir } from '../../util/proc.ts';
+import { parseTraceBound } from '../../sim/waveform.ts';
 
 /** Ends a command with a given exit code after it has printed its own explanation (main() returns the code). */
 export class CommandExit extends Error {
@@ -64,7 +66,10 @@ export function registerSim(program: Command): void {
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
     .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++), reference (the ISA reference interpreter: no build, untimed, the fast check)').choices(['verilator', 'icarus', 'hls', 'reference']).default('verilator'))
     .addOption(new Option('--backend <name>', 'rtl (rtl/ on --simulator) or hls (same as --simulator hls)').choices(['rtl', 'hls']).default('rtl'))
-    .option('--trace <out.fst>', 'write an FST waveform (a separate build with trace support; slow and large)')
+    .option('--trace <out.fst>', 'write an FST waveform in ps at the clock (a separate build with trace support; slow and large; docs/waveforms.md, view with sim/codenet.gtkw)')
+    .option('--trace-from <C|dI>', 'start the waveform C cycles after START, or at descriptor I\'s fetch (dI)', parseTraceBound('--trace-from'))
+    .option('--trace-to <C|dI>', 'end the waveform C cycles after START, or when descriptor I is done fetching (dI: at descriptor I+1\'s fetch)', parseTraceBound('--trace-to'))
+    .option('--trace-depth <n>', 'scope levels in the waveform (1 the ports, 2 the top module, 3 the sequencer, 4 the engines; default all)', intOption('--trace-depth', 1, 99))
     .option('--layers', 'print cycles, loader wait and bit-exactness per layer')
     .option('--all-in-ddr', 'recompile the folder\'s model with every tensor in DDR (no 1x1 -> dw3x3 fusion, no tensor buffer) so a mismatch names the first layer that differs; slower')
     .option('--latency <cycles>', 'DDR model read latency (default: the board\'s, at the config\'s clock)', intOption('--latency', 0, 100_000))
@@ -72,7 +77,12 @@ export function registerSim(program: Command): void {
     .option('--max-cycles <n>', 'give up after this many cycles without the interrupt (default: 4x the program\'s predicted cycles + 1,000,000)', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
     .option('--watchdog <cycles>', 'give up when no new descriptor starts for this many cycles, naming the one it hangs on; 0 = off (default: 4x the longest predicted descriptor + 100,000)', intOption('--watchdog', 0, Number.MAX_SAFE_INTEGER))
     .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
-    .action(async (dir: string, opts: { model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls' | 'reference'; backend: 'rtl' | 'hls'; trace?: string; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; watchdog?: number; base?: number }) => {
+    .option('--junit <file>', 'write JUnit XML (one testcase per layer; a failure names the first differing element), also when the check fails')
+    .action(async (dir: string, opts: { junit?: string; model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls' | 'reference'; backend: 'rtl' | 'hls'; trace?: string; traceFrom?: string; traceTo?: string; traceDepth?: number; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; watchdog?: number; base?: number }) => {
+      if (!opts.trace && (opts.traceFrom || opts.traceTo || opts.traceDepth)) fail('--trace-from, --trace-to and --trace-depth need --trace <out.fst>');
+      if (opts.junit) checkOutputPath(opts.junit, 'file');
+      const junit = (x: Parameters<typeof simJunitXml>[1]) => opts.junit && writeFilesAtomically(dirname(opts.junit), [{ name: basename(opts.junit), data: simJunitXml(dir, x) }]);
+      const t0 = performance.now();
       let bundle = loadBundle(dir);
       if (opts.backend === 'hls') opts.simulator = 'hls';
       const model = opts.model ? resolveModel(opts.model) : undefined;
@@ -86,13 +96,14 @@ export function registerSim(program: Command): void {
         }
         const inputCodes = opts.input ? loadInputCodes(bundle.model, opts.input, 0) : undefined;
         r = await runSimulation({
-          dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, latency: opts.latency,
+          dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, traceFrom: opts.traceFrom, traceTo: opts.traceTo, traceDepth: opts.traceDepth, latency: opts.latency,
           bytesPerCycle: opts.bandwidth === undefined ? undefined : (opts.bandwidth * 1e9) / (bundle.hw.clockMHz * 1e6),
           maxCycles: opts.maxCycles, watchdog: opts.watchdog, base: opts.base, renderHls: renderCsimSources,
         });
       } catch (e) {
         if (!(e instanceof SimulationError)) throw e;
         staleReport(dir, reportName);
+        junit({ model: bundle.model.name, simulator: opts.simulator, seconds: (performance.now() - t0) / 1000, error: e.message });
         process.stderr.write(`codenet: simulation of ${dir} failed: ${e.message}\n`);
         throw new CommandExit(1);
       } finally {
@@ -103,6 +114,7 @@ export function registerSim(program: Command): void {
       // one an earlier run left, which no longer describes the folder) and does not touch report/.
       const reported = r.match && writeReports(dir, reportName, report, r.simulator !== 'hls' && r.simulator !== 'reference' && !model && !opts.allInDdr);
       if (!r.match) staleReport(dir, reportName);
+      junit({ model: r.model, simulator: r.simulator, seconds: r.wallSeconds, result: r });
 
       if (opts.layers) {
         const plan = planModel(bundle.model, bundle.hw, opts.allInDdr ? { fuse: false, chip: false } : {});
