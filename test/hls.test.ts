@@ -4,12 +4,10 @@
 // error; codenet sim --backend hls names the first differing layer.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { presetConfig } from '../src/hw/config.ts';
 import { compileModel } from '../src/compiler/compile.ts';
-import { DESCRIPTOR_BYTES, ENGINE_PW, readDescriptor } from '../src/compiler/descriptor.ts';
-import { MemoryMapSchema } from '../src/compiler/memory-map.ts';
 import { verifyCases } from '../src/verify/cases.ts';
 import { runCase } from '../src/verify/run.ts';
 import { renderCsimSources, renderHls, CSIM_FLAGS } from '../src/gen/hls.ts';
@@ -17,8 +15,8 @@ import { renderVivadoProject, vivadoTarget } from '../src/gen/vivado.ts';
 import { runHlsCsim } from '../src/verify/simulators.ts';
 import { SimulationError } from '../src/sim/testbench.ts';
 import { runCli } from './helpers/cli.ts';
-import { refreshManifest } from '../src/sim/manifest.ts';
 import { tempDir } from './helpers/temp.ts';
+import { corruptFirstWeight } from './helpers/corrupt-weight.ts';
 
 const U96 = presetConfig('ultra96v2');
 const Z7 = presetConfig('pynq-z2');
@@ -85,13 +83,7 @@ describe('failures are failures', () => {
     expect(ok.stdout).toContain('HLS C-simulation');
     expect(ok.stdout).toMatch(/bit-exact: \d+ tensors/);
 
-    const mem = readFileSync(join(dir, 'data/memory.bin'));
-    const map = MemoryMapSchema.parse(JSON.parse(readFileSync(join(dir, 'data/memory-map.json'), 'utf8')));
-    const idx = Array.from({ length: map.program.descriptors }, (_, i) => i)
-      .find((i) => { const d = readDescriptor(mem, i * DESCRIPTOR_BYTES); return d.engine === ENGINE_PW && d.wgt_beats > 0; })!;
-    mem[readDescriptor(mem, idx * DESCRIPTOR_BYTES).wgt_addr] ^= 0x77;
-    writeFileSync(join(dir, 'data/memory.bin'), mem);
-    refreshManifest(dir); // a deliberate edit: otherwise sim refuses the damaged image (exit 2)
+    const { map, idx } = corruptFirstWeight(dir);
     const bad = await runCli('sim', dir, '--backend', 'hls');
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`MISMATCH: layer "${map.layers.find((l) => l.descriptors.includes(idx))!.name}"`);

@@ -11,18 +11,17 @@ import { presetConfig } from '../src/hw/config.ts';
 import type { Model } from '../src/ir/model.ts';
 import { encodeNpy } from '../src/io/npy.ts';
 import { runGolden } from '../src/golden/run.ts';
-import { DESCRIPTOR_BYTES, ENGINE_PW, readDescriptor } from '../src/compiler/descriptor.ts';
 import { executeProgram } from '../src/compiler/reference.ts';
 import { writeInput } from '../src/compiler/tensors.ts';
 import { MemoryMapSchema } from '../src/compiler/memory-map.ts';
 import { writeSimBundle } from '../src/gen/bundle.ts';
-import { refreshManifest } from '../src/sim/manifest.ts';
 import { compareWithGolden } from '../src/sim/compare.ts';
 import { runSimulation } from '../src/sim/run.ts';
 import { SimReportSchema } from '../src/sim/report.ts';
 import { verifyCases } from '../src/verify/cases.ts';
 import { serializeModel } from '../src/ir/save.ts';
 import { tempDir } from './helpers/temp.ts';
+import { corruptFirstWeight } from './helpers/corrupt-weight.ts';
 
 const HW = presetConfig('ultra96v2');
 let root: string;
@@ -88,14 +87,7 @@ describe('codenet sim (Verilator)', () => {
   it('names the first layer a corrupted weight byte changes; the CLI exits 1 and writes no sim-report.json', async () => {
     const bad = join(root, 'corrupt');
     cpSync(dir, bad, { recursive: true });
-    const mem = new Uint8Array(readFileSync(join(bad, 'data/memory.bin')));
-    const map = MemoryMapSchema.parse(JSON.parse(readFileSync(join(bad, 'data/memory-map.json'), 'utf8')));
-    // The first 1x1 pass with weights: byte 0 of its stream holds two int4 weights of input lane 0.
-    const idx = Array.from({ length: map.program.descriptors }, (_, i) => i)
-      .find((i) => { const d = readDescriptor(mem, i * DESCRIPTOR_BYTES); return d.engine === ENGINE_PW && d.wgt_beats > 0; })!;
-    mem[readDescriptor(mem, idx * DESCRIPTOR_BYTES).wgt_addr] ^= 0x77;
-    writeFileSync(join(bad, 'data/memory.bin'), mem);
-    refreshManifest(bad); // a deliberate edit: otherwise sim refuses the damaged image (exit 2)
+    const { map, idx, mem } = corruptFirstWeight(bad);
 
     // Which layer that changes first, according to the ISA reference executor.
     const ref = new Uint8Array(map.imageBytes);

@@ -10,11 +10,9 @@ import { imageCodes, randomImage } from '../src/zoo/image.ts';
 import { presetConfig } from '../src/hw/config.ts';
 import { serializeModel } from '../src/ir/save.ts';
 import { encodeNpy } from '../src/io/npy.ts';
-import { DESCRIPTOR_BYTES, ENGINE_PW, readDescriptor } from '../src/compiler/descriptor.ts';
-import { MemoryMapSchema } from '../src/compiler/memory-map.ts';
 import { writeSimBundle } from '../src/gen/bundle.ts';
-import { refreshManifest } from '../src/sim/manifest.ts';
 import { VerifyJsonSchema, parseShard, shardJobs, type VerifyJson } from '../src/verify/ci.ts';
+import { corruptFirstWeight } from './helpers/corrupt-weight.ts';
 
 const HW = presetConfig('ultra96v2');
 const CASES = ['conv1x1-70to33', 'dw3x3-d0', 'maxpool-odd', 'stem-s1', 'shufflenet-unit'];
@@ -156,13 +154,7 @@ describe('codenet sim --junit', () => {
 
     const bad = join(root, 'corrupt');
     cpSync(dir, bad, { recursive: true });
-    const mem = new Uint8Array(readFileSync(join(bad, 'data/memory.bin')));
-    const map = MemoryMapSchema.parse(JSON.parse(readFileSync(join(bad, 'data/memory-map.json'), 'utf8')));
-    const idx = Array.from({ length: map.program.descriptors }, (_, i) => i)
-      .find((i) => { const d = readDescriptor(mem, i * DESCRIPTOR_BYTES); return d.engine === ENGINE_PW && d.wgt_beats > 0; })!;
-    mem[readDescriptor(mem, idx * DESCRIPTOR_BYTES).wgt_addr] ^= 0x77;
-    writeFileSync(join(bad, 'data/memory.bin'), mem);
-    refreshManifest(bad);
+    corruptFirstWeight(bad);
     const failing = join(root, 'sim-bad.xml');
     const f = await runCli('sim', bad, '--simulator', 'reference', '--junit', failing);
     expect(f.code).toBe(1);
