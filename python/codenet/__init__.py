@@ -130,19 +130,25 @@ def _read_npys(folder: str) -> Dict[str, np.ndarray]:
     return {f[:-4]: np.load(os.path.join(folder, f)) for f in sorted(os.listdir(folder)) if f.endswith(".npy")}
 
 
-def golden(model: PathLike, input: InputLike = None, seed: Optional[int] = None,
-           fit: Optional[str] = None) -> Dict[str, np.ndarray]:
-    """The integer golden model's graph outputs (``codenet golden``): a dict of int8 HWC arrays
-    keyed by output name (the ``.npy`` file names the CLI writes)."""
+def _run_golden(model: PathLike, input: InputLike, seed: Optional[int], fit: Optional[str],
+                extra: List[str]) -> Dict[str, np.ndarray]:
+    """``codenet golden`` with ``extra`` flags; the .npy files it writes, keyed by file name."""
     with tempfile.TemporaryDirectory(prefix="codenet-py-") as tmp:
         out = os.path.join(tmp, "out")
-        args = ["golden", _model_arg(model), "--out", out] + _input_args(input, tmp)
+        args = ["golden", _model_arg(model), "--out", out] + extra + _input_args(input, tmp)
         if seed is not None:
             args += ["--seed", str(seed)]
         if fit is not None:
             args += ["--fit", fit]
         run_cli(args, cwd=tmp)
         return _read_npys(out)
+
+
+def golden(model: PathLike, input: InputLike = None, seed: Optional[int] = None,
+           fit: Optional[str] = None) -> Dict[str, np.ndarray]:
+    """The integer golden model's graph outputs (``codenet golden``): a dict of int8 HWC arrays
+    keyed by output name (the ``.npy`` file names the CLI writes)."""
+    return _run_golden(model, input, seed, fit, [])
 
 
 predict = golden
@@ -153,15 +159,7 @@ def trace(model: PathLike, input: InputLike = None, seed: Optional[int] = None,
           fit: Optional[str] = None) -> Dict[str, np.ndarray]:
     """Every tensor of the graph (``codenet golden --dump-layers``), keyed by the layer that writes
     it (the file name without ``.npy``; sorted by name, not in graph order), as hls4ml's ``trace``."""
-    with tempfile.TemporaryDirectory(prefix="codenet-py-") as tmp:
-        out = os.path.join(tmp, "out")
-        args = ["golden", _model_arg(model), "--out", out, "--dump-layers"] + _input_args(input, tmp)
-        if seed is not None:
-            args += ["--seed", str(seed)]
-        if fit is not None:
-            args += ["--fit", fit]
-        run_cli(args, cwd=tmp)
-        return _read_npys(out)
+    return _run_golden(model, input, seed, fit, ["--dump-layers"])
 
 
 def perf(model: PathLike, board: Optional[str] = None, clock: Optional[float] = None,

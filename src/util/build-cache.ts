@@ -71,19 +71,31 @@ function prepare(root: string, name: string, product: string): { dir: string; pa
  * atomically. A failed build leaves nothing behind. The temporary folder is `<tempPrefix><pid>-XXXXXX`.
  */
 export async function cachedBuild(root: string, name: string, product: string, build: (tmp: string) => Promise<void>, tempPrefix = '.build-'): Promise<CacheEntry> {
+  const b = begin(root, name, product, tempPrefix);
+  if ('built' in b) return b;
+  try {
+    await withProgress(buildLabel(root, name), undefined, () => build(b.tmp));
+  } catch (e) {
+    removeTempDir(b.tmp);
+    throw e;
+  }
+  return finish(b, product);
+}
+
+interface PendingBuild { dir: string; path: string; tmp: string; t0: number }
+
+/** The cached entry, or a fresh temporary folder to build it in. */
+function begin(root: string, name: string, product: string, tempPrefix: string): CacheEntry | PendingBuild {
   const { dir, path } = prepare(root, name, product);
   if (existsSync(path)) return { dir, path, built: false, seconds: 0 };
   mkdirSync(root, { recursive: true });
-  const t0 = performance.now();
-  const tmp = makeTempDir(root, tempPrefix);
-  try {
-    await withProgress(buildLabel(root, name), undefined, () => build(tmp));
-  } catch (e) {
-    removeTempDir(tmp);
-    throw e;
-  }
-  const built = publish(tmp, dir, product);
-  return { dir, path, built, seconds: (performance.now() - t0) / 1000 };
+  return { dir, path, t0: performance.now(), tmp: makeTempDir(root, tempPrefix) };
+}
+
+/** Publishes a finished build (publish) and says whether this process's build was the one kept. */
+function finish(b: PendingBuild, product: string): CacheEntry {
+  const built = publish(b.tmp, b.dir, product);
+  return { dir: b.dir, path: b.path, built, seconds: (performance.now() - b.t0) / 1000 };
 }
 
 /** What a build is called in progress lines: the tool of its cache folder, and the entry. */
@@ -94,19 +106,15 @@ function buildLabel(root: string, name: string): string {
 
 /** cachedBuild for a synchronous build (tests). */
 export function cachedBuildSync(root: string, name: string, product: string, build: (tmp: string) => void, tempPrefix = '.build-'): CacheEntry {
-  const { dir, path } = prepare(root, name, product);
-  if (existsSync(path)) return { dir, path, built: false, seconds: 0 };
-  mkdirSync(root, { recursive: true });
-  const t0 = performance.now();
-  const tmp = makeTempDir(root, tempPrefix);
+  const b = begin(root, name, product, tempPrefix);
+  if ('built' in b) return b;
   try {
-    withProgressSync(buildLabel(root, name), undefined, () => build(tmp));
+    withProgressSync(buildLabel(root, name), undefined, () => build(b.tmp));
   } catch (e) {
-    removeTempDir(tmp);
+    removeTempDir(b.tmp);
     throw e;
   }
-  const built = publish(tmp, dir, product);
-  return { dir, path, built, seconds: (performance.now() - t0) / 1000 };
+  return finish(b, product);
 }
 
 /** Writes a one-file cache entry (`<root>/<name>`) atomically: a temporary file named with the pid, then a rename. */

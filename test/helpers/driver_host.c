@@ -9,19 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void die(const char *m) { fprintf(stderr, "driver_host: %s\n", m); exit(1); }
-
-static void slurp(const char *path, void *dst, size_t n) {
-  FILE *f = fopen(path, "rb");
-  if (!f || fread(dst, 1, n, f) != n) die(path);
-  fclose(f);
-}
-
-static void spill(const char *path, const void *src, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(src, 1, n, f) != n) die(path);
-  fclose(f);
-}
+#define HOST_IO_NAME "driver_host"
+#include "host_io.h"
 
 int main(int argc, char **argv) {
   if (argc != 6) die("usage: memory.bin relocs.bin input_codes.bin after_run.bin out_dir");

@@ -17,19 +17,8 @@ void codenet_sim_stats(void *sim, uint64_t *cycles, uint64_t *since_start, uint6
 
 #define IMAGE_PHYS 0x30000000ull /* not the link base: codenet_load_image must relocate */
 
-static void die(const char *m) { fprintf(stderr, "driver_sim_main: %s\n", m); exit(1); }
-
-static void slurp(const char *path, void *dst, size_t n) {
-  FILE *f = fopen(path, "rb");
-  if (!f || fread(dst, 1, n, f) != n) die(path);
-  fclose(f);
-}
-
-static void spill(const char *path, const void *src, size_t n) {
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(src, 1, n, f) != n) die(path);
-  fclose(f);
-}
+#define HOST_IO_NAME "driver_sim_main"
+#include "host_io.h"
 
 int main(int argc, char **argv) {
   if (argc != 5) die("usage: memory.bin relocs.bin input_codes.bin out_dir");
