@@ -156,7 +156,7 @@ describe('hostile names through codenet gen', () => {
 
   it('the C driver, header and example compile with -Wall -Wextra -Werror and hold the exact names', () => {
     const sw = join(out, 'sw');
-    for (const f of ['codenet_accel.c', 'example.c']) {
+    for (const f of ['codenet_accel.c', 'codenet_decode.c', 'example.c']) {
       const r = run('gcc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-fsyntax-only', f], { cwd: sw });
       expect(r.code, `${f}: ${r.stderr}`).toBe(0);
     }
