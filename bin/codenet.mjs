@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so `npm ci` is the only setup step.
+// The `codenet` executable: runs the compiled CLI (dist/, bin/dist.mjs), building it first when the
+// sources changed since the last build; falls back to the TypeScript sources through tsx when it
+// cannot build (no esbuild, read-only install) or when CODENET_TSX=1 asks for it.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { builtEntry, buildDist } from './dist.mjs';
 
 // `codenet train` keeps both cores busy with tfjs (a worker thread computes half of every batch),
 // and V8's background GC threads then compete with them: with the GC on the threads that allocate,
@@ -20,7 +23,21 @@ if (process.argv[2] === 'train' && !process.execArgv.includes(GC_FLAG)) {
     process.exit(code ?? 1);
   });
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let entry;
+  if (process.env.CODENET_TSX !== '1') {
+    try {
+      entry = builtEntry(root) ?? (await buildDist(root));
+    } catch {
+      // A source that does not compile fails the same way under tsx, with its own message.
+      entry = undefined;
+    }
+  }
+  if (entry) {
+    await import(pathToFileURL(entry).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli/main.ts');
+  }
 }

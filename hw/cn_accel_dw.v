@@ -7,9 +7,11 @@
 // covers every dilation up to DMAX (the CoDeNet authors' 15-row buffer reads wrong rows at d = 7)
 // and loading runs ahead while older rows are still read. Output (y,x), tap (i,j) reads input
 // (y*s + i*d, x*s + j*d); out-of-image taps read the channel's pad code (docs/numerics.md).
-// v1 gathers the nine taps of one lane group in nine cycles (one line-buffer read port), then
-// cn_dw3x3_pe and cn_requant finish them: LANES channels per 9 cycles. Banking the buffer into
-// 3x3 read ports gives one group per cycle (docs/architecture.md).
+// The line buffer is banked by row (row r in bank r mod R), and each bank has two read ports (one
+// shared with the loader's write), so a cycle reads two tap columns (each three rows: y*s - d, y*s,
+// y*s + d) of one lane group: the nine taps of a group take two cycles (columns x*s - d and
+// x*s + d, then x*s), then cn_dw3x3_pe and cn_requant finish them: LANES channels per 2 cycles
+// (docs/architecture.md, "The depthwise engine").
 //
 // im2col = 1 (the stem conv, whose 3x3x3 taps the 1x1 engine sums in stem mode): for each output
 // pixel the nine taps of channels 0..2 of the single channel group leave as the 27 bytes t*3 + c of
@@ -70,7 +72,8 @@ module cn_accel_dw #(
 );
   localparam integer R  = 1 << $clog2(2 * DMAX + 2);
   localparam integer RW = $clog2(R);
-  localparam integer AW = $clog2(LB_DEPTH);
+  localparam integer BD = LB_DEPTH / R;   // entries of one row bank: width * groups must fit
+  localparam integer BW = $clog2(BD);
   localparam integer GW = $clog2(GMAX);
   localparam integer MW = $clog2(MAP_MAX);
 
@@ -82,8 +85,8 @@ module cn_accel_dw #(
   wire im_last = ({{(32-$clog2(IMB+1)){1'b0}}, im_beat} == IMB - 1);
   wire im_drain = im_valid && out_ready && im_last;
   wire pe_valid_w;
-  // A column arrives at most every nine cycles, so the pipeline stalls only when a new column would
-  // overwrite one that has not left yet.
+  // A column arrives at most every two cycles, so the pipeline stalls only when a new column
+  // would overwrite one that has not left yet.
   wire en = im2col ? (!im_valid || im_drain || !pe_valid_w) : !(rq_valid && !out_ready);
 
   // Configuration memories.
@@ -102,10 +105,12 @@ module cn_accel_dw #(
   // Layer geometry derived once per layer.
   wire [3:0]  dm         = use_map ? dmax_map : dconst;
   wire [23:0] g24        = {{(24-GW-1){1'b0}}, groups};
-  wire [23:0] row_stride = {8'd0, width} * g24;  // entries per buffered row
 
   // ---------------- loader: input beats into the line buffer ----------------
-  reg [LANES*8-1:0] lb [0:LB_DEPTH-1];
+  // The line buffer is banked by row: input row r lives in bank r mod R at column address
+  // x * groups + g, so the three tap rows of an output pixel (distinct modulo R, as R > 2 * dmax)
+  // are read in one cycle from three banks. Each bank is a true-dual-port RAM: port A writes (the
+  // loader) or reads, port B reads.
   reg [15:0] lr, lc;            // row and column being loaded
   reg [GW:0] lg;                // group being loaded
   reg        active;
@@ -116,8 +121,8 @@ module cn_accel_dw #(
   // After the last output the remaining input rows (never read, e.g. the bottom rows at stride 4)
   // are accepted and dropped, so the sender always completes its rows.
   assign in_ready = rows_left && (slot_free || !active);
-  wire [AW-1:0] wr_addr = AW'({{(24-RW){1'b0}}, lr[RW-1:0]} * row_stride + {8'd0, lc} * g24 + {{(24-GW-1){1'b0}}, lg});
-  always @(posedge clk) if (in_valid && in_ready) lb[wr_addr] <= in_data;
+  wire [BW-1:0] wr_col = BW'({8'd0, lc} * g24 + {{(24-GW-1){1'b0}}, lg});
+  wire          wr_en  = in_valid && in_ready;
   always @(posedge clk) begin
     if (rst || start) begin
       lr <= 16'd0; lc <= 16'd0; lg <= '0;
@@ -130,22 +135,29 @@ module cn_accel_dw #(
     end
   end
 
-  // ---------------- tap issue: one tap of one (pixel, group) per cycle ----------------
+  // ---------------- tap issue: two phases per (pixel, group) ----------------
+  // Phase 0 reads tap columns 0 and 2 (x*s - d on port A, x*s + d on port B of each row bank),
+  // phase 1 column 1 (x*s, port A): six taps, then three, of the group's nine.
   reg [15:0] oy, ox, xs;
   reg [GW:0] og;
-  reg [3:0]  t;                 // tap 0..8
+  reg        ph;                // phase 0 or 1
   reg [MW-1:0] pix;             // output pixel index into the dilation map
   wire [3:0] d = use_map ? d_map[pix] : dconst;
   // Rows needed by this output row: up to ys + dm (clipped to the image).
   wire [16:0] need = ({1'b0, ys} + {13'd0, dm} + 17'd1 > {1'b0, height}) ? {1'b0, height} : {1'b0, ys} + {13'd0, dm} + 17'd1;
   wire       can_issue = active && ({1'b0, lr} >= need);
-  wire [1:0] ti = t >= 4'd6 ? 2'd2 : t >= 4'd3 ? 2'd1 : 2'd0;
-  wire [1:0] tj = 2'(t - {ti, 1'b0} - {2'b0, ti});
-  wire signed [17:0] iy = $signed({2'b0, ys}) + $signed({14'd0, d}) * ($signed({16'd0, ti}) - 18'sd1);
-  wire signed [17:0] ix = $signed({2'b0, xs}) + $signed({14'd0, d}) * ($signed({16'd0, tj}) - 18'sd1);
-  wire in_img = (iy >= 0) && (iy < $signed({2'b0, height})) && (ix >= 0) && (ix < $signed({2'b0, width}));
-  wire [AW-1:0] rd_addr = AW'({{(24-RW){1'b0}}, iy[RW-1:0]} * row_stride + {8'd0, ix[15:0]} * g24 + {{(24-GW-1){1'b0}}, og});
-  wire last_tap = (t == 4'd8);
+  wire signed [17:0] sd = ph ? 18'sd0 : $signed({14'd0, d});
+  wire signed [17:0] ixa = $signed({2'b0, xs}) - sd;   // column 0 (phase 0) or 1 (phase 1)
+  wire signed [17:0] ixb = $signed({2'b0, xs}) + sd;   // column 2 (phase 0)
+  wire signed [17:0] dd  = $signed({14'd0, d});
+  wire signed [17:0] iy0 = $signed({2'b0, ys}) - dd;   // tap rows y*s - d, y*s, y*s + d
+  wire signed [17:0] iy2 = $signed({2'b0, ys}) + dd;
+  wire col_in_a = (ixa >= 0) && (ixa < $signed({2'b0, width}));
+  wire col_in_b = (ixb >= 0) && (ixb < $signed({2'b0, width}));
+  wire [2:0] row_in = {iy2 < $signed({2'b0, height}), 1'b1, iy0 >= 0};   // ys < height always
+  wire [BW-1:0] rd_col_a = BW'({{6{ixa[17]}}, ixa} * g24 + {{(24-GW-1){1'b0}}, og});
+  wire [BW-1:0] rd_col_b = BW'({{6{ixb[17]}}, ixb} * g24 + {{(24-GW-1){1'b0}}, og});
+  wire last_tap = ph;
   wire last_g = (og == groups - 1'b1);
   wire last_x = (ox == out_width - 1'b1);
   wire last_y = (oy == out_height - 1'b1);
@@ -158,11 +170,10 @@ module cn_accel_dw #(
   end
   always @(posedge clk) begin
     if (rst || start) begin
-      oy <= 16'd0; ox <= 16'd0; xs <= 16'd0; ys <= 16'd0; og <= '0; t <= 4'd0; pix <= '0;
+      oy <= 16'd0; ox <= 16'd0; xs <= 16'd0; ys <= 16'd0; og <= '0; ph <= 1'b0; pix <= '0;
     end else if (issue) begin
-      if (!last_tap) t <= t + 1'b1;
-      else begin
-        t <= 4'd0;
+      ph <= !ph;
+      if (last_tap) begin
         if (!last_g) og <= og + 1'b1;
         else begin
           og <= '0;
@@ -174,41 +185,81 @@ module cn_accel_dw #(
     end
   end
 
-  // Stage 1: line-buffer read (registered), tap bookkeeping.
-  reg [LANES*8-1:0] lb_q;
-  reg               s1_valid, s1_inside, s1_last;
-  reg [2:0]         s1_t;  // taps 0..7 are stored; tap 8 goes straight to the PE
+  // Stage 1: every bank reads two columns (registered); the tap rows pick their banks. Port A of a
+  // bank is also its write port: the loader writes only the bank of row lr, never a tap row of an
+  // issued column (tap rows lie in lr - R + 1 .. lr - 1, see slot_free), so that bank's read is
+  // not needed, and it skips the read to keep the register of a stalled column.
+  wire [LANES*8-1:0] bank_qa [0:R-1];
+  wire [LANES*8-1:0] bank_qb [0:R-1];
+  genvar b;
+  generate
+    for (b = 0; b < R; b = b + 1) begin : bank
+      reg [LANES*8-1:0] mem [0:BD-1];
+      reg [LANES*8-1:0] qa, qb;
+      wire              we = wr_en && lr[RW-1:0] == RW'(b);
+      wire [BW-1:0]     aa = we ? wr_col : rd_col_a;
+      always @(posedge clk) begin
+        if (we) mem[aa] <= in_data;
+        if (en && !we) qa <= mem[aa];
+      end
+      always @(posedge clk) if (en) qb <= mem[rd_col_b];
+      assign bank_qa[b] = qa;
+      assign bank_qb[b] = qb;
+    end
+  endgenerate
+  reg               s1_valid, s1_last;
+  reg [2:0]         s1_in_a, s1_in_b;
+  reg [RW-1:0]      s1_row0, s1_row1, s1_row2;
   reg [GW-1:0]      s1_g;
-  always @(posedge clk) if (en) lb_q <= lb[rd_addr];
   always @(posedge clk) begin
     if (rst) begin s1_valid <= 1'b0; end
     else if (en) begin
       s1_valid <= issue;
-      s1_inside <= in_img; s1_t <= t[2:0]; s1_g <= og[GW-1:0]; s1_last <= last_tap;
+      s1_in_a <= row_in & {3{col_in_a}}; s1_in_b <= row_in & {3{col_in_b}};
+      s1_g <= og[GW-1:0]; s1_last <= last_tap;
+      s1_row0 <= iy0[RW-1:0]; s1_row1 <= ys[RW-1:0]; s1_row2 <= iy2[RW-1:0];
     end
   end
-  wire [LANES*8-1:0] tap_val = s1_inside ? lb_q : pad_mem[s1_g];
+  wire [LANES*8-1:0] pad_g = pad_mem[s1_g];
+  wire [3*LANES*8-1:0] col_a = {s1_in_a[2] ? bank_qa[s1_row2] : pad_g,
+                                s1_in_a[1] ? bank_qa[s1_row1] : pad_g,
+                                s1_in_a[0] ? bank_qa[s1_row0] : pad_g};
+  wire [3*LANES*8-1:0] col_b = {s1_in_b[2] ? bank_qb[s1_row2] : pad_g,
+                                s1_in_b[1] ? bank_qb[s1_row1] : pad_g,
+                                s1_in_b[0] ? bank_qb[s1_row0] : pad_g};
 
-  // Stage 2: collect the nine taps (and which lie in the image); fire the PE on the ninth.
-  reg [8*LANES*8-1:0] taps;
-  reg [7:0]           taps_in;
+  // Stage 2: keep columns 0 and 2 of phase 0 (and which taps lie in the image); fire the PE with
+  // column 1 of phase 1. Tap (i, j) = i*3 + j, i the row and j the column.
+  reg [3*LANES*8-1:0] col0, col2;      // tap columns 0 and 2, row i at [i*LANES*8 +: LANES*8]
+  reg [2:0]           col0_in, col2_in;
   reg                 pe_valid;
   assign pe_valid_w = pe_valid;
   reg [9*LANES*8-1:0] pe_x;
   reg [8:0]           pe_in;
   reg [9*LANES*4-1:0] pe_w;
   reg [GW-1:0]        pe_g;
+  wire [9*LANES*8-1:0] full_x;
+  wire [8:0]           full_in;
+  genvar ti;
+  generate
+    for (ti = 0; ti < 3; ti = ti + 1) begin : trow
+      assign full_x[(ti*3 + 0)*LANES*8 +: LANES*8] = col0[ti*LANES*8 +: LANES*8];
+      assign full_x[(ti*3 + 1)*LANES*8 +: LANES*8] = col_a[ti*LANES*8 +: LANES*8];
+      assign full_x[(ti*3 + 2)*LANES*8 +: LANES*8] = col2[ti*LANES*8 +: LANES*8];
+      assign full_in[ti*3 +: 3] = {col2_in[ti], s1_in_a[ti], col0_in[ti]};
+    end
+  endgenerate
+  always @(posedge clk) if (en && s1_valid && !s1_last) begin
+    col0 <= col_a; col0_in <= s1_in_a;
+    col2 <= col_b; col2_in <= s1_in_b;
+  end
   always @(posedge clk) begin
     if (rst) pe_valid <= 1'b0;
     else if (en) pe_valid <= s1_valid && s1_last;
   end
   always @(posedge clk) if (en) begin
-    if (s1_valid && !s1_last) begin
-      taps[s1_t*LANES*8 +: LANES*8] <= tap_val;
-      taps_in[s1_t] <= s1_inside;
-    end
-    pe_x <= {tap_val, taps};
-    pe_in <= {s1_inside, taps_in};
+    pe_x <= full_x;
+    pe_in <= full_in;
     pe_w <= w_mem[s1_g];
     pe_g <= s1_g;
   end

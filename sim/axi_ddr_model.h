@@ -45,7 +45,12 @@
 //     when mem_size != 0.
 //   Bandwidth: each cycle the shared credit grows by bytes_per_cycle (capped at bytes_per_cycle +
 //     the widest beat, so idle time does not bank a burst); presenting an R beat or reserving a W
-//     beat costs the beat's transfer size (2^AxSIZE; a W reservation costs a full bus beat). The
+//     beat costs the beat's transfer size (2^AxSIZE; a W reservation costs a full bus beat).
+//     Command granularity (dram_burst_bytes != 0): the DRAM moves whole bursts of dram_burst_bytes,
+//     so an AR/AW burst costs every DRAM burst its bytes touch; what its beats do not pay (a 16-byte
+//     one-beat write costs a 64-byte DRAM burst: 48 bytes) is taken from the credit when its data
+//     start to move (a read burst's first R beat is presented, a write burst's AW is accepted), and
+//     the credit may go negative (later beats wait until it is repaid). The
 //     (port, direction) pairs are served by a round-robin arbiter (the search starts after the
 //     last pair served), so ports share the bandwidth fairly and none starves. bytes_per_cycle = 0 means unlimited (every port
 //     can do one R and one W beat per cycle).
@@ -185,6 +190,7 @@ struct PortSignals {
 
 struct Config {
   double bytes_per_cycle = 0.0;          // shared by all ports; 0 = unlimited. 4.27e9/250e6 = 17.08
+  unsigned dram_burst_bytes = 0;         // 2^n: bursts are charged in whole DRAM bursts; 0 = beats only
   unsigned read_latency = 40;            // cycles, see "Timing model"
   unsigned write_latency = 20;           // cycles from the burst's last W (and AW) to BVALID
   unsigned max_outstanding_reads = 32;   // per port: queued read bursts before ARREADY drops
@@ -209,6 +215,7 @@ struct Stats {
   uint64_t r_beats = 0;
   uint64_t w_beats = 0;
   uint64_t b_responses = 0;
+  uint64_t dram_bytes = 0;     // DRAM time charged: the whole DRAM bursts of every AR/AW burst (= bytes moved if dram_burst_bytes = 0)
   // (bytes_read + bytes_written) / cycles
   double bytes_per_cycle() const { return cycles ? double(bytes_read + bytes_written) / double(cycles) : 0.0; }
 };
@@ -217,6 +224,7 @@ class AxiDdrModel {
  public:
   explicit AxiDdrModel(const Config& cfg = Config()) : cfg_(cfg), rng_(cfg.seed ? cfg.seed : 1) {
     if (cfg_.bytes_per_cycle < 0) throw std::invalid_argument("axi_ddr: bytes_per_cycle < 0");
+    if (cfg_.dram_burst_bytes & (cfg_.dram_burst_bytes - 1)) throw std::invalid_argument("axi_ddr: dram_burst_bytes must be 0 or a power of two");
     credit_inc_ = static_cast<int64_t>(cfg_.bytes_per_cycle * kUnit + 0.5);
   }
 
@@ -488,6 +496,7 @@ class AxiDdrModel {
     uint64_t ready = 0;  // reads: first cycle a beat may be presented
     unsigned beat = 0;
     bool err = false;    // out of range
+    uint64_t debt = 0;   // reads: DRAM bytes its beats do not pay, taken with its first beat
   };
   struct WBeat {
     std::vector<uint8_t> data, strb;
@@ -631,10 +640,36 @@ class AxiDdrModel {
     return addr >= cfg_.mem_base && addr - cfg_.mem_base + n <= cfg_.mem_size;
   }
 
+  // Bytes the DRAM spends on a burst: the whole DRAM bursts its beats touch (dram_burst_bytes = 0:
+  // the beats' own bytes). `paid` is what its beats pay from the credit.
+  uint64_t dram_cost(const Ax& a, uint64_t paid) const {
+    const uint64_t d = cfg_.dram_burst_bytes;
+    if (!d) return paid;
+    const uint64_t nb = 1ull << a.size;
+    auto blocks = [d](uint64_t lo, uint64_t n) { return (lo + n - 1) / d - lo / d + 1; };
+    uint64_t n;
+    if (a.burst == 0) n = uint64_t(a.len) * blocks(a.addr & ~(nb - 1), nb);             // FIXED: one address
+    else if (a.burst == 2) n = blocks(a.addr & ~(nb * a.len - 1), nb * a.len);          // WRAP: its window
+    else n = blocks(a.addr & ~(nb - 1), uint64_t(a.len) * nb);                            // INCR
+    return std::max(paid, n * d);
+  }
+  // Counts a burst's DRAM time; returns what its beats do not pay (command granularity).
+  uint64_t charge_command(Port& p, const Ax& a, uint64_t paid) {
+    uint64_t cost = dram_cost(a, paid);
+    p.st.dram_bytes += cost;
+    stats_.dram_bytes += cost;
+    return cost - paid;
+  }
+  // Takes a debt from the credit (it may go negative: later beats wait until it is repaid).
+  void take_debt(uint64_t bytes) {
+    if (credit_inc_) credit_ -= static_cast<int64_t>(bytes) * kUnit;
+  }
+
   void accept_ar(Port& p) {
     Burst b;
     b.ax = p.ar_last;
     if (!check_burst(p, b.ax, "AR")) b.err = true;
+    b.debt = charge_command(p, b.ax, uint64_t(b.ax.len) * std::min<uint64_t>(1ull << std::min<unsigned>(b.ax.size, 7), p.bus));
     b.ready = cycle_ + cfg_.read_latency;
     p.rq.push_back(b);
     p.st.read_bursts++;
@@ -645,6 +680,7 @@ class AxiDdrModel {
     Burst b;
     b.ax = p.aw_last;
     if (!check_burst(p, b.ax, "AW")) b.err = true;
+    take_debt(charge_command(p, b.ax, uint64_t(b.ax.len) * p.bus));  // a W reservation pays a full bus beat
     b.ready = cycle_;
     p.awq.push_back(b);
     p.st.write_bursts++;
@@ -659,6 +695,7 @@ class AxiDdrModel {
     uint64_t nb = 1ull << std::min<unsigned>(b.ax.size, 7);
     if (stall()) return false;
     if (!take_credit(std::min<uint64_t>(nb, p.bus))) return false;
+    if (b.beat == 0) take_debt(b.debt);
     uint64_t a = beat_addr(b.ax, b.beat), base = a & ~uint64_t(p.bus - 1);
     bool ok = !b.err && in_range(base, p.bus);
     if (ok)

@@ -2,14 +2,16 @@
 // generated C driver (sw/codenet_accel.c built with -DCODENET_SIM) and the PYNQ driver
 // (sw/codenet_accel.py with a fake `pynq` package, test/helpers/pynq-shim) run a whole
 // frame of codenet-tiny on the Verilator model of the generated rtl/ through the register map.
-// One Verilator build: libcodenet_sim.so (sim/driver_sim.cpp around the Verilated top and the AXI4
-// DDR model), linked by the C test program and loaded by the shim through ctypes.
+// One Verilator build, cached like the others: libcodenet_sim.so (sim/driver_sim.cpp around the
+// Verilated top and the AXI4 DDR model), linked by the C test program and loaded by the shim through ctypes.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/temp.ts';
+import { cacheDir, cachedBuildSync } from '../src/util/build-cache.ts';
 import { loadModelFile } from '../src/ir/load.ts';
 import { runGolden, type TensorData } from '../src/golden/run.ts';
 import { imageCodes, randomImage } from '../src/zoo/image.ts';
@@ -29,17 +31,28 @@ let golden: Map<string, TensorData>;
 let outputs: string[];
 let lib: string;
 
-/** verilator --exe with -shared: the accelerator and sim/driver_sim.cpp as one shared library. */
+/**
+ * verilator --exe with -shared: the accelerator and sim/driver_sim.cpp as one shared library, in
+ * the build cache (src/util/build-cache.ts) under a hash of every input: the Verilator version,
+ * the flags, the folder's rtl/ (with the .vh it includes), its sim/ headers and driver_sim.cpp.
+ */
 function buildSimLibrary(): string {
-  const mdir = join(root, 'obj');
-  const rtl = readdirSync(join(out, 'rtl')).filter((f) => f.endsWith('.v')).sort().map((f) => join(out, 'rtl', f));
-  execFileSync('verilator', [
-    '--cc', '--exe', '--build', '-O3', '--x-assign', 'fast', '--x-initial', 'fast', '-Wno-fatal', '--top-module', 'codenet_accel',
-    // cn_isa.h and axi_ddr_model.h as generated into the folder's sim/
-    '-CFLAGS', `-fPIC -O2 -I${join(out, 'sim')}`, '-LDFLAGS', '-shared',
-    `-I${join(out, 'rtl')}`, '--Mdir', mdir, '-j', '2', '-o', 'libcodenet_sim.so', ...rtl, join(ROOT, 'sim/driver_sim.cpp'),
-  ], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-  return join(mdir, 'libcodenet_sim.so');
+  const rtlDir = join(out, 'rtl');
+  const simDir = join(out, 'sim');
+  const rtl = readdirSync(rtlDir).filter((f) => /\.vh?$/.test(f)).sort();
+  const headers = readdirSync(simDir).filter((f) => /\.(h|hpp)$/.test(f)).sort();
+  const flags = ['--cc', '--exe', '--build', '-O3', '--x-assign', 'fast', '--x-initial', 'fast', '-Wno-fatal', '--top-module', 'codenet_accel', '-LDFLAGS', '-shared'];
+  const cflags = '-fPIC -O2';
+  const h = createHash('sha256').update(execFileSync('verilator', ['--version'], { encoding: 'utf8' })).update(JSON.stringify([flags, cflags]));
+  const inputs: Array<[string, string[]]> = [[rtlDir, rtl], [simDir, headers], [join(ROOT, 'sim'), ['driver_sim.cpp']]];
+  for (const [dir, names] of inputs) for (const n of names) h.update(n).update(readFileSync(join(dir, n)));
+  return cachedBuildSync(cacheDir('verilator'), `libcodenet_sim-${h.digest('hex').slice(0, 20)}`, 'libcodenet_sim.so', (tmp) => {
+    execFileSync('verilator', [
+      // cn_isa.h and axi_ddr_model.h as generated into the folder's sim/
+      ...flags, '-CFLAGS', `${cflags} -I${simDir}`, `-I${rtlDir}`, '--Mdir', tmp, '-j', '2', '-o', 'libcodenet_sim.so',
+      ...rtl.filter((f) => f.endsWith('.v')).map((f) => join(rtlDir, f)), join(ROOT, 'sim/driver_sim.cpp'),
+    ], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  }, '.build-libcodenet_sim-').path;
 }
 
 beforeAll(async () => {

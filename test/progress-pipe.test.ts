@@ -1,5 +1,5 @@
 // Progress on a pipe (issue 23): `codenet gen` with stderr piped and an empty build cache, so that
-// Yosys really synthesises (synchronously, in WebAssembly), prints a plain progress line at least
+// Yosys really synthesises (WebAssembly, in worker threads), prints a plain progress line at least
 // once per heartbeat interval; `--quiet` prints none. The interval is shortened to 1 s
 // (CODENET_PROGRESS_INTERVAL) and the hardware config is small, to keep the test affordable. The
 // test asserts a line per interval (gaps between lines as they arrive), never how long the work takes.
@@ -72,7 +72,7 @@ describe('progress on a pipe', () => {
 
     // --quiet, on another empty cache: nothing while the synthesis runs. The run is stopped a few
     // intervals after the point at which the loud run had printed its first Yosys heartbeat (SIGKILL:
-    // while Yosys runs, synchronously, the SIGTERM handler of src/util/proc.ts waits for it to end).
+    // nothing of the cut run is looked at but its stderr).
     const window = yosys[0].t - r.t0 + 5 * INTERVAL * 1000;
     const q = await runPiped(['--quiet', ...gen('quiet')], join(root, 'cache-quiet'), window);
     expect(q.lines.filter((l) => l.text.startsWith('codenet: ') && !l.text.startsWith('codenet: error')), q.lines.map((l) => l.text).join('\n')).toEqual([]);

@@ -16,15 +16,19 @@ export const TIERS = {
   float: [
     'test/float-parallel.test.ts',
     'test/import-onnx.test.ts',
+    'test/prune.test.ts',
     'test/qat.test.ts',
     'test/quant-generic.test.ts',
     'test/quantize.test.ts',
+    'test/search.test.ts',
+    'test/startup-workers.test.ts',
   ],
   tools: [
     'test/escape.test.ts',
     'test/hostile-names.test.ts',
     'test/python-package.test.ts',
     'test/report.test.ts',
+    'test/search-tools.test.ts',
   ],
   rtl: [
     'test/build-share.test.ts',
@@ -57,6 +61,8 @@ export const TIERS = {
   synth: [
     'test/progress-pipe.test.ts',
     'test/synth-accel.test.ts',
+    'test/synth-modules.test.ts',
+    'test/synth-signals.test.ts',
     'test/hw/synth-axi.test.ts',
     'test/hw/synth-compute.test.ts',
   ],

@@ -1,7 +1,7 @@
 import { main } from './program.ts';
 import { installSignalCleanup } from '../util/proc.ts';
 
-// The `codenet` executable (bin/codenet.mjs loads this through tsx).
+// The `codenet` executable: bin/codenet.mjs loads this compiled (dist/, bin/dist.mjs) or through tsx.
 // A reader that goes away (`codenet info ... | head -1`) makes writes fail with EPIPE: drop the
 // rest of the output quietly and let the command finish with its usual exit code.
 for (const stream of [process.stdout, process.stderr]) {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Model } from '../ir/model.ts';
 import { loadModelFile } from '../ir/load.ts';
-import { exportZooModel } from '../zoo/export.ts';
+import { cachedZooModel } from '../zoo/cache.ts';
 import { ZOO, findZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
 import { safeSlug } from '../util/paths.ts';
@@ -13,9 +13,12 @@ export interface ModelArgOptions {
   classes?: number;
 }
 
-/** A `<model>` argument: a zoo name (built with the given seed) or a model file. */
+/**
+ * A `<model>` argument: a zoo name (built with the given seed, or loaded from the build cache
+ * when an earlier run built it: src/zoo/cache.ts) or a model file.
+ */
 export function resolveModel(arg: string, opts: ModelArgOptions = {}): Model {
-  if (findZooSpec(arg)) return exportZooModel(arg, opts);
+  if (findZooSpec(arg)) return cachedZooModel(arg, opts);
   if (existsSync(arg)) return loadModelFile(arg);
   fail(`model "${arg}" is neither a zoo model (${ZOO.map((z) => z.name).join(', ')}) nor an existing file`);
 }

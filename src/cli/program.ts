@@ -23,6 +23,8 @@ import { registerImport } from './commands/import.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerDataset } from './commands/dataset.ts';
 import { registerDetect } from './commands/detect.ts';
+import { registerPrune } from './commands/prune.ts';
+import { registerSearch } from './commands/search.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -52,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
   registerImport(program);
   registerDetect(program);
   registerDataset(program);
+  registerPrune(program);
+  registerSearch(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

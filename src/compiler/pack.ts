@@ -3,6 +3,7 @@
  * of `lanes`, zero-padded; output channels in tiles; the stem's int8 weights split into int4
  * halves. The compiler writes these into the memory image; the engine tests feed them directly.
  */
+import { windowOut } from '../ops/shape.ts';
 
 /** One weight-RAM word of the 1x1 engine: pair p (output channels 2p, 2p+1), channel group g. */
 export interface PwWord {
@@ -52,7 +53,7 @@ export function packStemTile(w: Int8Array, cout: number, c0: number, lanes: numb
 
 /** The stem's receptive fields, one column of 27 codes (ky, kx, ci) per output pixel. */
 export function im2colStem(x: Int8Array, h: number, w: number, stride: number, pad: Int8Array): number[][] {
-  const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
+  const ho = windowOut(h, stride), wo = windowOut(w, stride);
   const cols: number[][] = [];
   for (let oy = 0; oy < ho; oy++)
     for (let ox = 0; ox < wo; ox++) {

@@ -29,6 +29,7 @@ import { layerMacs } from '../info/summary.ts';
 import { fail } from '../util/errors.ts';
 import { MAX_SOURCES } from './descriptor.ts';
 import { stemChannelsPerTile } from './pack.ts';
+import { windowOut } from '../ops/index.ts';
 
 export interface CompileOptions {
   /** Fuse each conv1x1 whose only reader is a dw3x3 into PWDW passes (default true). */
@@ -43,7 +44,6 @@ export interface CompileOptions {
 /** Every region and buffer starts on a 4 KiB boundary. */
 export const REGION_ALIGN = 4096;
 export const align = (v: number, a: number) => Math.ceil(v / a) * a;
-const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
 
 export interface PlanBuffer {
   name: string;
@@ -461,7 +461,7 @@ class Planner {
     if (l.dilation > this.hw.dmax) fail(`${at}: dilation ${l.dilation} exceeds the hardware dmax ${this.hw.dmax}`);
     const gather = this.pwGather(pw.at, pw.what, pw.v);
     const gstride = Math.ceil(cout / this.lanes), perTile = this.outs / this.lanes;
-    const outH = down(gather.inH, l.stride), outW = down(gather.inW, l.stride);
+    const outH = windowOut(gather.inH, l.stride), outW = windowOut(gather.inW, l.stride);
     const out = this.depthwiseOutput(li, l, outH, outW, gstride);
     this.add({
       engine: 'pwdw', layer: li, purpose: 'compute', reads: pw.what, gather, descriptors: Math.ceil(gstride / perTile),
@@ -521,7 +521,7 @@ class Planner {
     const gather = this.gather(v, at, what);
     const { hw } = this;
     this.checkWidth(at, gather.inW);
-    const outH = down(gather.inH, opts.stride), outW = down(gather.inW, opts.stride);
+    const outH = windowOut(gather.inH, opts.stride), outW = windowOut(gather.inW, opts.stride);
     const kmax = Math.min(this.gmax, Math.floor(hw.lineBufferBeats / (this.R * gather.inW)), Math.floor(hw.rowBufferBeats / gather.inW));
     if (kmax < 1)
       fail(`${at}: one channel group of an input row of ${gather.inW} pixels does not fit: the line buffer needs ${this.R} rows x ${gather.inW} = ${this.R * gather.inW} beats (lineBufferBeats ${hw.lineBufferBeats}), rowBufferBeats ${hw.rowBufferBeats}`);
@@ -559,7 +559,7 @@ class Planner {
     const per = stemChannelsPerTile(outs);
     const ng = Math.ceil(per / lanes);
     const passes = Math.ceil(cout / per);
-    const outH = down(g.inH, l.stride), outW = down(g.inW, l.stride);
+    const outH = windowOut(g.inH, l.stride), outW = windowOut(g.inW, l.stride);
     const out = this.buffer(this.freshName(l.outputs[0]), outH, outW, passes * ng, li, 'output');
     this.add({
       engine: 'stem', layer: li, purpose: 'compute', reads: l.inputs[0], gather: g, descriptors: passes,
@@ -568,6 +568,13 @@ class Planner {
     this.state.set(l.outputs[0], { channels: Array.from({ length: cout }, (_, c): Ref => [out.name, Math.floor(c / per) * ng * lanes + (c % per)]) });
   }
 
+  /**
+   * The lowering of one layer. It stays here, one case per op, rather than in a `lower` hook of
+   * each op (src/ops): every case reads and writes the planner's state (channel maps, fusion and
+   * on-chip choices, views still pending) and calls its pass planners (planPw, planDw, planPwDw,
+   * materialize), and offset and dwdeform lower together (the on-chip dilation map). What the ops
+   * own, the output-size formula and the engine an op runs on, comes from src/ops.
+   */
   layer(li: number, l: Layer): void {
     const at = `layer "${l.name}" (${l.op})`;
     const hw = this.hw;

@@ -8,6 +8,7 @@
  */
 import type { HwConfig } from '../hw/config.ts';
 import { hwParams } from '../hw/params.ts';
+import { windowOut } from '../ops/shape.ts';
 import { dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
 import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, ENGINE_STEM, MAX_SOURCES, readDescriptor, type Descriptor } from './descriptor.ts';
 
@@ -57,7 +58,6 @@ export function executeProgram(memory: Uint8Array, programOffset: number, count:
 }
 
 const wrap24 = (v: number) => ((v << 8) >> 8);
-const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
 const nib = (b: number, high: boolean) => { const v = high ? (b >> 4) & 15 : b & 15; return v >= 8 ? v - 16 : v; };
 
 export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, st: EngineState): void {
@@ -167,7 +167,7 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   const stride = d.stride;
   if (engine !== ENGINE_PW) {
     if (engine === ENGINE_STEM ? stride !== 1 && stride !== 2 && stride !== 4 : stride !== 1 && stride !== 2) bad(`stride ${stride} not supported`);
-    if (out_h !== down(in_h, stride) || out_w !== down(in_w, stride)) bad(`output ${out_h}x${out_w} is not the stride-${stride} size of ${in_h}x${in_w}`);
+    if (out_h !== windowOut(in_h, stride) || out_w !== windowOut(in_w, stride)) bad(`output ${out_h}x${out_w} is not the stride-${stride} size of ${in_h}x${in_w}`);
     if (d.dconst > hw.dmax) bad(`dconst ${d.dconst} > dmax ${hw.dmax}`);
   }
   if (engine === ENGINE_PW || fused) {

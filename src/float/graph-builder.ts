@@ -3,7 +3,8 @@
  * as a TensorFlow.js layers model from the layer classes of src/float/model.ts. This is how a
  * network reaches codenet from outside the zoo (the ONNX importer, a test's own network), and how
  * the zoo builds its own (buildFloatModel). Every command that takes a float model takes the result;
- * the quantizer reads the integer graph back from its layers (src/quant/graph.ts).
+ * the quantizer reads the integer graph back from its layers (src/quant/graph.ts). The integer
+ * topology of the same description, without TensorFlow.js, is graphTopology (src/ops/graph.ts).
  *
  * Layer names follow the zoo's: a node `x` with weights is the conv layer `x`, with `x.pad` (the
  * zero padding of a 3x3 window), `x.bn` and `x.relu` where it has them; a split `s` writes

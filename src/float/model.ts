@@ -23,7 +23,8 @@ import { registerWasmTrainingKernels } from './grads.ts';
 import { registerWasmMaxPoolGrad } from './maxpool-grad.ts';
 import { installFastBatchNorm } from './batchnorm.ts';
 import { installDepthwiseDilation } from './depthwise-dilation.ts';
-import { buildFloatGraph, type FloatGraph, type FloatNode } from './graph-builder.ts';
+import { buildFloatGraph, type FloatGraph } from './graph-builder.ts';
+import { zooGraph } from '../zoo/graph.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Backend.
@@ -265,49 +266,13 @@ export function buildFloatModel(spec: ZooSpec, opts: FloatModelOptions): tf.Laye
   return buildFloatGraph(zooFloatGraph(spec, opts));
 }
 
-/** A zoo network as a float graph description (src/float/graph-builder.ts): the zoo is one producer of such graphs. */
+/** A zoo network as a float graph description (src/float/graph-builder.ts): the zoo's one description (src/zoo/graph.ts), checked for float training. */
 export function zooFloatGraph(spec: ZooSpec, opts: FloatModelOptions): FloatGraph {
   const s = opts.input ?? spec.input;
   if (!Number.isInteger(s) || s < 8) fail(`float model input must be a whole number >= 8, got ${s}`);
   if (spec.skips && s % 32) fail(`${spec.name} with decoder skips needs an input side divisible by 32, got ${s}`);
   if (!Number.isInteger(opts.classes) || opts.classes < 1) fail(`classes must be a whole number >= 1, got ${opts.classes}`);
-  const nodes: FloatNode[] = [];
-  const add = <N extends FloatNode>(n: N): string => (nodes.push(n), n.name);
-  const conv1x1 = (name: string, input: string, filters: number, relu: boolean) => add({ op: 'conv', name, input, filters, relu });
-  const dw = (name: string, input: string, stride: number, relu: boolean) => add({ op: 'dw', name, input, stride, relu });
-  const concatShuffle = (p: string, inputs: string[]) => add({ op: 'shuffle', name: `${p}.shuffle`, input: add({ op: 'concat', name: `${p}.concat`, inputs }) });
-
-  const [c0, c2, c3, c4, c5] = spec.channels;
-  let x = add({ op: 'conv', name: 'stem', input: 'image', filters: c0, kernel: 3, stride: spec.stem === 's4' ? 4 : 2, relu: true });
-  if (spec.stem !== 's4') x = add({ op: 'maxpool', name: 'stem.pool', input: x });
-  const taps = [x]; // strides 4, 8, 16: the decoder's skip inputs (spec.skips)
-  [c2, c3, c4].forEach((cout, i) => {
-    const stage = `stage${i + 2}`;
-    const p0 = `${stage}.0`, half = cout / 2;
-    const b1 = conv1x1(`${p0}.b1.pw`, dw(`${p0}.b1.dw`, x, 2, false), half, true);
-    const b2 = conv1x1(`${p0}.b2.pw2`, dw(`${p0}.b2.dw`, conv1x1(`${p0}.b2.pw1`, x, half, true), 2, false), half, true);
-    x = concatShuffle(p0, [b1, b2]);
-    for (let u = 1; u <= spec.repeats[i]; u++) {
-      const p = `${stage}.${u}`;
-      add({ op: 'split', name: `${p}.split`, input: x, sizes: [half, half] });
-      const b = conv1x1(`${p}.pw2`, dw(`${p}.dw`, conv1x1(`${p}.pw1`, `${p}.split.1`, half, true), 1, false), half, true);
-      x = concatShuffle(p, [`${p}.split.0`, b]);
-    }
-    taps.push(x);
-  });
-  x = conv1x1('conv5', x, c5, true);
-  spec.decoder.forEach((cout, i) => {
-    const p = `dec${i + 1}`;
-    const off = add({ op: 'offset', name: `${p}.offset`, input: x });
-    const def = add({ op: 'deform', name: `${p}.deform`, input: x, offset: off, dmax: spec.dmax });
-    x = add({ op: 'upsample', name: `${p}.up`, input: conv1x1(`${p}.pw`, def, cout, true) });
-    if (spec.skips) x = add({ op: 'concat', name: `${p}.cat`, inputs: [x, taps[2 - i]] });
-  });
-  const head = (name: string, out: number, bias: number): string =>
-    add({ op: 'conv', name, input: dw(`${name}.dw`, conv1x1(`${name}.pw1`, x, spec.head, true), 1, true), filters: out, bn: false, bias });
-  // CenterNet's heat-map bias -2.19 starts every class at probability 0.1.
-  const outputs = [head('hm', opts.classes, -2.19), head('wh', 2, 0), head('reg', 2, 0)];
-  return { name: spec.name, input: s, nodes, outputs, seed: opts.seed };
+  return zooGraph(spec, opts.classes, s, opts.seed);
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];

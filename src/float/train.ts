@@ -137,6 +137,9 @@ export const floatForward = (fm: tf.LayersModel, data?: BatchSource): Forward =>
   };
 };
 
+/** A term added to the CenterNet loss (e.g. distillation, src/codesign/distill.ts), given the predictions and the input batch; runSteps adds it on this thread only, so it runs without a helper. */
+export type ExtraLoss = (pred: { hm: tf.Tensor; wh: tf.Tensor; reg: tf.Tensor }, x: tf.Tensor4D) => tf.Scalar;
+
 /** The loss and flat gradient of samples [from, to) of one step's batch. */
 export interface HalfBatch {
   grads: Float32Array;
@@ -150,7 +153,7 @@ export interface HalfBatch {
  * gradient with respect to `vars`, flattened in their order. Sample i of a step is the same
  * image whichever thread renders it (shapes.ts: a pure function of the stream and i).
  */
-export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { stream: number; from: number; to: number; input: number; dense?: boolean; samples?: Sample[]; classes?: number }): HalfBatch {
+export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { stream: number; from: number; to: number; input: number; dense?: boolean; samples?: Sample[]; classes?: number; extraLoss?: ExtraLoss }): HalfBatch {
   // The built-in set renders sample i of the stream here; a VOC / COCO source made them (src/data/batches.ts).
   const batch: Sample[] = b.samples ?? [];
   if (!b.samples) for (let i = b.from; i < b.to; i++) batch.push(makeSample(sampleSeed(b.stream, 'train', i), b.input, b.input));
@@ -159,7 +162,11 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
   const objects = targets.reduce((n, t) => n + t.regMask.reduce((a, v) => a + v, 0), 0);
   const x = imagesToTensor(images, b.input, b.input);
   const gt = stackTargets(targets);
-  const { value, grads } = tf.variableGrads(() => centerNetLoss(forward(images, x), gt).total, vars);
+  const { value, grads } = tf.variableGrads(() => {
+    const pred = forward(images, x);
+    const base = centerNetLoss(pred, gt).total;
+    return b.extraLoss ? (tf.add(base, b.extraLoss(pred, x)) as tf.Scalar) : base;
+  }, vars);
   const flat = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
   let o = 0;
   for (const v of vars) {
@@ -179,7 +186,7 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
  * combined weighted by their objects, as the loss of the whole batch would weigh them (the loss
  * is a mean over objects). Returns the loss of every step and the wall time.
  */
-export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker; log?: (msg: string) => void; clock?: () => number }): Promise<{ loss: number[]; seconds: number; plannedSteps?: number }> {
+export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker; log?: (msg: string) => void; clock?: () => number; extraLoss?: ExtraLoss }): Promise<{ loss: number[]; seconds: number; plannedSteps?: number }> {
   const now = o.clock ?? (() => performance.now()); // milliseconds; a test passes a virtual clock
   const weights = readFlat(o.vars);
   const adam = new FlatAdam(weights.length, offsetLrScale(o.vars, o.offsetLr ?? OFFSET_LR));
@@ -204,7 +211,7 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     const stream = o.seed * 1_000_003 + step;
     const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch, dense: o.dense }) : undefined;
     const samples = o.data ? await o.data.samples(stream, 0, split, o.input) : undefined;
-    const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input, dense: o.dense, samples, classes: o.data?.classes });
+    const mine = halfBatchGradients(o.forward, o.vars, { stream, from: 0, to: split, input: o.input, dense: o.dense, samples, classes: o.data?.classes, extraLoss: o.extraLoss });
     const parts = other ? [mine, await other] : [mine];
     const w = parts.map((p) => Math.max(1, p.objects)), total = w.reduce((a, v) => a + v, 0);
     const grads = parts.length === 1 ? mine.grads : mine.grads.map((g, i) => (w[0] * g + w[1] * parts[1].grads[i]) / total);

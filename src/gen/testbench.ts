@@ -22,7 +22,7 @@ export function testbenchContext(hw: HwConfig): Record<string, unknown> {
     codenetVersion: CODENET_VERSION, board: hw.board, clockMHz: hw.clockMHz,
     dataBits: hw.axiDataBits, beatBytes: hwParams(hw).beatBytes, addrBits: hwParams(hw).addrBits,
     versionHex: (HW_VERSION >>> 0).toString(16).padStart(8, '0'), numCounters: COUNTERS.length, counters: COUNTER_KEYS,
-    baseHex: LINK_BASE.toString(16).padStart(8, '0'), latency: d.latency, bytesPerCycle: d.bytesPerCycle,
+    baseHex: LINK_BASE.toString(16).padStart(8, '0'), latency: d.latency, bytesPerCycle: d.bytesPerCycle, dramBurstBytes: hwParams(hw).dramBurstBytes, ddrEfficiency: hw.ddrEfficiency,
     ddrGBps: (boardOf(hw).ddrBytesPerSecond / 1e9).toFixed(2), maxCycles: DEFAULT_MAX_CYCLES,
     halfPeriodPs: halfPeriodPs(hw), periodPs: 2 * halfPeriodPs(hw),
   };

@@ -14,11 +14,14 @@ export interface Requant {
 }
 
 // Inlined numerics.requantT + outputCode; test/numerics.property.test.ts and test/kernels.test.ts
-// check the kernels against references written from the spec.
-function requantCode(acc: number, S: number, B: number, div: number, half: number, lo: number): number {
-  const q = Math.floor((acc * S + half) / div) + B - 128;
-  return q < lo ? lo : q > INT8_MAX ? INT8_MAX : q;
+// check the kernels against references written from the spec. `inv` is 2^-n: multiplying the
+// exact numerator by a power of two is exact, so it equals the division, and costs less.
+function requantCode(acc: number, S: number, B: number, inv: number, half: number, lo: number): number {
+  const q = Math.floor((acc * S + half) * inv) + B - 128;
+  return q < lo ? lo : q > CODE_MAX ? CODE_MAX : q;
 }
+/** INT8_MAX as a constant of this module: the optimizer folds it, an imported binding is loaded per use. */
+const CODE_MAX = INT8_MAX;
 
 /**
  * Two int4/int8 weights packed in one float64, w0 * 2^24 + w1: one multiply-add then accumulates
@@ -26,6 +29,7 @@ function requantCode(acc: number, S: number, B: number, div: number, half: numbe
  * the low field never borrows across). The software twin of packing two products into one DSP.
  */
 const PACK = 2 ** 24;
+const UNPACK = 2 ** -24;
 
 /** Packs weights per call (cout*cin work, nothing beside the pixels*cout*cin MACs): no stale cache. */
 function packedPairs(w: Int8Array, cout: number, cin: number): Float64Array {
@@ -35,52 +39,79 @@ function packedPairs(w: Int8Array, cout: number, cin: number): Float64Array {
   return wp;
 }
 
-/** 1x1 convolution, stride 1: y[p][co] = rq(sum_ci x[p][ci] * w[co][ci]). */
+/**
+ * 1x1 convolution, stride 1: y[p][co] = rq(sum_ci x[p][ci] * w[co][ci]).
+ * Blocking of four pixels by four output channels (two packed pairs): per input channel six loads
+ * feed eight multiply-adds of two MACs each. The input is widened to float64 once (pixels*cin
+ * work) so the inner loop loads no int8 to convert. The accumulators of four pixels are unpacked
+ * into a row buffer and requantized in one plain loop per pixel (requantRow).
+ */
 export function conv1x1(x: Int8Array, pixels: number, cin: number, w: Int8Array, cout: number, rq: Requant, y: Int8Array, acc?: Int32Array): void {
-  // Blocking of two pixels by four output channels (two packed pairs): each load feeds two
-  // multiply-adds, each multiply-add does two MACs.
   const wp = packedPairs(w, cout, cin);
-  const pix2 = pixels & ~1, cout4 = cout & ~3;
-  let p = 0;
-  for (; p < pix2; p += 2) {
-    const xa = p * cin, xb = xa + cin;
-    let co = 0;
-    for (; co < cout4; co += 4) {
-      const w01 = (co >> 1) * cin, w23 = w01 + cin;
-      let a01 = 0, a23 = 0, b01 = 0, b23 = 0;
-      for (let ci = 0; ci < cin; ci++) {
-        const u = x[xa + ci], v = x[xb + ci];
-        const k01 = wp[w01 + ci], k23 = wp[w23 + ci];
-        a01 += u * k01; a23 += u * k23;
-        b01 += v * k01; b23 += v * k23;
+  const xf = new Float64Array(pixels * cin);
+  for (let i = 0; i < xf.length; i++) xf[i] = x[i];
+  const row = new Float64Array(4 * cout);
+  const cout4 = cout & ~3;
+  for (let p = 0; p < pixels; p += 4) {
+    const np = Math.min(4, pixels - p);
+    if (np === 4) {
+      const xa = p * cin, xb = xa + cin, xc = xb + cin, xd = xc + cin;
+      for (let co = 0; co < cout4; co += 4) {
+        const w01 = (co >> 1) * cin, w23 = w01 + cin;
+        let a01 = 0, a23 = 0, b01 = 0, b23 = 0, c01 = 0, c23 = 0, d01 = 0, d23 = 0;
+        for (let ci = 0; ci < cin; ci++) {
+          const k01 = wp[w01 + ci], k23 = wp[w23 + ci];
+          const u = xf[xa + ci], v = xf[xb + ci], s = xf[xc + ci], t = xf[xd + ci];
+          a01 += u * k01; a23 += u * k23;
+          b01 += v * k01; b23 += v * k23;
+          c01 += s * k01; c23 += s * k23;
+          d01 += t * k01; d23 += t * k23;
+        }
+        unpack2(row, co, a01, a23);
+        unpack2(row, cout + co, b01, b23);
+        unpack2(row, 2 * cout + co, c01, c23);
+        unpack2(row, 3 * cout + co, d01, d23);
       }
-      const a0 = Math.round(a01 / PACK), a2 = Math.round(a23 / PACK), b0 = Math.round(b01 / PACK), b2 = Math.round(b23 / PACK);
-      store4(y, acc, p * cout + co, co, a0, a01 - a0 * PACK, a2, a23 - a2 * PACK, rq);
-      store4(y, acc, (p + 1) * cout + co, co, b0, b01 - b0 * PACK, b2, b23 - b2 * PACK, rq);
+    } else {
+      for (let i = 0; i < np; i++) {
+        const xa = (p + i) * cin;
+        for (let co = 0; co < cout4; co += 4) {
+          const w01 = (co >> 1) * cin, w23 = w01 + cin;
+          let a01 = 0, a23 = 0;
+          for (let ci = 0; ci < cin; ci++) {
+            const u = xf[xa + ci];
+            a01 += u * wp[w01 + ci]; a23 += u * wp[w23 + ci];
+          }
+          unpack2(row, i * cout + co, a01, a23);
+        }
+      }
     }
-    for (; co < cout; co++) {
-      conv1x1Single(x, xa, cin, w, co, rq, y, acc, p * cout + co);
-      conv1x1Single(x, xb, cin, w, co, rq, y, acc, (p + 1) * cout + co);
-    }
+    // Odd output channels past the last block of four: one plain dot product each.
+    for (let i = 0; i < np; i++)
+      for (let co = cout4; co < cout; co++) {
+        const xa = (p + i) * cin, wb = co * cin;
+        let a = 0;
+        for (let ci = 0; ci < cin; ci++) a += xf[xa + ci] * w[wb + ci];
+        row[i * cout + co] = a;
+      }
+    requantRow(row, np * cout, cout, rq, y, p * cout, acc);
   }
-  for (; p < pixels; p++) for (let co = 0; co < cout; co++) conv1x1Single(x, p * cin, cin, w, co, rq, y, acc, p * cout + co);
 }
 
-function conv1x1Single(x: Int8Array, xb: number, cin: number, w: Int8Array, co: number, rq: Requant, y: Int8Array, acc: Int32Array | undefined, o: number): void {
-  const wb = co * cin;
-  let a = 0;
-  for (let ci = 0; ci < cin; ci++) a += x[xb + ci] * w[wb + ci];
-  if (acc) acc[o] = a;
-  y[o] = requantCode(a, rq.S[co], rq.B[co], 2 ** rq.n, 2 ** (rq.n - 1), rq.lo);
+/** Splits two packed sums (p01 = a0 * 2^24 + a1, p23 likewise) into row[o..o+3]. */
+function unpack2(row: Float64Array, o: number, p01: number, p23: number): void {
+  // |a1| < 2^23, so rounding p01 / 2^24 to the nearest integer gives a0 (the scaling is exact).
+  const a0 = Math.round(p01 * UNPACK), a2 = Math.round(p23 * UNPACK);
+  row[o] = a0; row[o + 1] = p01 - a0 * PACK;
+  row[o + 2] = a2; row[o + 3] = p23 - a2 * PACK;
 }
 
-function store4(y: Int8Array, acc: Int32Array | undefined, o: number, co: number, a0: number, a1: number, a2: number, a3: number, rq: Requant): void {
-  if (acc) { acc[o] = a0; acc[o + 1] = a1; acc[o + 2] = a2; acc[o + 3] = a3; }
-  const div = 2 ** rq.n, half = 2 ** (rq.n - 1), S = rq.S, B = rq.B, lo = rq.lo;
-  y[o] = requantCode(a0, S[co], B[co], div, half, lo);
-  y[o + 1] = requantCode(a1, S[co + 1], B[co + 1], div, half, lo);
-  y[o + 2] = requantCode(a2, S[co + 2], B[co + 2], div, half, lo);
-  y[o + 3] = requantCode(a3, S[co + 3], B[co + 3], div, half, lo);
+/** Requantizes `count` accumulators (pixels of `c` channels) from row into y[o..], acc[o..]. */
+function requantRow(row: Float64Array, count: number, c: number, rq: Requant, y: Int8Array, o: number, acc?: Int32Array): void {
+  const inv = 2 ** -rq.n, half = 2 ** (rq.n - 1), S = rq.S, B = rq.B, lo = rq.lo;
+  if (acc) for (let i = 0; i < count; i++) acc[o + i] = row[i];
+  for (let b = 0; b < count; b += c)
+    for (let ch = 0; ch < c; ch++) y[o + b + ch] = requantCode(row[b + ch], S[ch], B[ch], inv, half, lo);
 }
 
 /**
@@ -89,7 +120,7 @@ function store4(y: Int8Array, acc: Int32Array | undefined, o: number, co: number
  */
 export function offsetConv(x: Int8Array, h: number, w: number, cin: number, stride: number, wts: Int8Array, S: number, B: number, n: number, dmax: number, d: Uint8Array, acc?: Int32Array): void {
   const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
-  const div = 2 ** n, half = 2 ** (n - 1);
+  const inv = 2 ** -n, half = 2 ** (n - 1);
   for (let oy = 0; oy < ho; oy++)
     for (let ox = 0; ox < wo; ox++) {
       const xb = ((oy * stride) * w + ox * stride) * cin;
@@ -97,7 +128,7 @@ export function offsetConv(x: Int8Array, h: number, w: number, cin: number, stri
       for (let ci = 0; ci < cin; ci++) a += x[xb + ci] * wts[ci];
       const o = oy * wo + ox;
       if (acc) acc[o] = a;
-      const t = Math.floor((a * S + half) / div) + B;
+      const t = Math.floor((a * S + half) * inv) + B;
       d[o] = t < 0 ? 0 : t > dmax ? dmax : t;
     }
 }
@@ -109,7 +140,7 @@ export function offsetConv(x: Int8Array, h: number, w: number, cin: number, stri
  */
 export function depthwise3x3(x: Int8Array, h: number, w: number, c: number, stride: number, dmap: Uint8Array | null, dconst: number, wts: Int8Array, pad: Int8Array, rq: Requant, y: Int8Array, acc?: Int32Array): void {
   const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
-  const div = 2 ** rq.n, half = 2 ** (rq.n - 1), lo = rq.lo, S = rq.S, B = rq.B;
+  const row = new Float64Array(c); // one pixel's accumulators, requantized by requantRow
   const wt = new Int32Array(9 * c); // tap-major so the channel loop walks memory in order
   for (let ch = 0; ch < c; ch++) for (let t = 0; t < 9; t++) wt[t * c + ch] = wts[ch * 9 + t];
   const off = new Int32Array(9); // element offset of each tap's pixel, -1 when outside the image
@@ -133,24 +164,23 @@ export function depthwise3x3(x: Int8Array, h: number, w: number, c: number, stri
           const a = x[o0 + ch] * wt[ch] + x[o1 + ch] * wt[c + ch] + x[o2 + ch] * wt[c2 + ch] +
             x[o3 + ch] * wt[c3 + ch] + x[o4 + ch] * wt[c4 + ch] + x[o5 + ch] * wt[c5 + ch] +
             x[o6 + ch] * wt[c6 + ch] + x[o7 + ch] * wt[c7 + ch] + x[o8 + ch] * wt[c8 + ch];
-          if (acc) acc[yb + ch] = a;
-          y[yb + ch] = requantCode(a, S[ch], B[ch], div, half, lo);
+          row[ch] = a;
         }
       } else {
         for (let ch = 0; ch < c; ch++) {
           let a = 0;
           for (let t = 0; t < 9; t++) a += (off[t] < 0 ? pad[ch] : x[off[t] + ch]) * wt[t * c + ch];
-          if (acc) acc[yb + ch] = a;
-          y[yb + ch] = requantCode(a, S[ch], B[ch], div, half, lo);
+          row[ch] = a;
         }
       }
+      requantRow(row, c, c, rq, y, yb, acc);
     }
 }
 
 /** Stem: full 3x3 conv, pad 1, stride s; weights [Cout][ky][kx][Cin]; out-of-image taps read pad[ci]. */
 export function stemConv(x: Int8Array, h: number, w: number, cin: number, stride: number, wts: Int8Array, cout: number, pad: Int8Array, rq: Requant, y: Int8Array, acc?: Int32Array): void {
   const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
-  const div = 2 ** rq.n, half = 2 ** (rq.n - 1), lo = rq.lo, S = rq.S, B = rq.B;
+  const row = new Float64Array(cout); // one pixel's accumulators, requantized by requantRow
   const k = 9 * cin;
   const patch = new Int32Array(k);
   for (let oy = 0; oy < ho; oy++)
@@ -171,9 +201,9 @@ export function stemConv(x: Int8Array, h: number, w: number, cin: number, stride
         const wb = co * k;
         let a = 0;
         for (let t = 0; t < k; t++) a += patch[t] * wts[wb + t];
-        if (acc) acc[yb + co] = a;
-        y[yb + co] = requantCode(a, S[co], B[co], div, half, lo);
+        row[co] = a;
       }
+      requantRow(row, cout, cout, rq, y, yb, acc);
     }
 }
 

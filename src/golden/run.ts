@@ -1,6 +1,6 @@
-import type { Layer, Model, Tensor } from '../ir/model.ts';
+import type { Layer, Model } from '../ir/model.ts';
 import { tensorSize } from '../ir/model.ts';
-import * as k from './kernels.ts';
+import { OPS } from '../ops/index.ts';
 import { fail } from '../util/errors.ts';
 
 /** Activation codes (int8) or a dilation map (uint8), NHWC. */
@@ -38,62 +38,17 @@ export function runGolden(model: Model, inputs: Map<string, Int8Array>, opts: Ru
   return values;
 }
 
+/** One layer through its op's golden kernel (src/ops): the output codes, in the order of `l.outputs`. */
 export function runLayer(m: Model, l: Layer, values: Map<string, TensorData>, accs?: Map<string, Int32Array>): TensorData[] {
-  const t = (n: string): Tensor => m.tensors.get(n)!;
-  const xT = t(l.inputs[0]);
-  const yT = t(l.outputs[0]);
-  const x = values.get(l.inputs[0]) as Int8Array;
+  const xT = m.tensors.get(l.inputs[0])!;
+  const yT = m.tensors.get(l.outputs[0])!;
   const [h, w, c] = xT.shape;
-  const y = new Int8Array(tensorSize(yT));
   const acc = accs && l.quant ? new Int32Array(tensorSize(yT)) : undefined;
   if (acc) accs!.set(yT.name, acc);
   const q = l.quant!;
-  const rq = () => ({ S: q.S, B: q.B, n: q.n, lo: l.relu ? yT.zero : -128 });
-  switch (l.op) {
-    case 'stem':
-      k.stemConv(x, h, w, c, l.stride, q.weights, yT.shape[2], xT.pad, rq(), y, acc);
-      return [y];
-    case 'conv1x1':
-      k.conv1x1(x, h * w, c, q.weights, yT.shape[2], rq(), y, acc);
-      return [y];
-    case 'offset': {
-      const d = new Uint8Array(tensorSize(yT));
-      k.offsetConv(x, h, w, c, l.stride, q.weights, q.S[0], q.B[0], q.n, l.dmax, d, acc);
-      return [d];
-    }
-    case 'dw3x3':
-      k.depthwise3x3(x, h, w, c, l.stride, null, l.dilation, q.weights, xT.pad, rq(), y, acc);
-      return [y];
-    case 'dwdeform':
-      k.depthwise3x3(x, h, w, c, l.stride, values.get(l.inputs[1]) as Uint8Array, 0, q.weights, xT.pad, rq(), y, acc);
-      return [y];
-    case 'maxpool':
-      k.maxpool3x3s2(x, h, w, c, y);
-      return [y];
-    case 'upsample':
-      k.upsample2x(x, h, w, c, y);
-      return [y];
-    case 'shuffle':
-      k.shuffle2(x, h * w, c, y);
-      return [y];
-    case 'split': {
-      let c0 = 0;
-      return l.outputs.map((n) => {
-        const o = t(n);
-        const v = new Int8Array(tensorSize(o));
-        k.copyChannels(x, h * w, c, c0, o.shape[2], v, o.shape[2], 0);
-        c0 += o.shape[2];
-        return v;
-      });
-    }
-    case 'concat': {
-      let d0 = 0;
-      for (const n of l.inputs) {
-        const it = t(n);
-        k.copyChannels(values.get(n) as Int8Array, h * w, it.shape[2], 0, it.shape[2], y, yT.shape[2], d0);
-        d0 += it.shape[2];
-      }
-      return [y];
-    }
-  }
+  return OPS[l.op].run({
+    model: m, layer: l, values, xT, yT, x: values.get(l.inputs[0]) as Int8Array, h, w, c,
+    y: new Int8Array(tensorSize(yT)), acc, q,
+    rq: () => ({ S: q.S, B: q.B, n: q.n, lo: l.relu ? yT.zero : -128 }),
+  });
 }

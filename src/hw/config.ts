@@ -40,6 +40,11 @@ export const HwConfigSchema = z.strictObject({
    * next 1x1 stays on chip instead of a DDR round trip (the dw3x3 -> 1x1 link of a unit).
    */
   tensorBufferBeats: pow2(1 << 18),
+  /**
+   * Share of the board's DRAM peak the memory controller sustains (refresh, page misses, read/write
+   * turnaround): the DDR model's and the performance model's bandwidth (docs/architecture.md, "Memory model").
+   */
+  ddrEfficiency: z.number().min(0.05).max(1),
 });
 export type HwConfig = z.infer<typeof HwConfigSchema>;
 
@@ -55,7 +60,7 @@ export function presetConfig(boardName: string, clockMHz?: number): HwConfig {
   return validateHwConfig({
     board: b.name, clockMHz: clockMHz ?? b.defaultClockMHz, axiDataBits: b.hpPortBits, lanes, pwOutputs,
     maxWidth: 512, maxChannels: 4096, dmax: 7, weightBufferBytes: 256 << 10, outstandingReads: 8,
-    rowBufferBeats: 4096, lineBufferBeats: 16384, mapEntries: 4096, tensorBufferBeats: 4096,
+    rowBufferBeats: 4096, lineBufferBeats: 16384, mapEntries: 4096, tensorBufferBeats: 4096, ddrEfficiency: b.ddrEfficiency,
   }, `preset ${b.name}`);
 }
 

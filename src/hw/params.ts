@@ -65,12 +65,28 @@ export interface HwParams {
   clockHz: number;
   /** DDR read latency in fabric cycles: the board's, scaled to the config's clock (at least 1). */
   ddrLatency: number;
-  /** DDR bandwidth in bytes per fabric cycle at the config's clock. */
+  /**
+   * The DDR bandwidth the accelerator sees, in bytes per fabric cycle: min(port, DRAM peak x
+   * ddrEfficiency). Reads and writes share it (the DDR model's token bucket, perf/program.ts).
+   */
   ddrBytesPerCycle: number;
+  /** Bytes of one DRAM burst: every AXI burst is charged in whole DRAM bursts (the board's dramBurstBytes). */
+  dramBurstBytes: number;
   /** Beats the read DMA keeps in flight: outstandingReads x MAX_BURST. */
   readWindowBeats: number;
   /** Peak MACs per cycle of both engines. */
   peakMacsPerCycle: number;
+}
+
+/**
+ * Bytes per fabric cycle of the DDR path at an efficiency (default: the config's): the port's beat
+ * or the DRAM peak x efficiency, whichever is smaller. Six decimals: the value is passed to the
+ * testbench as text and the analytic model must charge exactly what the testbench does.
+ */
+export function ddrBandwidth(hw: HwConfig, efficiency: number = hw.ddrEfficiency): number {
+  const b = boardOf(hw);
+  const bytes = Math.min(hw.axiDataBits / 8, (b.ddrBytesPerSecond * efficiency) / (hw.clockMHz * 1e6));
+  return Number(bytes.toFixed(6));
 }
 
 /** The derived values of a config (validated configs only: the divisions are exact). */
@@ -94,7 +110,8 @@ export function hwParams(hw: HwConfig): HwParams {
     addrBits: addressBits(hw),
     clockHz,
     ddrLatency: Math.max(1, Math.round((b.readLatencyCycles * hw.clockMHz) / b.defaultClockMHz)),
-    ddrBytesPerCycle: b.ddrBytesPerSecond / clockHz,
+    ddrBytesPerCycle: ddrBandwidth(hw),
+    dramBurstBytes: b.dramBurstBytes,
     readWindowBeats: hw.outstandingReads * MAX_BURST,
     peakMacsPerCycle: peakMacsPerCycle(hw),
   };

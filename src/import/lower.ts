@@ -6,6 +6,7 @@
  * UserError naming the node, its op and the attribute (docs/import.md lists what is accepted).
  */
 import { fail } from '../util/errors.ts';
+import { windowOut } from '../ops/index.ts';
 import { FOLDABLE, foldNode, reshapeDims } from './fold.ts';
 import type { Attr, Const, Node, OnnxModel } from './onnx.ts';
 import type { BatchNorm, ConvLayer, DeformLayer, FLayer, FloatGraph, Ref, Shape } from './graph.ts';
@@ -347,7 +348,8 @@ export function lowerOnnx(m: OnnxModel, opts: { name: string; heads?: Heads }): 
         } else {
           refuse(n, `kernel ${kh}x${kw} with group ${group} over ${cin} channels to ${cout}: codenet has 3x3 convs over the 3-channel image (the stem), 1x1 convs and depthwise 3x3 convs (group = input channels = output channels)`);
         }
-        const out = { h: Math.floor((x.shape.h + 2 * p - d * (kh - 1) - 1) / s) + 1, w: Math.floor((x.shape.w + 2 * p - d * (kw - 1) - 1) / s) + 1, c: cout };
+        // With the padding checked above (1x1: none, 3x3: pads = dilation), ONNX's output size is codenet's window size.
+        const out = { h: windowOut(x.shape.h, s), w: windowOut(x.shape.w, s), c: cout };
         const weights = new Float32Array(w.data.length);
         // ONNX [cout][cin/group][ky][kx] -> TensorFlow [ky][kx][cin][cout] (depthwise [ky][kx][c][1]).
         for (let co = 0; co < cout; co++)
@@ -416,7 +418,7 @@ export function lowerOnnx(m: OnnxModel, opts: { name: string; heads?: Heads }): 
         if (pre && pre.value !== -Infinity && (pre.value !== 0 || !x.nonneg))
           refuse(n, `it reads Pad "${pre.node.name}" with constant_value ${pre.value} over values that ${x.nonneg ? 'are >= 0' : 'may be negative (they do not come from a ReLU)'}: codenet's max pool ignores the border, which equals padding with 0 only for inputs >= 0 (or with -inf)`);
         const size = (len: number, p0: number, p1: number) => (Number(attr('ceil_mode') ?? 0) ? Math.ceil : Math.floor)((len + p0 + p1 - 3) / 2) + 1;
-        const down = (len: number) => Math.floor((len - 1) / 2) + 1;
+        const down = (len: number) => windowOut(len, 2);
         if (pads[0] !== 1 || pads[1] !== 1 || size(x.shape.h, pads[0], pads[2]) !== down(x.shape.h) || size(x.shape.w, pads[1], pads[3]) !== down(x.shape.w))
           refuse(n, `pads [${pads}]${padNote}${attr('ceil_mode') ? `, ceil_mode ${attr('ceil_mode')}` : ''}; codenet's max pool pads 1 on each side (output floor((H - 1) / 2) + 1)`);
         // The integer max pool ignores the border. A zero pad does the same for inputs >= 0; TensorFlow's 'same' (symmetric on an odd size) for any.

@@ -4,6 +4,7 @@ import { decodePayload } from './payload.ts';
 import { fastTensorsAndLayers } from './fast-parse.ts';
 import type { Layer, Model, Tensor } from './model.ts';
 import { fanIn } from './model.ts';
+import { OPS, at, type OpDef } from '../ops/index.ts';
 import { ACC_LIMIT, accumulatorBound } from '../numerics/requant.ts';
 import { UserError, describeZodIssues, fail } from '../util/errors.ts';
 import { MAX_ACTIVATION_BYTES, MAX_LAYERS, MAX_METADATA_DEPTH, MAX_MODEL_FILE_BYTES, MAX_TENSORS, MAX_TENSOR_ELEMENTS, jsonDepth, limitText } from './limits.ts';
@@ -247,7 +248,8 @@ function makeLayer(l: LayerDef, tensors: Map<string, Tensor>, err: (m: string) =
   };
   if ('weights' in l) {
     const where = (f: string) => `layer "${l.name}" field ${f}`;
-    const wantW = l.op === 'stem' ? 'int8' : 'int4';
+    const rule = OPS[l.op].weights!;
+    const wantW = rule.dtype;
     if (l.weights.dtype !== wantW) err(`${where('weights')}: dtype must be ${wantW} for op ${l.op}, not ${l.weights.dtype}`);
     for (const f of ['S', 'B'] as const) if (l[f].dtype !== 'int16') err(`${where(f)}: dtype must be int16, not ${l[f].dtype}`);
     const dec = (f: 'weights' | 'S' | 'B') => {
@@ -257,7 +259,7 @@ function makeLayer(l: LayerDef, tensors: Map<string, Tensor>, err: (m: string) =
     layer.quant = { weights: dec('weights') as Int8Array, weightDtype: wantW, S: dec('S') as Int16Array, B: dec('B') as Int16Array, n: l.n };
     const cin = tensors.get(l.inputs[0])?.shape[2] ?? 0;
     const cout = tensors.get(l.outputs[0])?.shape[2] ?? 0;
-    const wantShape = l.op === 'stem' ? [cout, 3, 3, cin] : l.op === 'conv1x1' || l.op === 'offset' ? [cout, cin] : [cout, 9];
+    const wantShape = rule.shape(cin, cout);
     if (!sameShape(l.weights.shape, wantShape)) err(`${where('weights')}: shape [${l.weights.shape}] should be [${wantShape}]`);
     for (const f of ['S', 'B'] as const) if (!sameShape(l[f].shape, [cout])) err(`${where(f)}: shape [${l[f].shape}] should be [${cout}] (one per output channel)`);
   }
@@ -268,87 +270,25 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-const ARITY: Record<string, [number, number]> = {
-  stem: [1, 1], conv1x1: [1, 1], offset: [1, 1], dw3x3: [1, 1], dwdeform: [2, 1], maxpool: [1, 1],
-  upsample: [1, 1], shuffle: [1, 1], split: [1, -2], concat: [-2, 1],
-};
-
 // Helpers of checkLayer at module level: no closures per layer (a million-layer model stays fast).
 type Err = (msg: string) => never;
-const at = (l: Layer) => `layer "${l.name}" (${l.op})`;
 function arity(l: Layer, want: number, got: number, what: string, err: Err): void {
   if (want > 0 ? got !== want : got < -want) err(`${at(l)} takes ${want > 0 ? want : `at least ${-want}`} ${what}, got ${got}`);
 }
-function expectTensor(l: Layer, t: Tensor, h: number, w: number, c: number, err: Err, kind: 'act' | 'dilation' = 'act'): void {
-  if (t.kind !== kind) err(`${at(l)}: tensor "${t.name}" must be ${kind === 'act' ? 'an activation' : 'a dilation map'}`);
-  if (t.shape[0] !== h || t.shape[1] !== w || t.shape[2] !== c) err(`${at(l)}: tensor "${t.name}" has shape [${t.shape}], expected [${[h, w, c]}]`);
-}
-function sameQuant(l: Layer, a: Tensor, b: Tensor, err: Err): void {
-  if (a.scale !== b.scale || a.zero !== b.zero)
-    err(`${at(l)}: tensors "${a.name}" (s=${a.scale}, z=${a.zero}) and "${b.name}" (s=${b.scale}, z=${b.zero}) must share scale and zero code`);
-}
-const down = (d: number, s: number) => Math.floor((d - 1) / s) + 1;
 
-/** Output shape and quantization rules per op (docs/ir.md, "Layer rules"). */
+/** Arity, input kinds and the op's own rules (src/ops; docs/ir.md, "Layer rules"), then the accumulator bound. */
 function checkLayer(l: Layer, m: Model, err: Err): void {
-  const [ni, no] = ARITY[l.op];
+  const op = OPS[l.op] as OpDef;
+  const [ni, no] = op.arity;
   arity(l, ni, l.inputs.length, 'input(s)', err);
   arity(l, no, l.outputs.length, 'output(s)', err);
   const ins: Tensor[] = [];
   for (const n of l.inputs) ins.push(m.tensors.get(n)!);
   const outs: Tensor[] = [];
   for (const n of l.outputs) outs.push(m.tensors.get(n)!);
-  const x = ins[0];
-  const y = outs[0];
-  const [h, w, c] = x.shape;
-  // Every data input is an activation; dwdeform's second input is its dilation map (checked below).
-  for (let i = 0; i < (l.op === 'dwdeform' ? 1 : ins.length); i++) if (ins[i].kind !== 'act') err(`${at(l)}: input "${ins[i].name}" must be an activation tensor`);
-  const s = l.stride;
-  switch (l.op) {
-    case 'stem':
-      if (c !== 3) err(`${at(l)}: input "${x.name}" must have 3 channels (RGB), has ${c}`);
-      expectTensor(l, y, down(h, s), down(w, s), y.shape[2], err);
-      break;
-    case 'conv1x1':
-      expectTensor(l, y, h, w, y.shape[2], err);
-      break;
-    case 'offset':
-      expectTensor(l, y, down(h, s), down(w, s), 1, err, 'dilation');
-      break;
-    case 'dw3x3':
-      expectTensor(l, y, down(h, s), down(w, s), c, err);
-      break;
-    case 'dwdeform': {
-      expectTensor(l, y, down(h, s), down(w, s), c, err);
-      expectTensor(l, ins[1], down(h, s), down(w, s), 1, err, 'dilation');
-      break;
-    }
-    case 'maxpool':
-      expectTensor(l, y, down(h, 2), down(w, 2), c, err);
-      sameQuant(l, x, y, err);
-      break;
-    case 'upsample':
-      expectTensor(l, y, 2 * h, 2 * w, c, err);
-      sameQuant(l, x, y, err);
-      break;
-    case 'shuffle':
-      if (c % 2) err(`${at(l)}: channel shuffle with 2 groups needs an even channel count, "${x.name}" has ${c}`);
-      expectTensor(l, y, h, w, c, err);
-      sameQuant(l, x, y, err);
-      break;
-    case 'split': {
-      let total = 0;
-      for (const o of outs) { expectTensor(l, o, h, w, o.shape[2], err); sameQuant(l, x, o, err); total += o.shape[2]; }
-      if (total !== c) err(`${at(l)}: outputs hold ${total} channels, input "${x.name}" has ${c}`);
-      break;
-    }
-    case 'concat': {
-      let total = 0;
-      for (const t of ins) { if (t.shape[0] !== y.shape[0] || t.shape[1] !== y.shape[1]) err(`${at(l)}: input "${t.name}" is ${t.shape[0]}x${t.shape[1]}, output is ${y.shape[0]}x${y.shape[1]}`); sameQuant(l, t, y, err); total += t.shape[2]; }
-      expectTensor(l, y, y.shape[0], y.shape[1], total, err);
-      break;
-    }
-  }
+  // Every data input is an activation (dwdeform's second input is its dilation map, checked by its op).
+  for (let i = 0; i < (op.dataInputs ?? ins.length); i++) if (ins[i].kind !== 'act') err(`${at(l)}: input "${ins[i].name}" must be an activation tensor`);
+  op.validate(l, ins, outs, err);
   if (l.quant) {
     let maxAbs = 0;
     for (const v of l.quant.weights) maxAbs = Math.max(maxAbs, Math.abs(v));

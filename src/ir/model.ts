@@ -1,4 +1,5 @@
 import type { OpName } from './schema.ts';
+import { OPS } from '../ops/index.ts';
 
 /** A validated model in memory: decoded payloads, layers in topological order. */
 export interface Tensor {
@@ -44,15 +45,9 @@ export interface Model {
   outputs: string[];
 }
 
-/** Multiply-accumulates a layer performs per output element (its fan-in). */
+/** Multiply-accumulates a layer performs per output element (its fan-in; 0 for ops that move codes). */
 export function fanIn(layer: Layer, model: Model): number {
-  const cin = model.tensors.get(layer.inputs[0])!.shape[2];
-  switch (layer.op) {
-    case 'stem': return 9 * cin;
-    case 'conv1x1': case 'offset': return cin;
-    case 'dw3x3': case 'dwdeform': return 9;
-    default: return 0;
-  }
+  return OPS[layer.op].fanIn(model.tensors.get(layer.inputs[0])!.shape[2]);
 }
 
 export function tensorSize(t: Tensor): number {

@@ -1,8 +1,8 @@
 import { fanIn, type Model } from '../ir/model.ts';
-import type { HwConfig } from '../hw/config.ts';
+import { validateHwConfig, type HwConfig } from '../hw/config.ts';
 import { hwParams } from '../hw/params.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
-import { descriptorCycles, type DescriptorCycles } from './program.ts';
+import { DW_TAP_CYCLES, descriptorCycles, type DescriptorCycles } from './program.ts';
 
 /**
  * Analytic performance model of the accelerator (docs/architecture.md): it reads a compiled
@@ -16,7 +16,10 @@ export interface LayerPerf {
   op: string;
   macs: number;
   computeCycles: number;
+  /** Bytes moved over AXI by the layer's runs (read plus written beats). */
   ddrBytes: number;
+  /** DRAM bytes they are charged: every AXI burst in whole DRAM bursts (perf/dram.ts). */
+  dramBytes: number;
   ddrCycles: number;
   cycles: number;
   /** Where the time goes; 'fused' for a conv1x1 computed inside its dw3x3 reader's passes (cycles counted there). */
@@ -30,16 +33,16 @@ export interface ModelPerf {
   cycles: number;
   fps: number;
   ddrBytes: number;
+  dramBytes: number;
+  /** The DDR model: the share of the DRAM peak (the config's ddrEfficiency) and the bandwidth it gives, min(port, peak x efficiency). */
+  ddrEfficiency: number;
+  ddrBytesPerCycle: number;
   /** macs / (cycles x peakMacsPerCycle): every layer's MACs, fused ones included (docs/architecture.md). */
   macUtilisation: number;
   /** Model MACs (the sum over layers, fused 1x1 layers included). */
   macs: number;
   /** The peak the utilisation is relative to. */
   peakMacsPerCycle: number;
-}
-
-function bytesPerCycle(hw: HwConfig): number {
-  return hwParams(hw).ddrBytesPerCycle;
 }
 
 /** Cycles depend on shapes only, so a topology without weights (zoo/graph.ts) gets zero parameters. */
@@ -59,15 +62,15 @@ export function programPerf(compiled: Compiled, peak: number = hwParams(compiled
   const { hw } = compiled.plan;
   const layers = compiled.plan.layers.map((l, li): LayerPerf => {
     const ds = compiled.map.layers[li].descriptors.map((i) => compiled.descriptors[i]);
-    if (l.fusedInto !== undefined) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, ddrCycles: 0, cycles: 0, bound: 'fused', fusedInto: compiled.plan.layers[l.fusedInto].name };
-    if (ds.length === 0) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, ddrCycles: 0, cycles: 0, bound: 'free' };
+    if (l.fusedInto !== undefined) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, dramBytes: 0, ddrCycles: 0, cycles: 0, bound: 'fused', fusedInto: compiled.plan.layers[l.fusedInto].name };
+    if (ds.length === 0) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, dramBytes: 0, ddrCycles: 0, cycles: 0, bound: 'free' };
     const c = ds.map((d) => descriptorCycles(d, hw));
     const sum = (f: (x: DescriptorCycles) => number) => c.reduce((a, x) => a + f(x), 0);
     const computeCycles = Math.round(sum((x) => x.engine));
     const ddrCycles = Math.round(sum((x) => x.ddr));
     return {
       name: l.name, op: l.op, macs: l.macs, computeCycles, ddrCycles,
-      ddrBytes: Math.round(ddrCycles * bytesPerCycle(hw)), cycles: sum((x) => x.total), bound: computeCycles >= ddrCycles ? 'compute' : 'memory',
+      ddrBytes: sum((x) => x.ddrBytes), dramBytes: sum((x) => x.dramBytes), cycles: sum((x) => x.total), bound: computeCycles >= ddrCycles ? 'compute' : 'memory',
     };
   });
   const cycles = layers.reduce((a, l) => a + l.cycles, 0);
@@ -75,6 +78,8 @@ export function programPerf(compiled: Compiled, peak: number = hwParams(compiled
   return {
     layers, cycles, fps: (hw.clockMHz * 1e6) / cycles,
     ddrBytes: layers.reduce((a, l) => a + l.ddrBytes, 0),
+    dramBytes: layers.reduce((a, l) => a + l.dramBytes, 0),
+    ddrEfficiency: hw.ddrEfficiency, ddrBytesPerCycle: hwParams(hw).ddrBytesPerCycle,
     macUtilisation: macUtilisation(macs, cycles, peak), macs, peakMacsPerCycle: peak,
   };
 }
@@ -96,16 +101,35 @@ export interface EngineCeiling {
 
 /**
  * What each engine attains at best, the roofline's ceilings (docs/architecture.md): the 1x1 array
- * lanes x pwOutputs MACs a cycle; the depthwise engine gathers the nine taps of a lane group
- * serially (9 cycles), so lanes MACs a cycle (9 x lanes of multipliers); the stem runs on the 1x1
- * array in im2col mode, 27 taps x (pwOutputs/2 - 1) channels per output pixel in 9 cycles.
+ * lanes x pwOutputs MACs a cycle; the depthwise engine reads two tap columns (three rows each) of a
+ * lane group a cycle, so a group in DW_TAP_CYCLES = 2 cycles: 4.5 x lanes MACs a cycle (9 x lanes of
+ * multipliers); the stem runs on the 1x1 array in im2col mode, 27 taps x (pwOutputs/2 - 1) channels
+ * per output pixel in max(2, stemGroups) cycles (the column is gathered in 2, sent as stemGroups beats).
  */
 export function engineCeilings(hw: HwConfig): EngineCeiling[] {
+  const stemCycles = Math.max(DW_TAP_CYCLES, hwParams(hw).stemGroups);
   return [
     { name: '1x1 array', macsPerCycle: hw.lanes * hw.pwOutputs, note: `${hw.lanes} lanes x ${hw.pwOutputs} outputs` },
-    { name: 'depthwise engine', macsPerCycle: hw.lanes, note: `${hw.lanes} lanes, 9 taps gathered serially` },
-    { name: 'stem', macsPerCycle: 3 * (hw.pwOutputs / 2 - 1), note: `27 taps x ${hw.pwOutputs / 2 - 1} channels per 9 cycles` },
+    { name: 'depthwise engine', macsPerCycle: (9 * hw.lanes) / DW_TAP_CYCLES, note: `${hw.lanes} lanes, a lane group's nine taps in ${DW_TAP_CYCLES} cycles` },
+    { name: 'stem', macsPerCycle: (27 * (hw.pwOutputs / 2 - 1)) / stemCycles, note: `27 taps x ${hw.pwOutputs / 2 - 1} channels per ${stemCycles} cycles` },
   ];
+}
+
+/** The DDR efficiencies perf and bench:hw report FPS at: the DRAM peak, the default, a pessimistic controller. */
+export const DDR_EFFICIENCY_SWEEP = [1, 0.8, 0.6] as const;
+
+/** The config with another DDR efficiency (validated: a user's value is checked like a config file's). */
+export function withDdrEfficiency(hw: HwConfig, efficiency: number, where = 'ddr efficiency'): HwConfig {
+  return validateHwConfig({ ...hw, ddrEfficiency: efficiency }, where);
+}
+
+/** Predicted cycles and FPS of a compiled program at each DDR efficiency (the program does not depend on it). */
+export function efficiencySweep(compiled: Compiled, efficiencies: readonly number[] = DDR_EFFICIENCY_SWEEP): Array<{ efficiency: number; bytesPerCycle: number; cycles: number; fps: number }> {
+  return efficiencies.map((e) => {
+    const hw = withDdrEfficiency(compiled.plan.hw, e);
+    const cycles = compiled.descriptors.reduce((a, d) => a + descriptorCycles(d, hw).total, 0);
+    return { efficiency: e, bytesPerCycle: hwParams(hw).ddrBytesPerCycle, cycles, fps: (hw.clockMHz * 1e6) / cycles };
+  });
 }
 
 /** Compiles `m` (a topology without weights gets zero parameters) and models the program. */

@@ -1,6 +1,7 @@
 import type { HwConfig } from '../hw/config.ts';
 import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, type Descriptor } from '../compiler/descriptor.ts';
 import { hwParams } from '../hw/params.ts';
+import { descriptorDram } from './dram.ts';
 
 /**
  * Cycle model of one descriptor on hw/cn_accel_seq.v (docs/isa.md), the same phases the sequencer
@@ -11,10 +12,14 @@ import { hwParams } from '../hw/params.ts';
 export interface DescriptorCycles {
   fetch: number;
   config: number;
-  /** Engine cycles alone: 1 beat a cycle for the 1x1 engine, 9 taps a lane group for the depthwise one. */
+  /** Engine cycles alone: 1 beat a cycle for the 1x1 engine, 2 cycles a lane group for the depthwise one. */
   engine: number;
-  /** Read plus write beats of the run, at the board's DDR bandwidth. */
+  /** The run's reads and writes at the DDR bandwidth, charged in whole DRAM bursts (perf/dram.ts). */
   ddr: number;
+  /** Bytes the run moves over AXI (read plus written beats). */
+  ddrBytes: number;
+  /** DRAM bytes the run is charged: every AXI burst in whole DRAM bursts. */
+  dramBytes: number;
   /** Input rows the engine needs before its first output (not overlapped). */
   fill: number;
   total: number;
@@ -23,33 +28,70 @@ export interface DescriptorCycles {
 
 /** Sequencer bookkeeping per descriptor (state changes, pipeline drains, the B response of the statistics beat). */
 const FIXED_CYCLES = 130;
-const DW_TAP_CYCLES = 9;
+/** Cycles per lane group of the depthwise engine: its row-banked, dual-port line buffer gives two tap columns (three rows each) a cycle. */
+export const DW_TAP_CYCLES = 2;
 const READ_COMMAND_GAP = 12;
 const ROW_TURNAROUND = 12;
+
+/**
+ * A depthwise pass after its first rows: each output row takes the engine's time or, if longer, the
+ * DDR time of what moves meanwhile (the next `stride` input rows in, the row's output out); once
+ * the input is all in, only the output. The line buffer lets the loader run only a row or two
+ * ahead, so a row the DDR is slow on is not made up by a fast one. While a row's input is read,
+ * the DDR serves reads and writes in turn, so the output gets at most half the bandwidth and the
+ * engine (beatBytes / DW_TAP_CYCLES bytes a cycle) slows when that is less than it produces.
+ * Bytes are what the DDR is charged; bw its bytes per cycle.
+ */
+function dwRows(d: Descriptor, engine: number, fillRows: number, readBytes: number, writeBytes: number, bw: number, beatBytes: number): number {
+  const rowEngine = engine / d.out_h, rowWrite = writeBytes / d.out_h / bw;
+  const restIn = d.in_h - fillRows;
+  const loading = Math.min(d.out_h, Math.ceil(restIn / d.stride));
+  let whileLoading = 0;
+  if (loading) {
+    const rowRead = (readBytes * restIn) / d.in_h / loading, rowStream = (restIn * d.in_w * d.gin) / loading;
+    const rowWriteBytes = writeBytes / d.out_h;
+    const produce = beatBytes / DW_TAP_CYCLES, toWrites = Math.min(produce, bw / 2);
+    const reading = rowRead / (bw - toWrites);
+    // (when the row's writes end before its reads, the DDR total below is the bound)
+    const shared = reading * toWrites <= rowWriteBytes ? reading + Math.max(0, rowEngine - (reading * toWrites) / produce) : 0;
+    whileLoading = loading * Math.max(rowEngine, (rowRead + rowWriteBytes) / bw, rowStream, shared);
+  }
+  return whileLoading + (d.out_h - loading) * Math.max(rowEngine, rowWrite);
+}
 
 export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles {
   const p = hwParams(hw);
   const latency = p.ddrLatency;
-  const beatsPerCycle = p.ddrBytesPerCycle / p.beatBytes;
-  const fetch = latency + DESCRIPTOR_BYTES / p.beatBytes;
+  // Bandwidth min(port, DRAM peak x efficiency); a command costs its DRAM bursts (perf/dram.ts).
+  const bw = p.ddrBytesPerCycle;
+  const dram = descriptorDram(d, hw);
+  // A stream of `beats` beats from DDR: one beat a cycle (or `per` cycles a beat) unless the DRAM is slower.
+  const stream = (beats: number, per: number, bytes: number) => latency + Math.max(beats * per, bytes / bw);
+  const fetch = stream(DESCRIPTOR_BYTES / p.beatBytes, 1, dram.fetch);
   const sbPerBeat = d.engine === ENGINE_DW ? 1 : p.sbPerBeat; // the 1x1 engine takes one S/B channel a cycle
   let config = 0;
-  for (const [beats, per] of [[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1], [d.dwgt_beats, 1], [d.dsb_beats, 1]] as const)
-    if (beats > 0) config += latency + beats * per;
+  for (const [i, [beats, per]] of ([[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1], [d.dwgt_beats, 1], [d.dsb_beats, 1]] as const).entries())
+    if (beats > 0) config += stream(beats, per, dram.config[i]);
   const outPixels = d.out_h * d.out_w;
   const pw = d.in_h * d.in_w * d.gin;
   // PWDW: the two engines run as a pipeline, so the slower one sets the pace.
   const engine = d.engine === ENGINE_PW ? pw
     : d.engine === ENGINE_PWDW ? Math.max(pw, outPixels * DW_TAP_CYCLES * d.out_ng)
-    : outPixels * DW_TAP_CYCLES * (d.engine === ENGINE_DW ? d.gin : 1);
+    : d.engine === ENGINE_DW ? outPixels * DW_TAP_CYCLES * d.gin
+    // the stem: one im2col column a pixel, sent as stemGroups beats (the sender waits for the beats)
+    : outPixels * Math.max(DW_TAP_CYCLES, p.stemGroups);
   const rowBeats = d.src.reduce((a, s) => a + s.width * s.gstride, 0);
   // Sources in the tensor buffer pass the loader like any other but cost no DDR.
   const reads = d.in_h * d.src.reduce((a, s) => a + (s.chip ? 0 : s.width * s.gstride), 0);
   const writes = d.map_out || d.out_chip ? 0 : outPixels * d.out_ng; // into the on-chip dilation map or tensor buffer
-  // The 1x1 engine starts after one row; the depthwise engine after rows 0..d (d = the layer's largest dilation).
+  // The 1x1 engine starts after one row; the depthwise engine after rows 0..d (d = the layer's largest
+  // dilation) have been read and streamed in (in_w x gin beats a row, more than were read when the
+  // loader upsamples).
   const reach = d.engine === ENGINE_PW ? 0 : d.use_map ? d.dmax : d.dconst;
-  const fill = Math.min(reach + 1, d.in_h) * rowBeats;
-  const ddr = (reads + writes) / beatsPerCycle;
+  const fillRows = Math.min(reach + 1, d.in_h);
+  // ... and no faster than DDR delivers those rows
+  const fill = d.engine === ENGINE_PW ? rowBeats : Math.max(fillRows * Math.max(rowBeats, d.in_w * d.gin), (dram.reads * fillRows) / d.in_h / bw);
+  const ddr = (dram.reads + dram.writes) / bw;
   // Each (row, source) is one read command, and the issuer runs one row ahead of the receiver:
   // two rows are in flight, so a row takes at least about half a read latency. A command longer than the DMA's window of outstanding
   // bursts is still being split when its data return, so the next command starts late.
@@ -62,7 +104,15 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   // PWDW bound by its reads still has work after they end: the last input row through the 1x1
   // engine, then every depthwise output row that reads it.
   const drain = d.engine === ENGINE_PWDW ? d.in_w * d.gin + Math.ceil((d.dconst + 1) / d.stride) * d.out_w * DW_TAP_CYCLES * d.out_ng : 0;
-  const run = readLatency + fill + Math.max(engine, ddr - fill + drain, loader - fill + drain);
-  const total = Math.round(fetch + config + run + FIXED_CYCLES);
-  return { fetch, config, engine, ddr, fill, total, bound: engine >= ddr ? 'compute' : 'memory' };
+  // PWDW: the 1x1 engine starts after the first input row, the depthwise engine once rows 0..d
+  // have been through it; whichever engine is slower sets the end (other passes: fill, then engine).
+  const computed = d.engine === ENGINE_PWDW
+    ? Math.max(rowBeats + pw, fill + outPixels * DW_TAP_CYCLES * d.out_ng)
+    : d.engine === ENGINE_DW ? fill + dwRows(d, engine, fillRows, dram.reads, dram.writes, bw, p.beatBytes)
+    : fill + engine;
+  const run = readLatency + Math.max(computed, ddr + drain, loader + drain);
+  // The statistics beat's write pays a whole DRAM burst: the part its beat does not pay delays its B response.
+  const statExtra = (dram.stat - p.beatBytes) / bw;
+  const total = Math.round(fetch + config + run + FIXED_CYCLES + statExtra);
+  return { fetch, config, engine, ddr, ddrBytes: (reads + writes) * p.beatBytes, dramBytes: dram.reads + dram.writes, fill, total, bound: engine >= ddr ? 'compute' : 'memory' };
 }

@@ -24,6 +24,7 @@ import type { QuantHints, QuantizerHint } from '../import/hints.ts';
 import { floatBinding } from './graph.ts';
 import { batchNormParams, calibrateActivations, foldedWeights, quantGroups, quantizeWeights, validated, weightCodeRange, type QuantizeOptions, type QuantizeResult } from './quantize.ts';
 import { fail } from '../util/errors.ts';
+import { OPS } from '../ops/index.ts';
 
 export interface GraphQuantRow {
   kind: 'activation' | 'weights' | 'bias' | 'input' | 'import';
@@ -127,7 +128,7 @@ export function applyGraphQuant(fm: tf.LayersModel, m: Model, hints: QuantHints)
     if (!binding.params.has(l.name)) continue; // layers with weights
     const h = hints.weights[l.name];
     const { qmin, qmax } = weightCodeRange(l.op);
-    const type = l.op === 'stem' ? 'int8' : 'int4';
+    const type = OPS[l.op].weights!.dtype;
     if (!h) {
       if (anyWeights) rows.push({ kind: 'weights', name: l.name, status: 'calibrated', graph: 'none', codenet: `${type} per output channel`, why: 'the graph does not quantize these weights: codenet chose the scales' });
       continue;
@@ -156,7 +157,8 @@ export function applyGraphQuant(fm: tf.LayersModel, m: Model, hints: QuantHints)
   return { codes, scales, rows, requantized };
 }
 
-const producedByConv = (m: Model, t: string) => m.layers.some((l) => ['stem', 'conv1x1', 'dw3x3', 'dwdeform'].includes(l.op) && l.outputs[0] === t);
+/** Written by a layer that requantizes into activation codes (a conv; not an offset conv's dilation map). */
+const producedByConv = (m: Model, t: string) => m.layers.some((l) => OPS[l.op].weights && OPS[l.op].outputKind === 'act' && l.outputs[0] === t);
 const quantText = (m: Model, t: string) => `int8, scale ${g6(m.tensors.get(t)!.scale)}, zero ${m.tensors.get(t)!.zero}`;
 
 /**

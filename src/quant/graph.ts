@@ -23,6 +23,7 @@ import { buildTopology } from '../zoo/graph.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../float/model.ts';
 import { findCenterNetHeads } from '../detect/heads.ts';
 import { fail } from '../util/errors.ts';
+import { OPS, windowOut } from '../ops/index.ts';
 
 type FL = tf.layers.Layer;
 type Shape3 = [number, number, number];
@@ -53,7 +54,6 @@ export const SUPPORTED_LAYERS = 'Conv2D (3x3 on the input image, stride 1, 2 or 
 
 const CONVS = new Set(['Conv2D', 'DepthwiseConv2D', 'CodenetDeformDepthwise']);
 const MAX_DILATION = 15;
-const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const cfg = (l: FL): Record<string, any> => l.getConfig();
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -203,7 +203,7 @@ class Walker {
     const [h, w] = this.shape(p);
     const same = (v: number) => {
       const out = Math.ceil(v / stride);
-      return out === down(v, stride) && Math.floor(Math.max((out - 1) * stride + extent - v, 0) / 2) === need;
+      return out === windowOut(v, stride) && Math.floor(Math.max((out - 1) * stride + extent - v, 0) / 2) === need;
     };
     if (c.padding !== 'same' || !same(h) || !same(w))
       refuse(l, `padding '${c.padding}' on a ${h}x${w} input at stride ${stride}: the integer kernel pads ${need} pixel(s) on every side (use ZeroPadding2D(${need}) and padding 'valid')`);
@@ -327,7 +327,7 @@ export function integerGraph(fm: tf.LayersModel, name = fm.name): IntegerGraph {
 export function describeModel(m: Model, name: string, description?: string): void {
   const [h, w] = m.tensors.get(m.inputs[0])!.shape;
   const heads = findCenterNetHeads(m.outputs, m.outputs.map((o) => m.tensors.get(o)!.shape[2]));
-  const dmax = Math.max(-1, ...m.layers.filter((l) => l.op === 'offset').map((l) => l.dmax));
+  const dmax = Math.max(-1, ...m.layers.filter((l) => OPS[l.op].outputKind === 'dilation').map((l) => l.dmax));
   m.name = name;
   m.metadata = {
     name, ...(heads ? { classes: m.tensors.get(m.outputs[heads.hm])!.shape[2] } : {}), inputSize: [h, w],

@@ -26,6 +26,7 @@ import { deformDepthwise, dilationGradient, imagesToTensor } from '../float/mode
 import { quantizeWeights, weightCodeRange, type WeightQuantOptions } from './quantize.ts';
 import { floatBinding } from './graph.ts';
 import { fail } from '../util/errors.ts';
+import { OPS } from '../ops/index.ts';
 
 type T4 = tf.Tensor4D;
 
@@ -59,8 +60,9 @@ function intKernel(l: Layer, m: Model): tf.Tensor4D {
   const w = l.quant!.weights;
   const cout = m.tensors.get(l.outputs[0])!.shape[2], cin = m.tensors.get(l.inputs[0])!.shape[2];
   const f = Float32Array.from(w);
-  if (l.op === 'stem') return tf.transpose(tf.tensor4d(f, [cout, 3, 3, cin]), [1, 2, 3, 0]);
-  if (l.op === 'dw3x3' || l.op === 'dwdeform') return tf.reshape(tf.transpose(tf.tensor3d(f, [cout, 3, 3]), [1, 2, 0]), [3, 3, cout, 1]);
+  const layout = OPS[l.op].weights!.layout;
+  if (layout === 'full3x3') return tf.transpose(tf.tensor4d(f, [cout, 3, 3, cin]), [1, 2, 3, 0]);
+  if (layout === 'depthwise') return tf.reshape(tf.transpose(tf.tensor3d(f, [cout, 3, 3]), [1, 2, 0]), [3, 3, cout, 1]);
   return tf.reshape(tf.transpose(tf.tensor2d(f, [cout, cin])), [1, 1, cin, cout]);
 }
 
@@ -69,7 +71,7 @@ function foldedFloat(fm: tf.LayersModel, l: Layer): { w: tf.Tensor4D; b: tf.Tens
   const p = floatBinding(fm).params.get(l.name) ?? fail(`QAT: layer "${l.name}" is not in the integer graph of float model "${fm.name}"`);
   const vars = fm.getLayer(p.conv).getWeights();
   let w = vars[0] as tf.Tensor4D;
-  const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
+  const depthwise = OPS[l.op].weights!.layout === 'depthwise';
   const cout = depthwise ? w.shape[2] : w.shape[3];
   let b = (vars[1] ?? tf.zeros([cout])) as tf.Tensor1D;
   if (p.bn) {
@@ -90,10 +92,10 @@ function foldedFloat(fm: tf.LayersModel, l: Layer): { w: tf.Tensor4D; b: tf.Tens
 /** Per-channel constant sum over the kernel of pad * w: the out-of-image taps' share of acc. */
 function padTerm(l: Layer, m: Model, pad: Int8Array): tf.Tensor1D {
   const q = l.quant!, cout = m.tensors.get(l.outputs[0])!.shape[2], fan = q.weights.length / cout;
-  const cin = pad.length;
+  const cin = pad.length, full = OPS[l.op].weights!.layout === 'full3x3';
   return tf.tensor1d(Array.from({ length: cout }, (_, co) => {
     let s = 0;
-    for (let i = 0; i < fan; i++) s += q.weights[co * fan + i] * (l.op === 'stem' ? pad[i % cin] : pad[co]);
+    for (let i = 0; i < fan; i++) s += q.weights[co * fan + i] * (full ? pad[i % cin] : pad[co]);
     return s;
   }));
 }
@@ -166,7 +168,7 @@ export function learnedFakeQuant(w: tf.Tensor4D, wi: tf.Tensor4D, logScale: tf.V
 /** The float path of a layer with weights, on the dequantized inputs (gradient only). */
 function floatPath(l: Layer, fm: tf.LayersModel, real: Map<string, T4>, wi: tf.Tensor4D, scales: Float64Array, logScale?: tf.Variable): T4 {
   const { w, b } = foldedFloat(fm, l);
-  const depthwise = l.op === 'dw3x3' || l.op === 'dwdeform';
+  const depthwise = OPS[l.op].weights!.layout === 'depthwise';
   let wq: tf.Tensor4D;
   if (logScale) {
     const { qmin, qmax } = weightCodeRange(l.op);

@@ -27,6 +27,7 @@ import { describeModel, floatBinding, integerGraph, zooDifference } from './grap
 import { imageCodes } from '../zoo/image.ts';
 import { IMAGENET_MEAN, imagesToTensor } from '../float/model.ts';
 import { fail } from '../util/errors.ts';
+import { OPS } from '../ops/index.ts';
 import { progress } from '../util/progress.ts';
 
 export interface QuantizeOptions {
@@ -110,7 +111,6 @@ export function weightRange(w: Float64Array, qmin: number, qmax: number, o: { we
   return best;
 }
 
-const WEIGHT_OPS = new Set(['stem', 'conv1x1', 'offset', 'dw3x3', 'dwdeform']);
 /** Calibration images run through the float model at once. */
 const CALIB_BATCH = 4;
 
@@ -142,7 +142,7 @@ export function quantGroups(m: Model): Map<string, string> {
   const parent = new Map([...m.tensors.keys()].map((t) => [t, t]));
   const find = (t: string): string => (parent.get(t) === t ? t : find(parent.get(t)!));
   for (const l of m.layers)
-    if (!WEIGHT_OPS.has(l.op)) for (const t of [...l.inputs, ...l.outputs]) parent.set(find(t), find(l.inputs[0]));
+    if (!OPS[l.op].weights) for (const t of [...l.inputs, ...l.outputs]) parent.set(find(t), find(l.inputs[0]));
   return new Map([...m.tensors.keys()].map((t) => [t, find(t)]));
 }
 
@@ -179,7 +179,8 @@ export function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?:
   const vars = fm.getLayer(p.conv).getWeights();
   const cout = m.tensors.get(l.outputs[0])!.shape[2];
   const cin = m.tensors.get(l.inputs[0])!.shape[2];
-  const want = l.op === 'stem' ? [3, 3, cin, cout] : l.op === 'dw3x3' || l.op === 'dwdeform' ? [3, 3, cout, 1] : [1, 1, cin, cout];
+  const rule = OPS[l.op].weights ?? fail(`integer model ${m.name}: layer "${l.name}" (${l.op}) has no weights`);
+  const want = rule.floatKernel(cin, cout);
   if (!vars.length || vars[0].shape.join() !== want.join())
     fail(`float layer "${p.conv}" has a kernel of shape [${vars[0]?.shape ?? ''}], integer layer "${l.name}" needs [${want}]`);
   // The kernel flat in TensorFlow's layout: stem [3][3][cin][cout], depthwise [3][3][cout][1], 1x1 [1][1][cin][cout].
@@ -188,7 +189,7 @@ export function foldedWeights(fm: tf.LayersModel, l: Layer, m: Model, constant?:
   const w: Float64Array[] = [];
   for (let co = 0; co < cout; co++) {
     // IR order: stem (ky, kx, ci), depthwise (ky, kx), 1x1 (ci); each the kernel's index times cout, plus co.
-    const fan = l.op === 'stem' ? 9 * cin : l.op === 'dw3x3' || l.op === 'dwdeform' ? 9 : cin;
+    const fan = OPS[l.op].fanIn(cin);
     const row = new Float64Array(fan);
     for (let i = 0; i < fan; i++) row[i] = kernel[i * cout + co];
     w.push(row);
@@ -222,21 +223,24 @@ export function batchNormParams(bn: tf.layers.Layer): { gamma: number[]; beta: n
 }
 
 /** The int weight codes of a layer: int8 for the stem, int4 elsewhere (numerics.md). */
-export const weightCodeRange = (op: Layer['op']): { qmin: number; qmax: number } => (op === 'stem' ? { qmin: -128, qmax: 127 } : { qmin: -8, qmax: 7 });
+export const weightCodeRange = (op: Layer['op']): { qmin: number; qmax: number } => {
+  const { qmin, qmax } = OPS[op].weights ?? fail(`op ${op} has no weights`);
+  return { qmin, qmax };
+};
 
 /** Quantizes the weights of one layer and derives S, B and n from the tensors' scales; returns the weight scales. */
 function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOptions): Float64Array {
   const { w, b, constantChannels } = foldedWeights(fm, l, m, o.constant);
   const graph = o.graphCodes?.get(l.name);
   const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
-  const stem = l.op === 'stem';
-  const { qmin, qmax } = weightCodeRange(l.op);
+  const rule = OPS[l.op].weights!;
+  const { qmin, qmax } = rule;
   const cout = w.length, fan = w[0].length, cin = x.shape[2];
   const weights = new Int8Array(cout * fan);
   const M = new Float64Array(cout), K = new Float64Array(cout), scales = new Float64Array(cout);
   // The input's zero code per fan-in element: for the image, per channel and exact (255 mean - 128
   // is not an integer code; its rounding is only the pad code).
-  const zx = (i: number) => (stem ? 255 * IMAGENET_MEAN[i % cin] - 128 : x.zero);
+  const zx = (i: number) => (rule.readsImage ? 255 * IMAGENET_MEAN[i % cin] - 128 : x.zero);
   const sy = y.kind === 'dilation' ? 1 : y.scale;
   for (let co = 0; co < cout; co++) {
     const fixed = o.fixedScales?.get(l.name)?.[co];
@@ -269,7 +273,7 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
     if (v < INT16_MIN || v > INT16_MAX) fail(`layer "${l.name}", output channel ${co}: the bias term ${v} does not fit int16 B; its output range is too narrow for its bias`);
     B[co] = v;
   }
-  l.quant = { weights, weightDtype: stem ? 'int8' : 'int4', S, B, n };
+  l.quant = { weights, weightDtype: rule.dtype, S, B, n };
   return scales;
 }
 
@@ -283,7 +287,7 @@ function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOpt
  */
 export function quantizeWeights(fm: tf.LayersModel, m: Model, opts: WeightQuantOptions = {}): Map<string, Float64Array> {
   const scales = new Map<string, Float64Array>();
-  for (const l of m.layers) if (WEIGHT_OPS.has(l.op)) scales.set(l.name, quantizeLayer(fm, l, m, opts));
+  for (const l of m.layers) if (OPS[l.op].weights) scales.set(l.name, quantizeLayer(fm, l, m, opts));
   return scales;
 }
 
@@ -398,7 +402,7 @@ export function calibrateActivations(fm: tf.LayersModel, images: Uint8Array[], o
 function capPins(m: Model, groups: Map<string, string>, caps: Map<string, number>, ranges: Map<string, [number, number]>, tensorHi: Map<string, number>): Map<string, { scale: number; zero: number; cap: number; capped: string[] }> {
   const members = new Map<string, string[]>();
   for (const l of m.layers)
-    if (WEIGHT_OPS.has(l.op) && m.tensors.get(l.outputs[0])!.kind === 'act') members.set(groups.get(l.outputs[0])!, [...(members.get(groups.get(l.outputs[0])!) ?? []), l.outputs[0]]);
+    if (OPS[l.op].weights && m.tensors.get(l.outputs[0])!.kind === 'act') members.set(groups.get(l.outputs[0])!, [...(members.get(groups.get(l.outputs[0])!) ?? []), l.outputs[0]]);
   const pins = new Map<string, { scale: number; zero: number; cap: number; capped: string[] }>();
   const why = 'split, concat, shuffle, upsample and maxpool move codes without requantizing, so the tensors they join (a ShuffleNet stage\'s concat chain) share one activation quantizer, and a capped ReLU is exact only as that quantizer\'s top code';
   for (const [g, ts] of members) {

@@ -2,6 +2,7 @@ import type { Model } from '../ir/model.ts';
 import type { HwConfig } from '../hw/config.ts';
 import { HwConfigSchema, boardOf, peakMacsPerCycle } from '../hw/config.ts';
 import { summarize } from '../info/summary.ts';
+import { hwParams } from '../hw/params.ts';
 import { engineCeilings, modelPerf, type ModelPerf } from '../perf/model.ts';
 import type { SimReport } from '../sim/report.ts';
 import { ReportSchema, type Report } from './schema.ts';
@@ -29,7 +30,7 @@ export function buildReport(m: Model, hw: HwConfig, extra: { resources?: Report[
     model: { name: m.name, layers: s.layers, macs: s.macs, params: s.params, sizeMiB4bit: s.sizeMiB4bit },
     hardware: {
       board: board.name, part: board.part, clockMHz: hw.clockMHz, peakMacsPerCycle: peakMacsPerCycle(hw), ddrBytesPerSecond: board.ddrBytesPerSecond,
-      engines: engineCeilings(hw), params: hardwareParams(hw),
+      ddrEfficiency: hw.ddrEfficiency, ddrBytesPerCycle: hwParams(hw).ddrBytesPerCycle, engines: engineCeilings(hw), params: hardwareParams(hw),
     },
     ...(extra.resources ? { resources: extra.resources } : {}),
     layers: perf.layers.map((l) => ({ name: l.name, op: l.op, macs: l.macs, ddrBytes: l.ddrBytes, predictedCycles: l.cycles, ...(l.fusedInto ? { fusedInto: l.fusedInto } : {}) })),

@@ -1,6 +1,8 @@
 import { renderTemplate, trusted } from '../util/templates.ts';
 import { type Report, reportTotals } from './schema.ts';
 import { barChart, resourceBars, roofline } from './svg.ts';
+import { OPS, type Engine } from '../ops/index.ts';
+import { OP_NAMES, type OpName } from '../ir/schema.ts';
 
 const RESOURCE_KEYS = [['lut', 'LUT'], ['ff', 'FF'], ['dsp', 'DSP'], ['bram36', 'BRAM36']] as const;
 
@@ -12,12 +14,19 @@ export function formatBytes(v: number): string {
 }
 export const formatRate = (bytesPerSecond: number) => `${formatBytes(bytesPerSecond)}/s`;
 
-/** The engine (index into hardware.engines: 1x1 array, depthwise engine, stem) that runs a layer's op; -1 for none. */
+/** The DDR line: the board's peak and, when known, the efficiency the cycles assume and the bandwidth it gives. */
+function ddrText(r: Report): string {
+  const h = r.hardware;
+  if (h.ddrEfficiency === undefined || h.ddrBytesPerCycle === undefined) return formatRate(h.ddrBytesPerSecond);
+  return `${formatRate(h.ddrBytesPerSecond)} peak at ${Math.round(100 * h.ddrEfficiency)}% efficiency: ${formatRate(h.ddrBytesPerCycle * h.clockMHz * 1e6)} (${h.ddrBytesPerCycle.toFixed(2)} B/cycle)`;
+}
+
+/** The engine rows of hardware.engines in order (src/perf engineCeilings): 1x1 array, depthwise engine, stem. */
+const ENGINE_ROWS: readonly Engine[] = ['pw', 'dw', 'stem'];
+
+/** The row of hardware.engines whose engine runs a layer's op (src/ops); -1 for none. */
 function engineOf(op: string): number {
-  if (op === 'conv1x1' || op === 'offset') return 0;
-  if (op === 'dw3x3' || op === 'dwdeform' || op === 'maxpool') return 1;
-  if (op === 'stem') return 2;
-  return -1;
+  return (OP_NAMES as readonly string[]).includes(op) ? ENGINE_ROWS.indexOf(OPS[op as OpName].engine) : -1;
 }
 
 /** The context both report templates read: the report plus derived totals, rows and charts. */
@@ -59,7 +68,7 @@ function context(r: Report) {
     engines: engines.map((e) => ({ ...e, gmacPerSecond: (e.macsPerCycle * hz) / 1e9 })),
     // Formatted in code (decimal units): the templates insert them as text.
     text: {
-      ddrBandwidth: formatRate(r.hardware.ddrBytesPerSecond),
+      ddrBandwidth: ddrText(r),
       ddrPerFrame: formatBytes(totals.ddrBytes),
       simRead: r.simulation ? formatBytes(r.simulation.ddrBytesRead) : '',
       simWritten: r.simulation ? formatBytes(r.simulation.ddrBytesWritten) : '',
@@ -71,7 +80,7 @@ function context(r: Report) {
     charts: {
       cycles: trusted(barChart('Cycles per layer', r.simulation ? ['predicted', 'simulated'] : ['predicted'],
         heavy.map((l) => ({ label: l.name, values: r.simulation ? [l.predictedCycles, l.simulatedCycles ?? 0] : [l.predictedCycles] })))),
-      roofline: trusted(roofline(`Roofline, ${r.hardware.board} at ${r.hardware.clockMHz} MHz`, engines.map((e) => ({ label: e.name, macsPerSecond: e.macsPerCycle * hz })), r.hardware.ddrBytesPerSecond, points,
+      roofline: trusted(roofline(`Roofline, ${r.hardware.board} at ${r.hardware.clockMHz} MHz`, engines.map((e) => ({ label: e.name, macsPerSecond: e.macsPerCycle * hz })), (r.hardware.ddrBytesPerCycle ?? r.hardware.ddrBytesPerSecond / hz) * hz, points,
         [...engines.map((e) => e.name), ...(r.hardware.engines && fusedMacs.size ? ['1x1 + depthwise (fused)'] : [])])),
       resources: trusted(resources ? resourceBars(`Resources (${r.resources!.tool}, ${r.resources!.family})`, resources) : ''),
     },

@@ -19,6 +19,9 @@ export const ReportSchema = z.object({
     /** Peak multiply-accumulates per cycle of all engines together. */
     peakMacsPerCycle: z.number().positive(),
     ddrBytesPerSecond: z.number().positive(),
+    /** The DDR model the cycles assume: the share of that peak sustained, and the bandwidth it gives, min(port, peak x efficiency), per cycle. */
+    ddrEfficiency: z.number().positive().max(1).optional(),
+    ddrBytesPerCycle: z.number().positive().optional(),
     /** The roofline's ceilings: what each engine can attain (perf/model.ts engineCeilings). */
     engines: z.array(z.object({ name: z.string(), macsPerCycle: z.number().positive(), note: z.string() })).optional(),
     /** Any further generation parameters, shown as a table. */

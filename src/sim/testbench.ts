@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HwConfig } from '../hw/config.ts';
-import { COUNTERS, LINK_BASE, TOP_MODULE, hwParams } from '../hw/params.ts';
+import { COUNTERS, LINK_BASE, TOP_MODULE, ddrBandwidth, hwParams } from '../hw/params.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
 import { progress, progressEnabled } from '../util/progress.ts';
 import { makeTempDir, removeTempDir, isStopping, spawnChild } from '../util/proc.ts';
@@ -34,11 +34,13 @@ export interface DdrOptions {
   bytesPerCycle?: number;
 }
 
-/** DDR model defaults of the board: read latency scaled to the clock, bandwidth in bytes per cycle. */
-export function ddrDefaults(hw: HwConfig): Required<DdrOptions> {
-  const p = hwParams(hw);
-  // Six decimals: the value goes through the testbench's command line.
-  return { latency: p.ddrLatency, bytesPerCycle: Number(p.ddrBytesPerCycle.toFixed(6)) };
+/**
+ * DDR model defaults of the config: the board's read latency scaled to the clock; the bandwidth
+ * min(port, DRAM peak x efficiency) in bytes per cycle (hw/params.ts ddrBandwidth, six decimals:
+ * it goes through the testbench's command line), at `efficiency` if given, else the config's.
+ */
+export function ddrDefaults(hw: HwConfig, efficiency?: number): Required<DdrOptions> {
+  return { latency: hwParams(hw).ddrLatency, bytesPerCycle: ddrBandwidth(hw, efficiency) };
 }
 
 /** Builds (or finds in the cache) the simulation of given RTL files and testbench. */
@@ -78,7 +80,8 @@ export const TbOutputSchema = z.object({
   latency: uint,
   bytesPerCycle: z.number().min(0),
   counters: z.record(z.string(), uint),
-  ddr: z.object({ bytesRead: uint, bytesWritten: uint, readBursts: uint, writeBursts: uint }),
+  /** dramBytes: DRAM time charged, every AXI burst in whole DRAM bursts (sim/axi_ddr_model.h). */
+  ddr: z.object({ bytesRead: uint, bytesWritten: uint, readBursts: uint, writeBursts: uint, dramBytes: uint }),
 });
 export type TbOutput = z.infer<typeof TbOutputSchema>;
 

@@ -7,7 +7,9 @@ import { boardOf } from '../hw/config.ts';
 import { TOP_MODULE } from '../hw/params.ts';
 import type { Report } from '../report/schema.ts';
 import { DEFAULT_CAPS, capViolationMessage, checkCaps, type Budget, type CapRow } from './caps.ts';
-import { synthesize, type Resources, type SynthResult } from './yosys.ts';
+import { instanceCounts, synthesize, type Resources, type SynthResult } from './yosys.ts';
+
+export { instanceCounts };
 
 export interface SynthOutcome {
   result: SynthResult;
@@ -42,18 +44,6 @@ export function moduleRows(modules: Record<string, Resources>, hierarchy?: Recor
   return out;
 }
 
-/** How many times each module is instantiated under `top` (top itself once). */
-export function instanceCounts(hierarchy: Record<string, Record<string, number>>, top: string): Map<string, number> {
-  const n = new Map<string, number>();
-  const visit = (m: string, k: number, depth: number) => {
-    if (depth > 64) throw new Error(`moduleRows: the module hierarchy under ${top} is deeper than 64 (a cycle?)`);
-    n.set(m, (n.get(m) ?? 0) + k);
-    for (const [sub, c] of Object.entries(hierarchy[m] ?? {})) visit(sub, k * c, depth + 1);
-  };
-  visit(top, 1, 0);
-  return n;
-}
-
 export async function synthesizeDesign(hw: HwConfig, rtl: Record<string, string>, caps: Budget = DEFAULT_CAPS): Promise<SynthOutcome> {
   const board = boardOf(hw);
   const result = await synthesize(rtl, TOP_MODULE, board.family);
@@ -62,6 +52,7 @@ export async function synthesizeDesign(hw: HwConfig, rtl: Record<string, string>
   return {
     result, rows,
     violation: capViolationMessage(`the accelerator (${TOP_MODULE})`, `${board.name} (${board.part})`, rows),
-    resources: { tool: `Yosys ${result.yosysVersion}`, family: board.family, total: result.total, budget, caps, modules: moduleRows(result.modules, result.hierarchy, result.top) },
+    // The tool names the mode: per-module figures differ a little from one run over the whole design (docs/architecture.md).
+    resources: { tool: `Yosys ${result.yosysVersion}, per module`, family: board.family, total: result.total, budget, caps, modules: moduleRows(result.modules, result.hierarchy, result.top) },
   };
 }

@@ -179,3 +179,29 @@ export function uniqueNames(derived: readonly string[], key: (s: string) => stri
 export function terminalText(s: string): string {
   return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => uPlus(c.codePointAt(0)!));
 }
+
+/**
+ * One POSIX shell word (sh, bash, a Slurm batch script): `s` itself when every character is plain
+ * (letters, digits, `_ . , : / = + @ % -`), else single-quoted with each `'` as `'\''`, so no character (`$`, backquote, `;`, newline, ...) is
+ * interpreted. A NUL cannot be in a shell word at all: an error, not a silent cut.
+ */
+export function shWord(s: string): string {
+  if (s.includes('\0')) throw new Error('a shell word cannot hold a NUL character');
+  return /^[A-Za-z0-9_.,:/=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A YAML double-quoted scalar (also valid JSON): `\` and `"` escaped, every character outside
+ * printable ASCII as \uXXXX or, above U+FFFF, \UXXXXXXXX, so the value stays one line and exact
+ * (YAML reads no tags, anchors, comments or line breaks inside it).
+ */
+export function yamlString(s: string): string {
+  let r = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') r += `\\${ch}`;
+    else if (PRINTABLE(cp)) r += ch;
+    else r += cp > 0xffff ? `\\U${cp.toString(16).padStart(8, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  }
+  return r + '"';
+}

@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './paths.ts';
-import { cComment, cIdent, cString, htmlText, json, jsonScript, makeComment, mdText, pyComment, pyString, tclComment, tclString, tclText, tclWord, verilogComment } from './escape.ts';
+import { cComment, cIdent, cString, htmlText, json, jsonScript, makeComment, mdText, pyComment, pyString, shWord, tclComment, tclString, tclText, tclWord, verilogComment, yamlString } from './escape.ts';
 
 /**
  * Every generated text file comes from a Handlebars template under templates/. noEscape: the
@@ -18,6 +18,8 @@ import { cComment, cIdent, cString, htmlText, json, jsonScript, makeComment, mdT
  *   {{tcl_word x}} {{tcl_text x}}              a TCL word (quoted only when it needs to be); the inside of "..."
  *   {{html x}} {{md x}}                        HTML text or attribute; Markdown inline text
  *   {{json x}} {{json_script x}}               JSON; JSON inside a <script> element
+ *   {{sh x}} {{yaml_str x}}                    one POSIX shell word; a YAML double-quoted scalar
+ *   {{sh_comment x}}                           text in a # comment of a shell script (the mk_comment rules: one line)
  *
  * A bare {{x}} is allowed only for numbers, booleans, text made with trusted() and strings of
  * plain characters (PLAIN): renderTemplate rewrites every bare insertion into a check, so an
@@ -63,6 +65,9 @@ hb.registerHelper('tcl_text', str(tclText));
 hb.registerHelper('tcl_comment', str(tclComment));
 hb.registerHelper('html', str(htmlText));
 hb.registerHelper('md', str(mdText));
+hb.registerHelper('sh', str(shWord));
+hb.registerHelper('sh_comment', str(makeComment));
+hb.registerHelper('yaml_str', str(yamlString));
 hb.registerHelper('json', (v: unknown) => json(v));
 hb.registerHelper('json_script', (v: unknown) => jsonScript(v));
 

@@ -1,6 +1,6 @@
 import type { Model } from '../ir/model.ts';
 import type { HwConfig } from '../hw/config.ts';
-import { exportZooModel } from '../zoo/export.ts';
+import { cachedZooModel } from '../zoo/cache.ts';
 import { imageCodes, randomImage } from '../zoo/image.ts';
 import { ModelBuilder } from './builder.ts';
 
@@ -33,7 +33,7 @@ function single(name: string, seed: number, shape: [number, number, number], mak
 
 /** A zoo model with seeded weights and a seeded random image of its input size (also the benchmarks'). */
 export function zooModelAndInput(name: string, seed: number): { model: Model; input: Int8Array } {
-  const model = exportZooModel(name, { seed });
+  const model = cachedZooModel(name, { seed });
   const [h, w] = model.tensors.get(model.inputs[0])!.shape;
   return { model, input: imageCodes(randomImage(seed, h, w)) };
 }

@@ -4,9 +4,9 @@ import { checkAgainstGolden, describeMismatch } from '../sim/compare.ts';
 import type { Model } from '../ir/model.ts';
 import type { CaseResult } from './junit.ts';
 import type { VerifyCase } from './cases.ts';
-import { SIMULATORS, type SimulatorName } from './simulators.ts';
+import { renderedSources, simProgram, simulatorNamed, type SimulatorName } from './simulators.ts';
 
-/** The simulators a case runs on (src/verify/simulators.ts). */
+/** The simulators a case runs on (src/sim/simulator.ts). */
 export type Simulator = SimulatorName;
 
 /**
@@ -18,7 +18,7 @@ export async function buildSimulator(sim: Simulator, hw: HwConfig): Promise<Case
   const t0 = performance.now();
   const base = { name: 'build', seed: 0, simulator: sim };
   try {
-    const b = await SIMULATORS[sim].build(hw);
+    const b = await simulatorNamed(sim).build(hw, renderedSources(hw));
     if (!b) return undefined;
     return { ...base, passed: true, seconds: (performance.now() - t0) / 1000, message: b.built ? 'built' : 'cached' };
   } catch (e) {
@@ -33,7 +33,7 @@ export async function runCase(k: VerifyCase, hw: HwConfig, sim: Simulator): Prom
   try {
     ({ model, input } = k.build(hw));
     compiled = compileModel(model, hw);
-    const r = await SIMULATORS[sim].run(hw, compiled, input);
+    const r = await simulatorNamed(sim).run(simProgram(hw, compiled, input), renderedSources(hw));
     const chk = checkAgainstGolden(model, compiled.map, r.memory, input, r.xMask);
     const seconds = (performance.now() - t0) / 1000;
     return { ...base, passed: chk.match, seconds, cycles: r.cycles, elements: chk.elements, message: chk.firstMismatch && describeMismatch(chk.firstMismatch) };

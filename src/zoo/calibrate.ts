@@ -1,8 +1,9 @@
 import type { Layer, Model, QuantParams } from '../ir/model.ts';
 import { tensorSize } from '../ir/model.ts';
 import { runLayer, type TensorData } from '../golden/run.ts';
-import { INT16_MAX, INT16_MIN, SHIFT_MAX, SHIFT_MIN, dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
+import { INT16_MAX, INT16_MIN, SHIFT_MAX, SHIFT_MIN, dilationFromT, outputCode, requantTFor } from '../numerics/requant.ts';
 import { Rng } from '../util/rng.ts';
+import { OPS } from '../ops/index.ts';
 
 /**
  * Turns a zoo topology into a realistic random-weight integer model: random weights, then S, B
@@ -19,15 +20,16 @@ const LINEAR_TARGET = { mean: 0, sigma: 32 };
 
 export function randomWeights(m: Model, rng: Rng): void {
   for (const l of m.layers) {
-    if (!['stem', 'conv1x1', 'offset', 'dw3x3', 'dwdeform'].includes(l.op)) continue;
+    const rule = OPS[l.op].weights;
+    if (!rule) continue;
     const cout = m.tensors.get(l.outputs[0])!.shape[2];
     const cin = m.tensors.get(l.inputs[0])!.shape[2];
-    const count = l.op === 'stem' ? cout * 9 * cin : l.op === 'conv1x1' || l.op === 'offset' ? cout * cin : cout * 9;
-    const stem = l.op === 'stem';
+    const count = cout * OPS[l.op].fanIn(cin);
+    const stem = rule.dtype === 'int8';
     const w = new Int8Array(count);
     // Bell-shaped like trained weights; int4 uses its full range [-8, 7].
     for (let i = 0; i < count; i++) w[i] = stem ? clamp(Math.round(rng.normal() * 40), -128, 127) : clamp(Math.round(rng.normal() * 2.5), -8, 7);
-    l.quant = { weights: w, weightDtype: stem ? 'int8' : 'int4', S: new Int16Array(cout), B: new Int16Array(cout), n: 16 };
+    l.quant = { weights: w, weightDtype: rule.dtype, S: new Int16Array(cout), B: new Int16Array(cout), n: 16 };
   }
 }
 
@@ -83,11 +85,12 @@ function calibrateLayer(m: Model, l: Layer, values: Array<Map<string, TensorData
   }
   // Outputs from the accumulators with the final parameters: the same numerics the kernels use.
   const lo = l.relu ? y.zero : -128;
+  const requant = requantTFor(q.n);
   accs.forEach((acc, k) => {
     const out = l.op === 'offset' ? new Uint8Array(tensorSize(y)) : new Int8Array(tensorSize(y));
     for (let i = 0; i < acc.length; i++) {
       const ch = i % c;
-      const t = requantT(acc[i], q.S[ch], q.B[ch], q.n);
+      const t = requant(acc[i], q.S[ch], q.B[ch]);
       out[i] = l.op === 'offset' ? dilationFromT(t, l.dmax) : outputCode(t, lo);
     }
     values[k].set(y.name, out);

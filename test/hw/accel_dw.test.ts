@@ -10,7 +10,8 @@ import { tempDir } from '../helpers/temp.ts';
 
 // hw/cn_accel_dw.v against the golden depthwise kernel: random plain and deformable layers
 // (strides 1 and 2, d = 0 and d = dmax, odd sizes, channels not a multiple of the lanes,
-// per-channel pad codes), every output code compared.
+// per-channel pad codes), then every constant dilation 0..dmax at strides 1 and 2, every output
+// code compared.
 const LANES = 4, GMAX = 8, DMAX = 7, LB_DEPTH = 2048, MAP_MAX = 512;
 
 interface DwLayer { pool: boolean; h: number; w: number; c: number; stride: number; map: Uint8Array | null; dconst: number; x: Int8Array; wts: Int8Array; pad: Int8Array; S: Int16Array; B: Int16Array; n: number; lo: number }
@@ -27,11 +28,12 @@ function stimulus(l: DwLayer): string {
   return lines.join('\n');
 }
 
-function randomLayer(rng: Rng, i: number): DwLayer {
+/** `sweep` fixes a plain layer's dilation and stride (and makes it taller than the line buffer). */
+function randomLayer(rng: Rng, i: number, sweep?: { d: number; stride: number }): DwLayer {
   // Every third layer is taller than the 16-row line buffer, so rows are evicted and reloaded.
-  const h = i % 3 === 2 ? rng.int(17, 40) : rng.int(1, 11), w = rng.int(1, 11), c = rng.int(1, LANES * GMAX), stride = rng.int(1, 2);
+  const h = sweep || i % 3 === 2 ? rng.int(17, 40) : rng.int(1, 11), w = rng.int(1, 11), c = rng.int(1, LANES * GMAX), stride = sweep?.stride ?? rng.int(1, 2);
   const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
-  const kind = i % 5; // 0: plain d=1, 1: plain d in {0, dmax, random}, 2-3: deformable map, 4: maxpool
+  const kind = sweep ? 1 : i % 5; // 0: plain d=1, 1: plain d in {0, dmax, random}, 2-3: deformable map, 4: maxpool
   if (kind === 4) {
     // Maxpool 3x3 s2 pad 1: taps at d = 1, stride 2; the requantizer passes codes through.
     return {
@@ -42,7 +44,7 @@ function randomLayer(rng: Rng, i: number): DwLayer {
     };
   }
   const map = kind >= 2 ? Uint8Array.from({ length: ho * wo }, () => (kind === 3 ? [0, DMAX][rng.int(0, 1)] : rng.int(0, DMAX))) : null;
-  const dconst = kind === 0 ? 1 : [0, DMAX, rng.int(0, DMAX)][rng.int(0, 2)];
+  const dconst = sweep?.d ?? (kind === 0 ? 1 : [0, DMAX, rng.int(0, DMAX)][rng.int(0, 2)]);
   return {
     pool: false, h, w, c, stride, map, dconst,
     x: Int8Array.from({ length: h * w * c }, () => (rng.int(0, 9) === 0 ? [-128, 127][rng.int(0, 1)] : rng.int(-128, 127))),
@@ -63,6 +65,7 @@ describe('cn_accel_dw (depthwise, square deformable and maxpool engine)', () => 
     const dir = tempDir('codenet-dw-');
     const rng = new Rng(77);
     const layers = Array.from({ length: 30 }, (_, i) => randomLayer(rng, i));
+    for (let d = 0; d <= DMAX; d++) for (const stride of [1, 2]) layers.push(randomLayer(rng, layers.length, { d, stride }));
     writeFileSync(join(dir, 'stim.txt'), `${layers.length}\n${layers.map(stimulus).join('\n')}\n`);
     execFileSync(exe, [join(dir, 'stim.txt'), join(dir, 'out.txt'), '5'], { stdio: 'pipe' });
     const rows = readFileSync(join(dir, 'out.txt'), 'utf8').trim().split('\n').map((r) => r.split(' ').map(Number));

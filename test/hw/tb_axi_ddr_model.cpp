@@ -2,7 +2,7 @@
 // are plain C++ variables of Verilator's types (uint8_t/uint64_t, uint32_t[4] for a 128-bit
 // VlWide) driven by a small scripted AXI master. Checks read latency, INCR/FIXED/WRAP and narrow
 // bursts, IDs, write strobes, W before AW, B latency, SLVERR outside the memory range, shared
-// bandwidth and its fairness, the protocol checker, file load/dump and determinism.
+// bandwidth and its fairness, DRAM-burst command granularity, the protocol checker, file load/dump and determinism.
 // Build: g++ -std=c++17 -O2 -I sim test/hw/tb_axi_ddr_model.cpp. Last line: RESULT errors=E checks=C
 #include <cinttypes>
 #include <cstdarg>
@@ -373,6 +373,38 @@ void test_bandwidth() {
   check(c0 == c1 && x0[0] == x1[0] && x0[1] == x1[1], "deterministic with random stalls (%" PRIu64 " vs %" PRIu64 ")", c0, c1);
 }
 
+// Command granularity: each burst costs the whole DRAM bursts it touches, so one-beat writes pay a
+// 64-byte DRAM burst each and an unaligned 16-beat read touches five; the bandwidth follows.
+uint64_t granularity_run(unsigned dram, uint64_t ar_addr, uint64_t* dram_bytes) {
+  axi_ddr::Config c;
+  c.bytes_per_cycle = 8.0;
+  c.read_latency = 4;
+  c.dram_burst_bytes = dram;
+  Bench t(c);
+  Master m;
+  t.add(m);
+  for (int i = 0; i < 64; i++) {
+    m.aw.push_back({0x10000 + 64ull * i, 1, 4, 1, 0});
+    m.wq.push_back({std::vector<uint8_t>(16, uint8_t(i)), 0xFFFF, true});
+    m.ar.push_back({ar_addr + 512ull * i, 16, 4, 1, 0});  // never across 4 KiB
+  }
+  t.run(1000000);
+  *dram_bytes = t.ddr.stats().dram_bytes;
+  check(t.ddr.stats().bytes_written == 64 * 16 && t.ddr.stats().bytes_read == 64 * 256, "granularity run moved every byte");
+  return t.cycle;
+}
+
+void test_dram_bursts() {
+  uint64_t d0, d64, du;
+  uint64_t c0 = granularity_run(0, 0x20000, &d0), c64 = granularity_run(64, 0x20000, &d64), cu = granularity_run(64, 0x20010, &du);
+  check(d0 == 64 * 16 + 64 * 256, "no granularity: DRAM bytes = bytes moved (%" PRIu64 ")", d0);
+  check(d64 == 64 * 64 + 64 * 256, "64-byte DRAM bursts: a one-beat write costs 64 bytes (%" PRIu64 ")", d64);
+  check(du == 64 * 64 + 64 * 320, "an unaligned 16-beat read touches 5 DRAM bursts (%" PRIu64 ")", du);
+  // the time follows the DRAM bytes at 8 B/cycle (plus latency and the last burst)
+  check(c64 * 8 >= d64 && c64 * 8 < d64 + 8 * 100, "granular run takes its DRAM time (%" PRIu64 " cycles for %" PRIu64 " bytes)", c64, d64);
+  check(cu * 8 >= du && cu > c64 && c64 > c0, "unaligned and one-beat commands cost time (%" PRIu64 " > %" PRIu64 " > %" PRIu64 ")", cu, c64, c0);
+}
+
 void test_files() {
   axi_ddr::AxiDdrModel ddr;
   auto d = pattern(10000, 9);
@@ -395,6 +427,7 @@ int main() {
   test_range();
   test_protocol_checker();
   test_bandwidth();
+  test_dram_bursts();
   test_files();
   std::printf("RESULT errors=%ld checks=%ld\n", errors, checks);
   return errors ? 1 : 0;

@@ -2,22 +2,19 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { writeSimBundle } from '../../gen/bundle.ts';
 import { checkOutputPath } from '../../io/atomic.ts';
-import { hwFromOptions } from './perf.ts';
+import { addHwOptions, hwFromOptions, type HwOptions } from '../hw-options.ts';
 import { loadInputCodes } from './golden.ts';
 import { intOption, resolveModel } from '../model-arg.ts';
 
 /** `codenet bundle`: the simulation folder (rtl/, sim/, data/) that `codenet sim` and `make sim` run. */
 export function registerBundle(program: Command): void {
-  program
+  addHwOptions(program
     .command('bundle <model>')
     .description('compile a model and write the simulation bundle (rtl/, sim/, data/) that codenet sim runs')
-    .requiredOption('-o, --out <dir>', 'output folder')
-    .option('--board <name>', 'board preset: ultra96v2, zcu104, kv260, pynq-z2', 'ultra96v2')
-    .option('--hw <config.json>', 'hardware config file (fields not given come from its board preset)')
-    .option('--clock <MHz>', 'fabric clock', intOption('--clock', 1, 1000))
+    .requiredOption('-o, --out <dir>', 'output folder'))
     .option('--seed <n>', 'seed of a zoo model\'s weights and of the random input image', intOption('--seed', 0, 2 ** 31 - 1), 0)
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: a seeded random image)')
-    .action((modelArg: string, opts: { out: string; board: string; hw?: string; clock?: number; seed: number; input?: string }) => {
+    .action((modelArg: string, opts: HwOptions & { out: string; seed: number; input?: string }) => {
       checkOutputPath(opts.out, 'folder');
       const model = resolveModel(modelArg, { seed: opts.seed });
       const hw = hwFromOptions(opts);

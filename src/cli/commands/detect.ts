@@ -7,8 +7,9 @@ import { intOption, resolveModel } from '../model-arg.ts';
 import { fitOption, isFloatModel } from './eval.ts';
 import type { Fit } from '../../data/images.ts';
 import type { Detection } from '../../detect/decode.ts';
+import { DEFAULT_SIMULATOR, SIMULATOR_NAMES, type SimulatorName } from '../../sim/simulator.ts';
 
-interface DetectCli { backend?: 'golden' | 'float' | 'sim'; simulator: 'verilator' | 'icarus' | 'hls'; topK: number; threshold: number; classes?: string; fit: Fit; out: string; draw: boolean }
+interface DetectCli { backend?: 'golden' | 'float' | 'sim'; simulator: SimulatorName; topK: number; threshold: number; classes?: string; fit: Fit; out: string; draw: boolean }
 
 function thresholdOption(v: string): number {
   const t = Number(v);
@@ -21,7 +22,7 @@ export function registerDetect(program: Command): void {
     .command('detect <model> <images>')
     .description('boxes out: run a detector on a JPEG/PNG image or a folder of them, decode the CenterNet heads into boxes in image pixels (JSON) and draw them on PNGs beside it')
     .addOption(new Option('--backend <name>', 'golden (the integer model\'s golden model), float (a tfjs float model) or sim (<model> is a folder from codenet gen or bundle: its accelerator in simulation); default golden, or float for a float model').choices(['golden', 'float', 'sim']))
-    .addOption(new Option('--simulator <name>', 'with --backend sim: verilator, icarus or hls').choices(['verilator', 'icarus', 'hls']).default('verilator'))
+    .addOption(new Option('--simulator <name>', `with --backend sim: ${SIMULATOR_NAMES.join(', ')} (as codenet sim)`).choices([...SIMULATOR_NAMES]).default(DEFAULT_SIMULATOR))
     .option('--top-k <k>', 'at most K detections an image (before the threshold)', intOption('--top-k', 1, 100_000), 100)
     .option('--threshold <t>', 'smallest score kept', thresholdOption, 0.1)
     .option('--classes <names.txt>', 'class names, one a line in the hm channel order (default: the built-in set\'s six for a 6-class model, the VOC 20 for a 20-class one, else class0, class1, ...)')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { exportZooModel } from '../../zoo/export.ts';
+import { cachedZooModel } from '../../zoo/cache.ts';
 import { serializeModel } from '../../ir/save.ts';
 import { summarize } from '../../info/summary.ts';
 import { intOption } from '../model-arg.ts';
@@ -15,7 +15,7 @@ export function registerExport(program: Command): void {
     .option('--classes <n>', 'number of classes of the hm head', intOption('--classes', 1, 1000))
     .action((name: string, opts: { out: string; seed: number; classes?: number }) => {
       checkOutputPath(opts.out, 'file');
-      const m = exportZooModel(name, { seed: opts.seed, classes: opts.classes });
+      const m = cachedZooModel(name, { seed: opts.seed, classes: opts.classes });
       const text = serializeModel(m);
       // Write beside the target and rename: a failure never leaves a truncated model file.
       const tmp = `${opts.out}.tmp-${process.pid}`;

@@ -4,18 +4,16 @@ import { checkOutputDir, generateZynq } from '../../gen/zynq.ts';
 import { checkOutputPath, replaceDirAtomically } from '../../io/atomic.ts';
 import { defaultBuildDir } from '../../util/paths.ts';
 import { intOption, modelArgName, resolveModel } from '../model-arg.ts';
-import { hwFromOptions, utilisationText } from './perf.ts';
+import { utilisationText } from './perf.ts';
+import { addHwOptions, hwFromOptions, type HwOptions } from '../hw-options.ts';
 import { loadInputCodes } from './golden.ts';
 import { addCapOptions, capsFromOptions, type CapOptions } from './caps-options.ts';
 import { printResources } from './synth.ts';
 
-interface GenOpts extends CapOptions {
+interface GenOpts extends CapOptions, HwOptions {
   target: 'zynq';
   backend: 'rtl' | 'hls';
-  board: string;
   model: string;
-  hw?: string;
-  clock?: number;
   out?: string;
   force?: boolean;
   synth: boolean;
@@ -25,15 +23,12 @@ interface GenOpts extends CapOptions {
 
 /** `codenet gen --target zynq`: the folder a hardware engineer builds, simulates and runs (docs/outputs.md). */
 export function registerGen(program: Command): void {
-  const cmd = program
+  const cmd = addHwOptions(program
     .command('gen')
     .description('generate the accelerator deliverable: RTL, testbench, Vivado project, drivers, memory image and reports')
     .addOption(new Option('--target <target>', 'what to generate').choices(['zynq']).makeOptionMandatory())
-    .addOption(new Option('--backend <name>', 'accelerator the Vivado project builds: rtl (rtl/) or hls (the IP exported from hls/)').choices(['rtl', 'hls']).default('rtl'))
-    .option('--board <name>', 'board preset: ultra96v2, zcu104, kv260, pynq-z2', 'ultra96v2')
+    .addOption(new Option('--backend <name>', 'accelerator the Vivado project builds: rtl (rtl/) or hls (the IP exported from hls/)').choices(['rtl', 'hls']).default('rtl')))
     .option('--model <name|file>', 'zoo model (seeded random weights) or integer model file', 'codenet-a')
-    .option('--hw <config.json>', 'hardware config file (fields not given come from its board preset)')
-    .option('--clock <MHz>', 'fabric clock (default: the board\'s)', intOption('--clock', 1, 2000))
     .option('-o, --out <dir>', 'output folder (default ./build/codenet-<model>-<board>: the zoo name, or the model file\'s name without its extension, made file-name safe)')
     .option('--force', 'replace a non-empty folder that codenet gen did not create')
     .option('--no-synth', 'skip the Yosys resource estimate (and its caps)')

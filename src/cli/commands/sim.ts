@@ -9,13 +9,15 @@ import { updateReport, withSimulation } from '../../report/update.ts';
 import { loadInputCodes } from './golden.ts';
 import { intOption, resolveModel, simReportName } from '../model-arg.ts';
 import { peakMacsPerCycle } from '../../hw/config.ts';
-import { utilisationText } from './perf.ts';
+import { DDR_EFFICIENCY_HELP, ddrEfficiencyOption, utilisationText } from './perf.ts';
+import { ddrDefaults } from '../../sim/testbench.ts';
 import { planModel } from '../../compiler/plan.ts';
 import { rmSync } from 'node:fs';
 import { renderCsimSources } from '../../gen/hls.ts';
 import { tmpdir } from 'node:os';
 import { makeTempDir, removeTempDir } from '../../util/proc.ts';
 import { parseTraceBound } from '../../sim/waveform.ts';
+import { DEFAULT_SIMULATOR, SIMULATOR_NAMES, type SimulatorName } from '../../sim/simulator.ts';
 
 /** Ends a command with a given exit code after it has printed its own explanation (main() returns the code). */
 export class CommandExit extends Error {
@@ -64,7 +66,7 @@ export function registerSim(program: Command): void {
     .description('run the accelerator of a generated folder (codenet gen or codenet bundle) in Verilator, Icarus or HLS C-simulation and compare every tensor with the golden model')
     .option('--model <name|file>', 'run another model (zoo name, seed 0, or model file) on the folder\'s accelerator: compiled for its data/hw.json')
     .option('--input <file>', 'input .npy: uint8 RGB image [H,W,3] or int8 codes (default: the bundle\'s data/input.bin)')
-    .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++), reference (the ISA reference interpreter: no build, untimed, the fast check)').choices(['verilator', 'icarus', 'hls', 'reference']).default('verilator'))
+    .addOption(new Option('--simulator <name>', 'verilator or icarus (the RTL), hls (C-simulation of hls/ with g++), reference (the ISA reference interpreter: no build, untimed, the fast check)').choices([...SIMULATOR_NAMES]).default(DEFAULT_SIMULATOR))
     .addOption(new Option('--backend <name>', 'rtl (rtl/ on --simulator) or hls (same as --simulator hls)').choices(['rtl', 'hls']).default('rtl'))
     .option('--trace <out.fst>', 'write an FST waveform in ps at the clock (a separate build with trace support; slow and large; docs/waveforms.md, view with sim/codenet.gtkw)')
     .option('--trace-from <C|dI>', 'start the waveform C cycles after START, or at descriptor I\'s fetch (dI)', parseTraceBound('--trace-from'))
@@ -74,11 +76,13 @@ export function registerSim(program: Command): void {
     .option('--all-in-ddr', 'recompile the folder\'s model with every tensor in DDR (no 1x1 -> dw3x3 fusion, no tensor buffer) so a mismatch names the first layer that differs; slower')
     .option('--latency <cycles>', 'DDR model read latency (default: the board\'s, at the config\'s clock)', intOption('--latency', 0, 100_000))
     .option('--bandwidth <GBps>', 'DDR model bandwidth in GB/s, 0 = unlimited (default: the board\'s DDR)', numberOption('--bandwidth', 0, 1000))
+    .option('--ddr-efficiency <share>', `DDR model: ${DDR_EFFICIENCY_HELP}; the bandwidth is min(port, DRAM peak x share)`, ddrEfficiencyOption)
     .option('--max-cycles <n>', 'give up after this many cycles without the interrupt (default: 4x the program\'s predicted cycles + 1,000,000)', intOption('--max-cycles', 1, Number.MAX_SAFE_INTEGER))
     .option('--watchdog <cycles>', 'give up when no new descriptor starts for this many cycles, naming the one it hangs on; 0 = off (default: 4x the longest predicted descriptor + 100,000)', intOption('--watchdog', 0, Number.MAX_SAFE_INTEGER))
     .option('--base <addr>', 'physical address the image is linked at (multiple of 4096)', addressOption)
     .option('--junit <file>', 'write JUnit XML (one testcase per layer; a failure names the first differing element), also when the check fails')
-    .action(async (dir: string, opts: { junit?: string; model?: string; input?: string; simulator: 'verilator' | 'icarus' | 'hls' | 'reference'; backend: 'rtl' | 'hls'; trace?: string; traceFrom?: string; traceTo?: string; traceDepth?: number; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; maxCycles?: number; watchdog?: number; base?: number }) => {
+    .action(async (dir: string, opts: { junit?: string; model?: string; input?: string; simulator: SimulatorName; backend: 'rtl' | 'hls'; trace?: string; traceFrom?: string; traceTo?: string; traceDepth?: number; layers?: boolean; allInDdr?: boolean; latency?: number; bandwidth?: number; ddrEfficiency?: number; maxCycles?: number; watchdog?: number; base?: number }) => {
+      if (opts.bandwidth !== undefined && opts.ddrEfficiency !== undefined) fail('--bandwidth and --ddr-efficiency both set the DDR model\'s bandwidth: give one');
       if (!opts.trace && (opts.traceFrom || opts.traceTo || opts.traceDepth)) fail('--trace-from, --trace-to and --trace-depth need --trace <out.fst>');
       if (opts.junit) checkOutputPath(opts.junit, 'file');
       const junit = (x: Parameters<typeof simJunitXml>[1]) => opts.junit && writeFilesAtomically(dirname(opts.junit), [{ name: basename(opts.junit), data: simJunitXml(dir, x) }]);
@@ -97,7 +101,8 @@ export function registerSim(program: Command): void {
         const inputCodes = opts.input ? loadInputCodes(bundle.model, opts.input, 0) : undefined;
         r = await runSimulation({
           dir, bundle, simulator: opts.simulator, inputCodes, inputName: opts.input, trace: opts.trace, traceFrom: opts.traceFrom, traceTo: opts.traceTo, traceDepth: opts.traceDepth, latency: opts.latency,
-          bytesPerCycle: opts.bandwidth === undefined ? undefined : (opts.bandwidth * 1e9) / (bundle.hw.clockMHz * 1e6),
+          bytesPerCycle: opts.bandwidth !== undefined ? (opts.bandwidth * 1e9) / (bundle.hw.clockMHz * 1e6)
+            : opts.ddrEfficiency !== undefined ? ddrDefaults(bundle.hw, opts.ddrEfficiency).bytesPerCycle : undefined,
           maxCycles: opts.maxCycles, watchdog: opts.watchdog, base: opts.base, renderHls: renderCsimSources,
         });
       } catch (e) {

@@ -10,10 +10,10 @@ import { intOption, modelArgName, resolveModel } from '../model-arg.ts';
 import { loadInputCodes } from './golden.ts';
 import { fail } from '../../util/errors.ts';
 import { progress } from '../../util/progress.ts';
-import { hwFromOptions } from './perf.ts';
+import { addHwOptions, hwFromOptions, type HwOptions } from '../hw-options.ts';
 import { CommandExit } from './sim.ts';
 
-interface VerifyOptions { board: string; hw?: string; quick?: boolean; junit?: string; simulator: string; case?: string[]; json?: string; model?: string[]; input?: string[]; seed: number; shard?: Shard; merge?: string[] }
+interface VerifyOptions extends HwOptions { quick?: boolean; junit?: string; simulator: string; case?: string[]; json?: string; model?: string[]; input?: string[]; seed: number; shard?: Shard; merge?: string[] }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -37,11 +37,9 @@ function writeOutputs(opts: VerifyOptions, j: VerifyJson): void {
 }
 
 export function registerVerify(program: Command): void {
-  program
+  addHwOptions(program
     .command('verify')
-    .description('bit-exact regression: random single-layer models of every op and zoo models, golden model against the RTL (Verilator, Icarus) and the HLS C-simulation')
-    .option('--board <name>', 'board preset whose accelerator is generated', 'ultra96v2')
-    .option('--hw <config.json>', 'hardware config file instead of a preset')
+    .description('bit-exact regression: random single-layer models of every op and zoo models, golden model against the RTL (Verilator, Icarus) and the HLS C-simulation'))
     .option('--quick', 'the CI subset: single-layer cases and codenet-tiny; Icarus runs only without --quick (or when named)')
     .option('--simulator <list>', 'comma-separated: verilator, icarus, hls, reference (the ISA reference interpreter, no build); or all (the first three)', 'all')
     .option('--case <name...>', 'run only these cases')
