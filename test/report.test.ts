@@ -5,9 +5,9 @@ import { ReportSchema, type Report } from '../src/report/schema.ts';
 import { renderReportHtml, renderReportMarkdown } from '../src/report/render.ts';
 import { exportZooModel } from '../src/zoo/export.ts';
 import { summarize } from '../src/info/summary.ts';
+import { CHROMIUM, haveChromium, withPage, textOutsideSvgs } from './helpers/chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CHROMIUM = '/usr/bin/chromium';
 
 /** A report of codenet-tiny with stand-in cycle figures: this suite tests rendering, not numbers. */
 function sampleReport(withSim: boolean): Report {
@@ -75,47 +75,23 @@ describe('report rendering', () => {
     expect(html).not.toMatch(/src="http|href="http/);
   });
 
-  const haveChromium = existsSync(CHROMIUM);
   if (!haveChromium && process.env.CI) it('chromium is installed (scripts/setup.sh)', () => expect.fail(`${CHROMIUM} missing`));
   it.skipIf(!haveChromium)('opens in headless Chromium without console errors; screenshot', async () => {
-    const { chromium } = await import('playwright-core');
     const dir = join(ROOT, '.cache', 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'report.html');
     writeFileSync(file, renderReportHtml(sampleReport(true)));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const problems: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    await withPage(async (page, problems) => {
       await page.goto(`file://${file}`);
       expect(await page.locator('svg').count()).toBe(3);
       expect(await page.locator('#layers tr').count()).toBeGreaterThan(100);
       // No label is cut: every text of every chart lies inside its SVG.
-      const outside = await page.evaluate(() => {
-        const bad: string[] = [];
-        for (const svg of Array.from(document.querySelectorAll('svg'))) {
-          const box = svg.getBoundingClientRect();
-          for (const t of Array.from(svg.querySelectorAll('text'))) {
-            const b = t.getBoundingClientRect();
-            if (b.left < box.left - 0.5 || b.right > box.right + 0.5 || b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5)
-              bad.push(`${svg.getAttribute('aria-label')}: "${t.textContent}" at ${b.left.toFixed(0)}..${b.right.toFixed(0)} x ${b.top.toFixed(0)}..${b.bottom.toFixed(0)} outside ${box.left.toFixed(0)}..${box.right.toFixed(0)} x ${box.top.toFixed(0)}..${box.bottom.toFixed(0)}`);
-          }
-        }
-        return bad;
-      });
+      const outside = await textOutsideSvgs(page);
       expect(outside).toEqual([]);
       const shot = join(dir, 'report.png');
       await page.screenshot({ path: shot, fullPage: false });
       expect(existsSync(shot)).toBe(true);
       expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    }, { width: 1200, height: 900 });
   });
 });

@@ -9,9 +9,9 @@ import { shWord, yamlString } from '../src/util/escape.ts';
 import { renderTemplate } from '../src/util/templates.ts';
 import { runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/temp.ts';
+import { CHROMIUM, haveChromium, withPage, textOutsideSvgs } from './helpers/chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CHROMIUM = '/usr/bin/chromium';
 const base = tempDir('cn-search-tools-');
 
 const CORPUS = [
@@ -87,7 +87,6 @@ describe('the emitted Kubernetes manifest', () => {
 });
 
 describe('the Pareto page', () => {
-  const haveChromium = existsSync(CHROMIUM);
   if (!haveChromium && process.env.CI) it('chromium is installed (scripts/setup.sh)', () => expect.fail(`${CHROMIUM} missing`));
   it.skipIf(!haveChromium)('opens in headless Chromium without console errors, four plots, the front marked', async () => {
     const space = join(base, 'page.json');
@@ -98,17 +97,7 @@ describe('the Pareto page', () => {
     const pareto = JSON.parse(readFileSync(join(dir, 'pareto.json'), 'utf8'));
     const html = readFileSync(join(dir, 'pareto.html'), 'utf8');
     expect(html).not.toMatch(/src="http|href="http|<script/);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const problems: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('requestfailed', (q) => problems.push(`request failed: ${q.url()}`));
+    await withPage(async (page, problems) => {
       await page.goto(`file://${join(dir, 'pareto.html')}`);
       expect(await page.locator('svg').count()).toBe(4);
       expect(await page.locator('#results tr').count()).toBe(1 + pareto.results.length);
@@ -119,20 +108,12 @@ describe('the Pareto page', () => {
         expect(await svg.locator('circle[fill="#e45756"]').count()).toBe(pareto.front.length);
       }
       // No text of any chart lies outside its SVG.
-      const outside = await page.evaluate(() => [...document.querySelectorAll('svg')].flatMap((svg) => {
-        const box = svg.getBoundingClientRect();
-        return [...svg.querySelectorAll('text')].filter((t) => {
-          const b = t.getBoundingClientRect();
-          return b.left < box.left - 1 || b.right > box.right + 1 || b.top < box.top - 1 || b.bottom > box.bottom + 1;
-        }).map((t) => t.textContent);
-      }));
+      const outside = await textOutsideSvgs(page);
       expect(outside).toEqual([]);
       const shots = join(ROOT, '.cache', 'test-artifacts');
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: join(shots, 'pareto.png'), fullPage: true });
       expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    }, { width: 1200, height: 900 });
   }, 60_000);
 });

@@ -25,7 +25,7 @@ import { makeTempDir, removeTempDir } from '../util/proc.ts';
 import { buildCsim, runCsimFiles } from './hls.ts';
 import { runIcarus } from './icarus.ts';
 import { programOf, simLimits, type DdrModel } from './limits.ts';
-import { COUNTER_KEYS, SimulationError, buildAccelSim, ddrDefaults, runTestbench, type DdrOptions } from './testbench.ts';
+import { COUNTER_KEYS, SimulationError, buildAccelSim, ddrDefaults, runTestbench, type DdrOptions, type TraceWindow } from './testbench.ts';
 import { VerilatorBuildError } from './verilator.ts';
 
 export const SIMULATOR_NAMES = ['reference', 'verilator', 'icarus', 'hls'] as const;
@@ -60,17 +60,12 @@ export interface SimSources {
 }
 
 /** How to run: DDR model, link base, limits and waveform. Unset limits come from the program's predicted cycles (src/sim/limits.ts). */
-export interface SimRunOptions extends DdrOptions {
+export interface SimRunOptions extends DdrOptions, TraceWindow {
   /** Physical address the image is linked at; default LINK_BASE. */
   base?: number;
   maxCycles?: number;
   /** 0: no watchdog. */
   watchdog?: number;
-  /** FST waveform file (simulators with `traces` only) and its window (docs/waveforms.md). */
-  trace?: string;
-  traceFrom?: string;
-  traceTo?: string;
-  traceDepth?: number;
 }
 
 /** What a run leaves, whichever simulator ran it. */

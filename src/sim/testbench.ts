@@ -99,7 +99,16 @@ const EXIT_MEANING: Record<number, string> = {
   7: 'watchdog: no descriptor progress',
 };
 
-export interface TbRun {
+/** An FST waveform and its window (docs/waveforms.md): bounds are a cycle count after START ("5000") or a descriptor index ("d3"). */
+export interface TraceWindow {
+  trace?: string;
+  traceFrom?: string;
+  traceTo?: string;
+  /** Module depth traced. */
+  traceDepth?: number;
+}
+
+export interface TbRun extends TraceWindow {
   image: string;
   relocs: string;
   imageBytes: number;
@@ -114,11 +123,6 @@ export interface TbRun {
   maxCycles?: number;
   /** Stop when no new descriptor is fetched for this many cycles (0 or absent: no watchdog). */
   watchdog?: number;
-  trace?: string;
-  /** Trace window bounds: a cycle count after START ("5000") or a descriptor index ("d3"); and the module depth traced. */
-  traceFrom?: string;
-  traceTo?: string;
-  traceDepth?: number;
 }
 
 /** Runs a built testbench; resolves with its JSON line, or throws SimulationError with its message. */
