@@ -20,7 +20,7 @@ import { renderRtl } from '../src/gen/rtl.ts';
 import { COUNTERS } from '../src/hw/params.ts';
 import { parseHexDump, runIcarus, toHexBeats } from '../src/sim/icarus.ts';
 
-const down = (v: number, s: number) => Math.floor((v - 1) / s) + 1;
+import { windowOut as down } from '../src/ops/shape.ts';
 
 /**
  * 16x16 input: stem (12 channels) -> conv1x1 (20: two groups, the second partly used) -> dw3x3

@@ -4,6 +4,7 @@
  * When `acc` is given, the raw accumulators are stored there too (conformance tests read them).
  */
 import { INT8_MAX } from '../numerics/requant.ts';
+import { windowOut } from '../ops/shape.ts';
 
 export interface Requant {
   S: Int16Array;
@@ -119,7 +120,7 @@ function requantRow(row: Float64Array, count: number, c: number, rq: Requant, y:
  * [0, dmax], is the dilation of each output pixel.
  */
 export function offsetConv(x: Int8Array, h: number, w: number, cin: number, stride: number, wts: Int8Array, S: number, B: number, n: number, dmax: number, d: Uint8Array, acc?: Int32Array): void {
-  const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
+  const ho = windowOut(h, stride), wo = windowOut(w, stride);
   const inv = 2 ** -n, half = 2 ** (n - 1);
   for (let oy = 0; oy < ho; oy++)
     for (let ox = 0; ox < wo; ox++) {
@@ -139,7 +140,7 @@ export function offsetConv(x: Int8Array, h: number, w: number, cin: number, stri
  * Out-of-image taps read the channel's pad code. Weights [C][9], tap = (i+1)*3 + (j+1).
  */
 export function depthwise3x3(x: Int8Array, h: number, w: number, c: number, stride: number, dmap: Uint8Array | null, dconst: number, wts: Int8Array, pad: Int8Array, rq: Requant, y: Int8Array, acc?: Int32Array): void {
-  const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
+  const ho = windowOut(h, stride), wo = windowOut(w, stride);
   const row = new Float64Array(c); // one pixel's accumulators, requantized by requantRow
   const wt = new Int32Array(9 * c); // tap-major so the channel loop walks memory in order
   for (let ch = 0; ch < c; ch++) for (let t = 0; t < 9; t++) wt[t * c + ch] = wts[ch * 9 + t];
@@ -179,7 +180,7 @@ export function depthwise3x3(x: Int8Array, h: number, w: number, c: number, stri
 
 /** Stem: full 3x3 conv, pad 1, stride s; weights [Cout][ky][kx][Cin]; out-of-image taps read pad[ci]. */
 export function stemConv(x: Int8Array, h: number, w: number, cin: number, stride: number, wts: Int8Array, cout: number, pad: Int8Array, rq: Requant, y: Int8Array, acc?: Int32Array): void {
-  const ho = Math.floor((h - 1) / stride) + 1, wo = Math.floor((w - 1) / stride) + 1;
+  const ho = windowOut(h, stride), wo = windowOut(w, stride);
   const row = new Float64Array(cout); // one pixel's accumulators, requantized by requantRow
   const k = 9 * cin;
   const patch = new Int32Array(k);
@@ -209,7 +210,7 @@ export function stemConv(x: Int8Array, h: number, w: number, cin: number, stride
 
 /** Max pool 3x3, stride 2, padding 1; taps outside the image are ignored (not padded). */
 export function maxpool3x3s2(x: Int8Array, h: number, w: number, c: number, y: Int8Array): void {
-  const ho = Math.floor((h - 1) / 2) + 1, wo = Math.floor((w - 1) / 2) + 1;
+  const ho = windowOut(h, 2), wo = windowOut(w, 2);
   for (let oy = 0; oy < ho; oy++)
     for (let ox = 0; ox < wo; ox++) {
       const yb = (oy * wo + ox) * c;

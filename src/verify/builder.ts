@@ -5,14 +5,14 @@ import { modelToDef } from '../ir/save.ts';
 import { calibrate, randomWeights } from '../zoo/calibrate.ts';
 import { imageCodes, randomImage } from '../zoo/image.ts';
 import { Rng } from '../util/rng.ts';
+import { OPS } from '../ops/index.ts';
+import { fail } from '../util/errors.ts';
 
 /**
  * Small hand-made models for the regression (codenet verify) and the compiler tests: a graph of any
  * ops on one input, random int4/int8 weights calibrated like the zoo, random per-channel pad codes,
  * validated like a model file so it is exactly what a user could load.
  */
-export const down = (v: number, s: number): number => Math.floor((v - 1) / s) + 1;
-
 export interface BuildOptions {
   seed?: number;
   /** Multiply every S by this (clamped to int16): most outputs then saturate at lo or 127. */
@@ -34,55 +34,50 @@ export class ModelBuilder {
     return this.tensors.get(t)!.shape;
   }
 
-  add(op: OpName, inputs: string[], shapes: Array<[number, number, number]>, attrs: Partial<Layer> = {}): string[] {
+  /** A layer of `op` on `inputs`: output shapes and kinds from the op's module (src/ops/); `channels` are the outputs' channel counts where the op cannot infer them (a conv's Cout, a split's parts). */
+  add(op: OpName, inputs: string[], channels: number[], attrs: Partial<Layer> = {}): string[] {
     const name = `${op}${this.k++}`;
-    const outputs = shapes.map((s, i) => {
+    const layer: Layer = { name, op, inputs, outputs: [], stride: 1, relu: false, dilation: 1, dmax: 0, ...attrs };
+    const def = OPS[op];
+    const shapes = def.outputShapes(layer, inputs.map((t) => this.tensors.get(t)!), channels, fail);
+    layer.outputs = shapes.map((s, i) => {
       const n = shapes.length > 1 ? `${name}.${i}` : name;
-      this.tensors.set(n, { name: n, shape: s, kind: op === 'offset' ? 'dilation' : 'act', scale: 1, zero: 0, pad: new Int8Array(s[2]) });
+      this.tensors.set(n, { name: n, shape: s, kind: def.outputKind, scale: 1, zero: 0, pad: new Int8Array(s[2]) });
       return n;
     });
-    this.layers.push({ name, op, inputs, outputs, stride: 1, relu: false, dilation: 1, dmax: 0, ...attrs });
-    return outputs;
+    this.layers.push(layer);
+    return layer.outputs;
   }
 
   stem(x: string, cout: number, stride: number, relu = true): string {
-    const [h, w] = this.shape(x);
-    return this.add('stem', [x], [[down(h, stride), down(w, stride), cout]], { stride, relu })[0];
+    return this.add('stem', [x], [cout], { stride, relu })[0];
   }
   pw(x: string, cout: number, relu = true): string {
-    const [h, w] = this.shape(x);
-    return this.add('conv1x1', [x], [[h, w, cout]], { relu })[0];
+    return this.add('conv1x1', [x], [cout], { relu })[0];
   }
   dw(x: string, stride = 1, dilation = 1, relu = false): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('dw3x3', [x], [[down(h, stride), down(w, stride), c]], { stride, dilation, relu })[0];
+    return this.add('dw3x3', [x], [], { stride, dilation, relu })[0];
   }
   offset(x: string, dmax: number, stride = 1): string {
-    const [h, w] = this.shape(x);
-    return this.add('offset', [x], [[down(h, stride), down(w, stride), 1]], { dmax, stride })[0];
+    return this.add('offset', [x], [], { dmax, stride })[0];
   }
   deform(x: string, map: string, stride = 1, relu = true): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('dwdeform', [x, map], [[down(h, stride), down(w, stride), c]], { stride, relu })[0];
+    return this.add('dwdeform', [x, map], [], { stride, relu })[0];
   }
   pool(x: string): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('maxpool', [x], [[down(h, 2), down(w, 2), c]])[0];
+    return this.add('maxpool', [x], [])[0];
   }
   up(x: string): string {
-    const [h, w, c] = this.shape(x);
-    return this.add('upsample', [x], [[2 * h, 2 * w, c]])[0];
+    return this.add('upsample', [x], [])[0];
   }
   split(x: string, sizes: number[]): string[] {
-    const [h, w] = this.shape(x);
-    return this.add('split', [x], sizes.map((c): [number, number, number] => [h, w, c]));
+    return this.add('split', [x], sizes);
   }
   concat(xs: string[]): string {
-    const [h, w] = this.shape(xs[0]);
-    return this.add('concat', xs, [[h, w, xs.reduce((a, t) => a + this.shape(t)[2], 0)]])[0];
+    return this.add('concat', xs, [])[0];
   }
   shuffle(x: string): string {
-    return this.add('shuffle', [x], [this.shape(x)])[0];
+    return this.add('shuffle', [x], [])[0];
   }
 
   /** Random input codes for this model (an RGB image for 3 channels). */

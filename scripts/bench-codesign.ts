@@ -1,0 +1,240 @@
+/**
+ * npm run bench:codesign [-- --seed S --budget-minutes M --quick --boards B,B --eval N -o DIR]:
+ * the co-design benchmark, driving the `codenet` CLI (child processes: it measures what users run)
+ * on the built-in data set, from codenet-tiny-skip as the baseline, within --budget-minutes (60):
+ * 1. baseline: `codenet train` (both threads, 27% of the budget), `train --qat` (4%), `eval` of
+ *    the float model and of the integer model through the golden model;
+ * 2. per board (--boards, default ultra96v2,pynq-z2): `perf` of the baseline, `prune --target-fps`
+ *    1.5x its cycle-model FPS, fine-tuned with distillation (5% of the budget, planned) and again
+ *    without it for the same steps and seed; each `train --qat` for the baseline's QAT step count,
+ *    `eval`, `perf`; then `gen --target zynq` (Yosys resources) and `sim` (Verilator: simulated FPS,
+ *    bit-exact) of the baseline and both pruned models;
+ * 3. per board: a small `codenet search` (proxy training, its steps scaled to the budget) over a
+ *    space that holds the baseline's own network, so the searched point is compared with the
+ *    baseline trained by the same proxy; the chosen point (the fastest within 0.5 proxy AP50 of the
+ *    baseline point, else the most accurate one at least as fast) gets `gen` + `sim` too.
+ * Prints progress at least every 20 s, a table per board, and writes DIR/codesign.json (default
+ * build/bench-codesign) after every stage, so a run cut short leaves its figures. --quick runs a
+ * few steps of everything (checks the pipeline in minutes; its AP50 figures mean nothing).
+ */
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const { values: a } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '0' },
+    'budget-minutes': { type: 'string', default: '60' },
+    quick: { type: 'boolean', default: false },
+    boards: { type: 'string', default: 'ultra96v2,pynq-z2' },
+    eval: { type: 'string' },
+    out: { type: 'string', short: 'o', default: 'build/bench-codesign' },
+  },
+});
+const seed = Number(a.seed), budget = Number(a['budget-minutes']), quick = a.quick!;
+const boards = a.boards!.split(',').map((s) => s.trim()).filter(Boolean);
+if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole number, got ${a.seed}`);
+if (!(budget >= 10)) throw new Error(`--budget-minutes must be at least 10, got ${a['budget-minutes']}`);
+const out = resolve(a.out!);
+const evalImages = Number(a.eval ?? (quick ? 32 : 500));
+const ZOO = 'codenet-tiny-skip';
+const SPEEDUP = 1.5;
+
+/** The budget split (minutes, or exact steps in --quick): training is all but ~25% of the budget (evals, prune searches, Yosys, Verilator). */
+const plan = quick
+  ? { float: ['--steps', '20'], qat: ['--steps', '10'], prune: ['--steps', '10'], proxySteps: 10, searchEval: 16 }
+  : { float: ['--minutes', (0.27 * budget).toFixed(1)], qat: ['--minutes', (0.04 * budget).toFixed(1)], prune: ['--minutes', (0.05 * budget).toFixed(1)], proxySteps: Math.round(2.5 * budget), searchEval: 128 };
+
+mkdirSync(join(out, 'logs'), { recursive: true });
+const t0 = performance.now();
+const clock = () => { const s = Math.round((performance.now() - t0) / 1000); return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`; };
+const say = (m: string) => console.log(`[${clock()}] ${m}`);
+
+let nRun = 0;
+/** Runs `node bin/codenet.mjs ...args`, its output to logs/NN-label.log, a progress line every 20 s; resolves with stdout, or with the exit code when it fails (`allowFail`). */
+function codenet(label: string, args: string[], allowFail = false): Promise<{ code: number; stdout: string }> {
+  const logPath = join(out, 'logs', `${String(++nRun).padStart(2, '0')}-${label.replace(/[^\w.-]+/g, '_')}.log`);
+  const log = createWriteStream(logPath);
+  log.write(`$ codenet ${args.join(' ')}\n`);
+  say(`${label}: codenet ${args.join(' ')}`);
+  const start = performance.now();
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [resolve('bin/codenet.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', last = '';
+    const keep = (d: Buffer, isOut: boolean) => {
+      const s = d.toString();
+      if (isOut) stdout += s;
+      log.write(s);
+      const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+      if (lines.length) last = lines[lines.length - 1];
+    };
+    p.stdout.on('data', (d: Buffer) => keep(d, true));
+    p.stderr.on('data', (d: Buffer) => keep(d, false));
+    const tick = setInterval(() => say(`  ${label}: running ${((performance.now() - start) / 1000).toFixed(0)} s${last ? `; ${last.slice(0, 120)}` : ''}`), 20_000);
+    p.on('close', (code) => {
+      clearInterval(tick);
+      log.end();
+      const secs = ((performance.now() - start) / 1000).toFixed(1);
+      if (code === 0 || allowFail) {
+        say(`  ${label}: ${code === 0 ? 'done' : `exit ${code}`} in ${secs} s`);
+        res({ code: code ?? 1, stdout });
+      } else rej(new Error(`codenet ${args.join(' ')} failed (exit ${code}) after ${secs} s: ${last} (log: ${logPath})`));
+    });
+  });
+}
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+interface Sim { fps: number; cycles: number; bitExact: boolean; resources?: { lut: number; ff: number; dsp: number; bram36: number } }
+interface Row {
+  model: string; path: string; ap50Float?: number; ap50Qat?: number; proxy?: boolean; cycleFps?: number; sim?: Sim;
+  steps?: Record<string, number>; note?: string;
+}
+interface BoardResult { board: string; targetFps?: number; rows: Row[]; search?: unknown; verdict?: string }
+const result = {
+  seed, budgetMinutes: budget, quick, model: ZOO, evalImages, evalSeed: 0, plan, started: new Date().toISOString(),
+  baseline: {} as { float?: string; qat?: string; floatSteps?: number; qatSteps?: number; ap50Float?: number; ap50Qat?: number },
+  boards: [] as BoardResult[], seconds: 0, finished: false,
+};
+const save = () => {
+  result.seconds = (performance.now() - t0) / 1000;
+  writeFileSync(join(out, 'codesign.json'), JSON.stringify(result, null, 2) + '\n');
+};
+
+/** AP50 (percent) of a float folder or integer model file, on --eval built-in val images (seed 0). */
+async function ap50(label: string, model: string): Promise<number> {
+  const json = join(out, 'logs', `eval-${label}.json`);
+  await codenet(`eval ${label}`, ['eval', model, '--data', `builtin:${evalImages}`, '--seed', '0', '--json', json]);
+  return 100 * readJson(json).mAP;
+}
+async function cycleFps(label: string, model: string, board: string): Promise<number> {
+  const { stdout } = await codenet(`perf ${label}`, ['perf', model, '--board', board, '--json']);
+  return JSON.parse(stdout).fps;
+}
+/** `gen --target zynq` (Yosys resources) and `sim` in Verilator of an integer model on a board (or a config file). */
+async function genSim(label: string, model: string, hw: string[]): Promise<Sim> {
+  const dir = join(out, 'gen', label.replace(/[^\w.-]+/g, '_'));
+  await codenet(`gen ${label}`, ['gen', '--target', 'zynq', '--model', model, ...hw, '--seed', String(seed), '-o', dir, '--force']);
+  const r = await codenet(`sim ${label}`, ['sim', dir], true);
+  const report = readJson(join(dir, 'report', 'report.json'));
+  const res = report.resources?.total;
+  const resources = res ? { lut: res.lut, ff: res.ff, dsp: res.dsp, bram36: res.bram36 } : undefined;
+  const simPath = join(dir, 'sim-report.json');
+  if (r.code === 0 && existsSync(simPath)) {
+    const s = readJson(simPath);
+    return { fps: s.fps, cycles: s.totalCycles, bitExact: s.match === true, resources };
+  }
+  // A failed check writes no sim-report.json: the FPS line of the output still says how fast it ran.
+  const m = /total cycles (\d+), ([\d.]+) FPS/.exec(r.stdout);
+  return { fps: m ? Number(m[2]) : 0, cycles: m ? Number(m[1]) : 0, bitExact: false, resources };
+}
+
+// ---- 1. the baseline ----
+say(`bench:codesign: ${ZOO} on the built-in data set, seed ${seed}, budget ${budget} min${quick ? ' (--quick: a few steps each, figures meaningless)' : ''}, boards ${boards.join(', ')}, AP50 on ${evalImages} val images (seed 0); output ${out}`);
+const floatDir = join(out, 'baseline', 'float'), qatDir = join(out, 'baseline', 'qat');
+await codenet('train baseline', ['train', '--zoo', ZOO, ...plan.float, '--seed', String(seed), '-o', floatDir]);
+await codenet('qat baseline', ['train', '--qat', '--resume', floatDir, ...plan.qat, '--seed', String(seed + 1), '-o', qatDir]);
+const baseQat = join(qatDir, 'quantized.json');
+const qatSteps: number = readJson(join(qatDir, 'train-log.json')).steps;
+result.baseline = { float: floatDir, qat: baseQat, floatSteps: readJson(join(floatDir, 'train-log.json')).steps, qatSteps };
+result.baseline.ap50Float = await ap50('baseline-float', floatDir);
+result.baseline.ap50Qat = await ap50('baseline-qat', baseQat);
+say(`baseline: ${result.baseline.floatSteps} float steps, ${qatSteps} QAT steps; AP50 float ${result.baseline.ap50Float.toFixed(1)}, after QAT ${result.baseline.ap50Qat.toFixed(1)}`);
+save();
+
+// ---- 2. pruning per board ----
+for (const board of boards) {
+  const br: BoardResult = { board, rows: [] };
+  result.boards.push(br);
+  const base: Row = { model: 'baseline', path: baseQat, ap50Float: result.baseline.ap50Float, ap50Qat: result.baseline.ap50Qat, steps: { float: result.baseline.floatSteps!, qat: qatSteps } };
+  br.rows.push(base);
+  base.cycleFps = await cycleFps(`${board} baseline`, baseQat, board);
+  br.targetFps = Math.round(SPEEDUP * base.cycleFps);
+  let pruneSteps: string[] = plan.prune;
+  for (const distill of [true, false]) {
+    const name = distill ? 'pruned + distillation' : 'pruned, no distillation';
+    const dir = join(out, board, distill ? 'pruned-distill' : 'pruned-plain');
+    await codenet(`prune ${board} ${distill ? 'distill' : 'no-distill'}`, ['prune', floatDir, '--target-fps', String(br.targetFps), '--board', board, ...pruneSteps, '--seed', String(seed + 2), ...(distill ? [] : ['--no-distill']), '-o', dir]);
+    const rep = readJson(join(dir, 'prune-report.json'));
+    // The second fine-tune repeats the first one's step count: the same steps and seed, with and without distillation.
+    pruneSteps = ['--steps', String(rep.finetune.steps)];
+    const row: Row = { model: name, path: join(dir, 'qat', 'quantized.json'), steps: { finetune: rep.finetune.steps, qat: qatSteps }, note: `${rep.prunableChannels.before} -> ${rep.prunableChannels.after} prunable channels` };
+    br.rows.push(row);
+    row.ap50Float = await ap50(`${board}-${distill ? 'distill' : 'plain'}-float`, dir);
+    await codenet(`qat ${board} ${distill ? 'distill' : 'no-distill'}`, ['train', '--qat', '--resume', dir, '--steps', String(qatSteps), '--seed', String(seed + 1), '-o', join(dir, 'qat')]);
+    row.ap50Qat = await ap50(`${board}-${distill ? 'distill' : 'plain'}-qat`, row.path);
+    row.cycleFps = await cycleFps(`${board} ${name}`, row.path, board);
+    save();
+  }
+  for (const row of br.rows) {
+    row.sim = await genSim(`${board}-${row.model}`, row.path, ['--board', board]);
+    say(`${board} ${row.model}: simulated ${row.sim.fps.toFixed(1)} FPS, bit-exact ${row.sim.bitExact ? 'yes' : 'NO'}`);
+    save();
+  }
+}
+
+// ---- 3. a small joint search per board ----
+// Its space holds the baseline's own network (the first channel set, all decoder layers deformable),
+// so the proxy AP50 of the searched point is compared with the baseline's under the same proxy.
+const space = {
+  base: ZOO, trials: 0, seed,
+  model: { channels: quick ? [[24, 48, 96, 192, 128], [16, 32, 64, 128, 96]] : [[24, 48, 96, 192, 128], [16, 32, 64, 128, 96], [24, 48, 96, 128, 96]], deformable: [[true, true, true], [false, false, true]] },
+  hw: { pwOutputs: [16, 32] },
+};
+const spacePath = join(out, 'search-space.json');
+writeFileSync(spacePath, JSON.stringify(space, null, 2) + '\n');
+for (const br of result.boards) {
+  const dir = join(out, br.board, 'search');
+  rmSync(dir, { recursive: true, force: true });
+  await codenet(`search ${br.board}`, ['search', '--board', br.board, '--space', spacePath, '--proxy-steps', String(plan.proxySteps), '--eval-images', String(plan.searchEval), '--seed', String(seed), '-o', dir]);
+  const pareto = readJson(join(dir, 'pareto.json'));
+  type T = { index: number; name: string; model: { channels: number[]; deformable: boolean[] }; hw: { pwOutputs: number; lanes: number }; fps: number; accuracy: { value: number }; infeasible?: string };
+  const results = (pareto.results as T[]).filter((t) => !t.infeasible);
+  const isBase = (t: T) => t.model.channels.join() === space.model.channels[0].join() && t.model.deformable.every(Boolean);
+  // The baseline network on the preset's own 1x1 array, or its fastest compiled config when the preset's is not in the space.
+  const baseTrials = results.filter(isBase).sort((x, y) => y.fps - x.fps);
+  const baseTrial = baseTrials[0];
+  const front = pareto.front as T[];
+  let chosen: T | undefined;
+  if (baseTrial) {
+    const near = front.filter((t) => t.accuracy.value >= baseTrial.accuracy.value - 0.005).sort((x, y) => y.fps - x.fps);
+    chosen = near.length && near[0].fps > baseTrial.fps ? near[0] : front.filter((t) => t.fps >= baseTrial.fps).sort((x, y) => y.accuracy.value - x.accuracy.value)[0];
+  }
+  br.search = { dir, proxySteps: plan.proxySteps, evalImages: plan.searchEval, trials: pareto.trials, front: front.map((t) => t.index), baselineTrial: baseTrial?.index, chosen: chosen?.index };
+  if (chosen && baseTrial) {
+    const desc = (t: T) => `channels ${t.model.channels.join('/')}, deformable ${t.model.deformable.map((d) => (d ? 'y' : 'n')).join('')}, lanes ${t.hw.lanes} x pwOutputs ${t.hw.pwOutputs}`;
+    for (const [what, t] of [['search: baseline network (proxy)', baseTrial], ['searched (proxy)', chosen]] as const) {
+      if (what.startsWith('search: baseline') && t === chosen) continue;
+      const row: Row = { model: what, path: join(dir, 'models', `${String(t.index).padStart(4, '0')}.json`), ap50Qat: 100 * t.accuracy.value, proxy: true, cycleFps: t.fps, steps: { proxy: plan.proxySteps }, note: `trial ${t.index}: ${desc(t)}` };
+      row.sim = await genSim(`${br.board}-search-${t.index}`, row.path, ['--hw', join(dir, 'models', `${String(t.index).padStart(4, '0')}.hw.json`)]);
+      br.rows.push(row);
+      save();
+    }
+  }
+}
+
+// ---- the tables and the done-when check ----
+const f1 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
+for (const br of result.boards) {
+  const base = br.rows[0];
+  console.log(`\n${br.board}: AP50 on ${evalImages} built-in val images (proxy rows: the search's own ${plan.searchEval} images after ${plan.proxySteps} proxy steps from scratch, no QAT); speed-up = simulated FPS / the baseline's`);
+  console.log(`${'model'.padEnd(34)}${'AP50 fl'.padStart(8)}${'AP50 int'.padStart(9)}${'cycle FPS'.padStart(11)}${'sim FPS'.padStart(10)}${'speed-up'.padStart(9)}${'LUT'.padStart(8)}${'FF'.padStart(8)}${'DSP'.padStart(6)}${'BRAM36'.padStart(8)}${'bit-exact'.padStart(10)}`);
+  for (const r of br.rows) {
+    const res = r.sim?.resources;
+    const up = r.sim && base.sim ? `${(r.sim.fps / base.sim.fps).toFixed(2)}x` : '-';
+    console.log(`${r.model.padEnd(34)}${f1(r.ap50Float).padStart(8)}${f1(r.ap50Qat).padStart(9)}${f1(r.cycleFps).padStart(11)}${f1(r.sim?.fps).padStart(10)}${up.padStart(9)}${String(res?.lut ?? '-').padStart(8)}${String(res?.ff ?? '-').padStart(8)}${String(res?.dsp ?? '-').padStart(6)}${String(res?.bram36 ?? '-').padStart(8)}${(r.sim ? (r.sim.bitExact ? 'yes' : 'NO') : '-').padStart(10)}`);
+    if (r.note) console.log(`  ${r.note}`);
+  }
+  // Done when: at the baseline's AP50 (within 0.5) at least 1.5x its simulated FPS, bit-exact; or at its FPS at least 2 AP50 better.
+  const cands = br.rows.slice(1).filter((r) => !r.proxy && r.sim?.bitExact && base.sim && r.ap50Qat !== undefined);
+  const fast = cands.find((r) => r.ap50Qat! >= base.ap50Qat! - 0.5 && r.sim!.fps >= SPEEDUP * base.sim!.fps);
+  const better = cands.find((r) => r.sim!.fps >= base.sim!.fps && r.ap50Qat! >= base.ap50Qat! + 2);
+  br.verdict = fast ? `met: ${fast.model} at ${f1(fast.ap50Qat)} AP50 (baseline ${f1(base.ap50Qat)}) runs ${(fast.sim!.fps / base.sim!.fps).toFixed(2)}x the baseline's simulated FPS, bit-exact`
+    : better ? `met: ${better.model} is ${(better.ap50Qat! - base.ap50Qat!).toFixed(1)} AP50 better at ${(better.sim!.fps / base.sim!.fps).toFixed(2)}x the baseline's simulated FPS`
+    : 'not met by the pruned models (AP50 after QAT through the golden model, simulated FPS)';
+  console.log(`target (${SPEEDUP}x at the baseline's AP50 within 0.5, or +2 AP50 at its FPS): ${br.verdict}`);
+}
+result.finished = true;
+save();
+say(`wrote ${join(out, 'codesign.json')}; logs in ${join(out, 'logs')}`);
