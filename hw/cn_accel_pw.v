@@ -11,8 +11,12 @@
 //   weights: wcfg_we writes wcfg_data to pair p = wcfg_pair (output channels 2p, 2p+1), group
 //     g = wcfg_group; lane k of wcfg_data is bits [k*8 +: 8] = {w(2p+1)[4 bits], w(2p)[4 bits]}
 //     for input channel g*LANES + k.
-//   per-channel S and B: pcfg_we writes pcfg_s / pcfg_b of output channel pcfg_ch.
-//   per-tile: groups (G, 1..GMAX), n, lo, mode, dmax (held stable while the tile runs).
+//   per-channel S and B: pcfg_we writes pcfg_s / pcfg_b of output channel pcfg_ch of tile
+//     pcfg_tile (channels of a tile in order: writing channel OUTS-1 stores the tile's OUTS pairs).
+//   per-pass: groups (G, 1..GMAX), tiles (0 or 1: one), n, lo, mode, dmax (stable while it runs).
+// Several tiles (tiles = T > 1): every pixel goes through the array T times, tile t with the
+// weights at groups t*G.. of each pair's RAM (T*G <= GMAX) and the S/B of entry t, so the input
+// of all T tiles is read once; the T outputs of a pixel come out one after another.
 // Streams: valid/ready. All pipeline registers advance together under one clock enable
 // en = !(out_valid && !out_ready), so backpressure on the output stalls the whole engine and
 // in_ready = en. Latency: 1 (weight RAM) + cn_dot2 LATENCY + cn_requant LATENCY cycles from the
@@ -25,7 +29,8 @@
 module cn_accel_pw #(
   parameter integer LANES = 16,
   parameter integer OUTS  = 40,   // even
-  parameter integer GMAX  = 64    // largest input channel count is LANES * GMAX
+  parameter integer GMAX  = 64,   // largest input channel count is LANES * GMAX
+  parameter integer TMAX  = 16    // tiles of S/B on chip (PW_TILE_MAX in src/isa/layout.ts)
 ) (
   input  wire                         clk,
   input  wire                         rst,
@@ -36,9 +41,11 @@ module cn_accel_pw #(
   input  wire [LANES*8-1:0]           wcfg_data,
   input  wire                         pcfg_we,
   input  wire [$clog2(OUTS)-1:0]      pcfg_ch,
+  input  wire [$clog2(TMAX)-1:0]      pcfg_tile,
   input  wire [15:0]                  pcfg_s,
   input  wire [15:0]                  pcfg_b,
   input  wire [$clog2(GMAX):0]        groups,
+  input  wire [7:0]                   tiles,
   input  wire [4:0]                   n,
   input  wire [7:0]                   lo,
   input  wire                         mode,
@@ -59,14 +66,25 @@ module cn_accel_pw #(
   wire en = !(out_valid && !out_ready);
   assign in_ready = en;
 
-  // Channel-group counter of the incoming pixel.
-  reg [GW-1:0] g;
+  // Channel-group counter of the incoming pixel, and the tile it goes through (weights from wbase).
+  reg [GW-1:0] g, wbase;
+  reg [7:0]    wt;
   wire take = in_valid && en;
   wire at_last = ({1'b0, g} == groups - 1'b1);
+  wire wt_last = ({1'b0, wt} + 9'd1 >= {1'b0, tiles});
   always @(posedge clk) begin
-    if (rst) g <= {GW{1'b0}};
-    else if (take) g <= at_last ? {GW{1'b0}} : g + 1'b1;
+    if (rst) begin g <= {GW{1'b0}}; wbase <= {GW{1'b0}}; wt <= 8'd0; end
+    else if (take) begin
+      g <= at_last ? {GW{1'b0}} : g + 1'b1;
+      if (at_last) begin
+        wt    <= wt_last ? 8'd0 : wt + 1'b1;
+        /* verilator lint_off WIDTH */
+        wbase <= wt_last ? {GW{1'b0}} : wbase + groups;
+        /* verilator lint_on WIDTH */
+      end
+    end
   end
+  wire [GW-1:0] waddr = wbase + g;
 
   // Stage 0: register the beat while the weight RAMs read the same group.
   reg               s0_valid, s0_first, s0_last;
@@ -82,13 +100,40 @@ module cn_accel_pw #(
   end
   always @(posedge clk) if (en) s0_a <= in_data;
 
-  // Per-channel requantization parameters.
+  // Per-channel requantization parameters: the channels of the tile being configured, then
+  // stored whole into entry pcfg_tile of sbmem (one wide word a tile) with its last channel.
   reg [15:0] s_reg [0:OUTS-1];
   reg [15:0] b_reg [0:OUTS-1];
   always @(posedge clk) if (pcfg_we) begin
     s_reg[pcfg_ch] <= pcfg_s;
     b_reg[pcfg_ch] <= pcfg_b;
   end
+  wire [OUTS*32-1:0] sb_new;
+  reg  [OUTS*32-1:0] sbmem [0:TMAX-1];
+  reg  [OUTS*32-1:0] sq;
+  genvar q;
+  generate
+    for (q = 0; q < OUTS; q = q + 1) begin : sbw
+      if (q == OUTS - 1) begin : last
+        assign sb_new[q*32 +: 32] = {pcfg_b, pcfg_s};
+      end else begin : kept
+        assign sb_new[q*32 +: 32] = {b_reg[q], s_reg[q]};
+      end
+    end
+  endgenerate
+  /* verilator lint_off WIDTH */
+  wire last_ch = (pcfg_ch == OUTS - 1);
+  /* verilator lint_on WIDTH */
+  always @(posedge clk) if (pcfg_we && last_ch) sbmem[pcfg_tile] <= sb_new;
+  // The tile of the pixel at the requantizer input: rt counts finished pixel-tiles, and sq holds
+  // entry rt (read one cycle ahead, so it is there when acc_valid is).
+  reg  [7:0] rt;
+  wire       rq_take = acc_valid[0] && en;
+  wire [7:0] rt_n = !rq_take ? rt : ({1'b0, rt} + 9'd1 >= {1'b0, tiles}) ? 8'd0 : rt + 1'b1;
+  always @(posedge clk) begin
+    if (rst) rt <= 8'd0; else rt <= rt_n;
+  end
+  always @(posedge clk) sq <= sbmem[rt_n[$clog2(TMAX)-1:0]];
 
   wire [PAIRS-1:0]    acc_valid;
   wire [OUTS*24-1:0]  acc;
@@ -103,7 +148,7 @@ module cn_accel_pw #(
       reg [LANES*8-1:0] wq;
       always @(posedge clk) begin
         if (wcfg_we && wcfg_pair == p[$clog2(PAIRS > 1 ? PAIRS : 2)-1:0]) wmem[wcfg_group] <= wcfg_data;
-        if (en) wq <= wmem[g];
+        if (en) wq <= wmem[waddr];
       end
       wire [LANES*4-1:0] w0, w1;
       for (k = 0; k < LANES; k = k + 1) begin : lane
@@ -117,10 +162,10 @@ module cn_accel_pw #(
         .sum_valid(), .sum0(), .sum1(),
         .acc_valid(acc_valid[p]), .acc0(acc[(2*p)*24 +: 24]), .acc1(acc[(2*p+1)*24 +: 24]));
       /* verilator lint_on PINCONNECTEMPTY */
-      assign s_bus[(2*p)*16 +: 16]   = s_reg[2*p];
-      assign s_bus[(2*p+1)*16 +: 16] = s_reg[2*p+1];
-      assign b_bus[(2*p)*16 +: 16]   = b_reg[2*p];
-      assign b_bus[(2*p+1)*16 +: 16] = b_reg[2*p+1];
+      assign s_bus[(2*p)*16 +: 16]   = sq[(2*p)*32 +: 16];
+      assign s_bus[(2*p+1)*16 +: 16] = sq[(2*p+1)*32 +: 16];
+      assign b_bus[(2*p)*16 +: 16]   = sq[(2*p)*32 + 16 +: 16];
+      assign b_bus[(2*p+1)*16 +: 16] = sq[(2*p+1)*32 + 16 +: 16];
     end
   endgenerate
 

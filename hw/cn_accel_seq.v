@@ -37,6 +37,7 @@ module cn_accel_seq #(
   parameter integer MAP_MAX     = 4096,
   parameter integer RB_DEPTH    = 4096,
   parameter integer TB_DEPTH    = 4096,
+  parameter integer TMAX        = 16,     // 1x1 tiles of one PW pass (PW_TILE_MAX, src/isa/layout.ts)
   parameter integer ADDR_W      = 40,
   parameter integer MAX_BURST   = 16,
   parameter integer OUTSTANDING = 8
@@ -174,6 +175,7 @@ module cn_accel_seq #(
   wire [3:0]  nsrc     = desc[`CN_D_NSRC_LSB +: 4];    // 1..8: the low bits of the field
   wire [15:0] out_ng   = desc[`CN_D_OUT_NG_LSB +: 16];
   wire [15:0] out_gs   = desc[`CN_D_OUT_GSTRIDE_LSB +: 16];
+  wire [7:0]  tiles_f  = desc[`CN_D_TILES_LSB +: 8];   // PW: output tiles per input pixel (0, 1: one)
   wire [4:0]  n2       = desc[`CN_D_N2_LSB +: 5];      // PWDW: the depthwise requantizer's shift and clamp
   wire [7:0]  lo2      = desc[`CN_D_LO2_LSB +: 8];
   wire [63:0] out_addr = desc[`CN_D_OUT_ADDR_LSB +: 64];
@@ -183,6 +185,11 @@ module cn_accel_seq #(
   wire        is_stem  = (engine == E_STEM);
   wire        is_fused = (engine == E_PWDW);
   wire        pw_in_rows = (engine == E_PW) || is_fused;
+  // tiles the streamer sends each pixel through the 1x1 engine (1 unless a multi-tile PW)
+  wire [7:0]  tiles    = (engine == E_PW && tiles_f > 8'd1) ? tiles_f : 8'd1;
+  /* verilator lint_off WIDTH */
+  localparam [15:0] TG = OUTS / LANES;              // groups of one tile's output
+  /* verilator lint_on WIDTH */
 
   // config stream k: 0 weights, 1 S/B, 2 pad, 3 map, 4 depthwise weights and 5 depthwise S/B of
   // PWDW; streams 4 and 5 load like a DW pass's 0 and 1 (a case of the six streams, not an index
@@ -229,11 +236,12 @@ module cn_accel_seq #(
   reg  [GW-1:0]       pw_group;
   reg  [BEAT-1:0]     pw_wdata;
   reg  [$clog2(OUTS)-1:0] pw_ch;
+  reg  [$clog2(TMAX)-1:0] pw_tile;
   reg  [15:0]         pw_s, pw_b;
   wire [GW:0]         pw_groups = is_stem ? IMB_G : gin[GW:0];
-  cn_accel_pw #(.LANES(LANES), .OUTS(OUTS), .GMAX(GMAX)) pw (
+  cn_accel_pw #(.LANES(LANES), .OUTS(OUTS), .GMAX(GMAX), .TMAX(TMAX)) pw (
     .clk(clk), .rst(rst), .wcfg_we(pw_wcfg_we), .wcfg_pair(pw_pair), .wcfg_group(pw_group), .wcfg_data(pw_wdata),
-    .pcfg_we(pw_pcfg_we), .pcfg_ch(pw_ch), .pcfg_s(pw_s), .pcfg_b(pw_b), .groups(pw_groups), .n(nshift), .lo(lo),
+    .pcfg_we(pw_pcfg_we), .pcfg_ch(pw_ch), .pcfg_tile(pw_tile), .pcfg_s(pw_s), .pcfg_b(pw_b), .groups(pw_groups), .tiles(tiles), .n(nshift), .lo(lo),
     .mode(pw_mode), .dmax(dmaxf), .stem(is_stem), .in_valid(pw_in_valid), .in_ready(pw_in_ready), .in_data(pw_in_data),
     .out_valid(pw_out_valid), .out_ready(pw_out_ready), .out_data(pw_out_data));
 
@@ -262,7 +270,9 @@ module cn_accel_seq #(
   reg            sb_busy;
   reg [BEAT-1:0] sb_beat;
   reg [7:0]      sb_k;      // 1x1 S/B word within the beat
-  reg [31:0]     sb_ch0;
+  reg [$clog2(OUTS)-1:0] sb_tch;   // 1x1 S/B: channel within the tile, and the tile
+  reg [7:0]      sb_tile;
+  reg [GW-1:0]   cbase;       // weight RAM group of the current tile's group 0
   reg [GW-1:0]   cg;          // group counter of the pw weights (pair counter is pw_pair_n)
   reg [$clog2(PAIRS)-1:0] cp;
   reg [2:0]      csub;        // beat within a depthwise group (weights: 5, S/B: 4)
@@ -323,13 +333,19 @@ module cn_accel_seq #(
   // ---------------- run: streamer ----------------
   reg             st_active, st_bank, st_rv;
   reg  [15:0]     st_row;
-  reg  [31:0]     st_idx, row_total;
+  reg  [31:0]     st_pos, row_total;   // rowbuf beat of the current pixel's group 0
+  reg  [15:0]     st_g;                // group within the pixel
+  reg  [7:0]      st_t;                // tile the pixel is being sent for
   reg  [BEAT-1:0] st_q;
   reg  [BEAT-1:0] fifo [0:3];
   reg  [1:0]      f_wp, f_rp;
   reg  [2:0]      f_cnt;
   wire            st_issue = (state == S_RUN) && st_active && full[st_bank] && ({2'b0, f_cnt} + {4'd0, st_rv} < 5'd3);
-  wire            st_row_done = st_issue && (st_idx == row_total - 1);
+  wire            st_px_done = (st_g == gin - 1'b1) && ({1'b0, st_t} + 9'd1 >= {1'b0, tiles});
+  wire            st_row_done = st_issue && st_px_done && (st_pos + {16'd0, gin} == row_total);
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0]     st_idx = st_pos + {16'd0, st_g};
+  /* verilator lint_on UNUSEDSIGNAL */
   wire            eng_in_valid = (f_cnt != 3'd0);
   wire            eng_in_ready = pw_in_rows ? pw_in_ready : dw_in_ready;
   wire            f_pop = eng_in_valid && eng_in_ready;
@@ -345,7 +361,7 @@ module cn_accel_seq #(
   reg              ser_valid;
   reg  [OUTS*8-1:0] ser_word;
   reg  [15:0]      ser_k;
-  wire             ser_last = (ser_k == out_ng - 1'b1);
+  wire             ser_last = (ser_k == ((tiles > 8'd1) ? TG : out_ng) - 1'b1);   // a tile's beats
   reg  [31:0]      mo_left;   // map_out: dilations still to come
   reg  [$clog2(MAP_MAX)-1:0] mo_pix;
   // out_chip: the output beats go into the tensor buffer, one a cycle (always ready)
@@ -390,11 +406,11 @@ module cn_accel_seq #(
       pw_wcfg_we <= 1'b0; pw_pcfg_we <= 1'b0; pw_pair <= '0; pw_group <= '0; pw_wdata <= '0; pw_ch <= '0; pw_s <= 16'd0; pw_b <= 16'd0;
       dw_pad_we <= 1'b0; dw_w_we <= 1'b0; dw_sb_we <= 1'b0; dw_map_we <= 1'b0; dw_start <= 1'b0; dw_group <= '0;
       dw_pad <= '0; dw_wsh <= '0; dw_s <= '0; dw_b <= '0; dw_maddr <= '0; dw_md <= 4'd0;
-      sb_busy <= 1'b0; sb_beat <= '0; sb_k <= '0; sb_ch0 <= 32'd0; cg <= '0; cp <= '0; csub <= 3'd0; cgrp <= '0;
+      sb_busy <= 1'b0; sb_beat <= '0; sb_k <= '0; sb_tch <= '0; sb_tile <= 8'd0; cbase <= '0; pw_tile <= '0; cg <= '0; cp <= '0; csub <= 3'd0; cgrp <= '0;
       is_active <= 1'b0; is_row <= 16'd0; is_src <= 3'd0;
       rv_active <= 1'b0; rv_row <= 16'd0; rv_x <= 16'd0; rv_g <= 16'd0; rv_src <= 3'd0; rv_bank <= 1'b0; rv_dup <= 1'b0;
       rv_pos <= '0; rv_off <= '0; full <= 2'b00;
-      st_active <= 1'b0; st_bank <= 1'b0; st_rv <= 1'b0; st_row <= 16'd0; st_idx <= 32'd0; row_total <= 32'd0;
+      st_active <= 1'b0; st_bank <= 1'b0; st_rv <= 1'b0; st_row <= 16'd0; st_pos <= 32'd0; st_g <= 16'd0; st_t <= 8'd0; row_total <= 32'd0;
       f_wp <= 2'd0; f_rp <= 2'd0; f_cnt <= 3'd0;
       ser_valid <= 1'b0; ser_word <= '0; ser_k <= 16'd0;
       wc_left <= 32'd0; wd_left <= 32'd0; wc_beats <= 32'd0; wc_addr <= 64'd0; stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0;
@@ -424,7 +440,7 @@ module cn_accel_seq #(
           if ({{(32-$clog2(DB+1)){1'b0}}, fbeat} == DB - 1) begin ck <= 3'd0; state <= S_CFG; end
         end
         S_CFG: begin
-          cbeat <= 32'd0; cg <= '0; cp <= '0; csub <= 3'd0; cgrp <= '0;
+          cbeat <= 32'd0; cg <= '0; cp <= '0; cbase <= '0; csub <= 3'd0; cgrp <= '0; sb_tch <= '0; sb_tile <= 8'd0;
           if (cfg_beats != 32'd0) begin
             rd_cmd_valid <= 1'b1; rd_cmd_addr <= cfg_addr[ADDR_W-1:0]; rd_cmd_beats <= cfg_beats; state <= S_CFG_D;
           end else if (ck == 3'd5) state <= S_SETUP;
@@ -439,9 +455,15 @@ module cn_accel_seq #(
                 if (csub == 3'd4) begin csub <= 3'd0; dw_w_we <= 1'b1; dw_group <= cgrp; cgrp <= cgrp + 1'b1; end
                 else csub <= csub + 1'b1;
               end else begin
-                pw_wcfg_we <= 1'b1; pw_pair <= cp; pw_group <= cg; pw_wdata <= rd_data;
-                if ({1'b0, cg} == pw_groups - 1'b1) begin cg <= '0; cp <= cp + 1'b1; end
-                else cg <= cg + 1'b1;
+                // tile by tile, pair by pair: tile t's groups at t*G.. of each pair's RAM
+                pw_wcfg_we <= 1'b1; pw_pair <= cp; pw_group <= cbase + cg; pw_wdata <= rd_data;
+                if ({1'b0, cg} == pw_groups - 1'b1) begin
+                  cg <= '0;
+                  /* verilator lint_off WIDTH */
+                  if (cp == PAIRS - 1) begin cp <= '0; cbase <= cbase + pw_groups; end
+                  /* verilator lint_on WIDTH */
+                  else cp <= cp + 1'b1;
+                end else cg <= cg + 1'b1;
               end
               2'd1: if (cfg_dw) begin
                 if (csub[1]) dw_b <= {rd_data, dw_b[2*BEAT-1:BEAT]};
@@ -449,19 +471,24 @@ module cn_accel_seq #(
                 if (csub == 3'd3) begin csub <= 3'd0; dw_sb_we <= 1'b1; dw_group <= cgrp; cgrp <= cgrp + 1'b1; end
                 else csub <= csub + 1'b1;
               end else begin
-                sb_busy <= 1'b1; sb_beat <= rd_data; sb_k <= '0; sb_ch0 <= cbeat * SBW;
+                sb_busy <= 1'b1; sb_beat <= rd_data; sb_k <= '0;
               end
               2'd2: begin dw_pad_we <= 1'b1; dw_pad <= rd_data; dw_group <= cbeat[GW-1:0]; end
               default: begin dw_map_we <= 1'b1; dw_maddr <= cbeat[$clog2(MAP_MAX)-1:0]; dw_md <= rd_data[3:0]; end
             endcase
           end
           if (sb_busy) begin
-            // one S/B channel of the 1x1 engine per cycle; channels past OUTS are padding
-            if (sb_ch0 + {24'd0, sb_k} < OUTS) begin
+            // one S/B channel of the 1x1 engine per cycle, tile by tile; channels past the last
+            // tile are padding
+            if (sb_tile < tiles) begin
               pw_pcfg_we <= 1'b1;
-              pw_ch <= sb_ch0[$clog2(OUTS)-1:0] + sb_k[$clog2(OUTS)-1:0];  // OUTS <= 256
+              pw_ch <= sb_tch; pw_tile <= sb_tile[$clog2(TMAX)-1:0];
               pw_s <= sb_beat[sb_k*32 +: 16]; pw_b <= sb_beat[sb_k*32 + 16 +: 16];
             end
+            /* verilator lint_off WIDTH */
+            if (sb_tch == OUTS - 1) begin sb_tch <= '0; sb_tile <= sb_tile + 1'b1; end
+            /* verilator lint_on WIDTH */
+            else sb_tch <= sb_tch + 1'b1;
             if ({24'd0, sb_k} == SBW - 1) sb_busy <= 1'b0;
             sb_k <= sb_k + 1'b1;
           end
@@ -489,7 +516,7 @@ module cn_accel_seq #(
           is_active <= 1'b1; is_row <= 16'd0; is_src <= 3'd0;
           rv_active <= 1'b1; rv_row <= 16'd0; rv_x <= 16'd0; rv_g <= 16'd0; rv_src <= 3'd0; rv_bank <= 1'b0; rv_dup <= 1'b0;
           rv_pos <= '0; rv_off <= '0; full <= 2'b00;
-          st_active <= 1'b1; st_bank <= 1'b0; st_row <= 16'd0; st_idx <= 32'd0;
+          st_active <= 1'b1; st_bank <= 1'b0; st_row <= 16'd0; st_pos <= 32'd0; st_g <= 16'd0; st_t <= 8'd0;
           state <= S_RUN;
         end
         S_RUN: begin
@@ -525,10 +552,16 @@ module cn_accel_seq #(
           // streamer
           st_rv <= st_issue;
           if (st_issue) begin
+            // each pixel's gin beats once per tile, then the next pixel
             if (st_row_done) begin
-              st_idx <= 32'd0; st_bank <= !st_bank; st_row <= st_row + 1'b1;
+              st_pos <= 32'd0; st_g <= 16'd0; st_t <= 8'd0; st_bank <= !st_bank; st_row <= st_row + 1'b1;
               if (st_row == in_h - 1'b1) st_active <= 1'b0;
-            end else st_idx <= st_idx + 1'b1;
+            end else if (st_g != gin - 1'b1) st_g <= st_g + 1'b1;
+            else begin
+              st_g <= 16'd0;
+              if (st_px_done) begin st_t <= 8'd0; st_pos <= st_pos + {16'd0, gin}; end
+              else st_t <= st_t + 1'b1;
+            end
           end
           // writer commands
           if (wc_left != 32'd0 && (!wr_cmd_valid || wr_cmd_ready)) begin

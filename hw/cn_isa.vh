@@ -139,6 +139,10 @@
 `define CN_D_LO2_W                   8
 `define CN_D_LO2_LSB                 712
 `define CN_D_LO2_SIGNED              1
+`define CN_D_TILES_WORD              23  // PW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full); 0 or 1: one tile
+`define CN_D_TILES_BIT               16
+`define CN_D_TILES_W                 8
+`define CN_D_TILES_LSB               752
 `define CN_D_DWGT_ADDR_WORD          56  // PWDW: depthwise weights stream
 `define CN_D_DWGT_ADDR_BIT           0
 `define CN_D_DWGT_ADDR_W             64

@@ -27,7 +27,7 @@ export interface Compiled {
 }
 
 /** The PWDW-only fields of every other descriptor. */
-const NO_FUSION = { n2: 0, lo2: 0, dwgt_addr: 0, dwgt_beats: 0, dsb_addr: 0, dsb_beats: 0 } as const;
+const NO_FUSION = { n2: 0, lo2: 0, tiles: 0, dwgt_addr: 0, dwgt_beats: 0, dsb_addr: 0, dsb_beats: 0 } as const;
 
 /** Deduplicated, beat-aligned config streams. */
 class ParamPool {
@@ -71,6 +71,15 @@ interface DwLanes {
 }
 
 type Emitted = Omit<Descriptor, 'stat_addr'>;
+
+/** Config streams back to back (one stream of several tiles). */
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((a, x) => a + x.length, 0));
+  let o = 0;
+  for (const x of parts) { out.set(x, o); o += x.length; }
+  return out;
+}
 
 class Emitter {
   readonly lanes: number;
@@ -137,13 +146,21 @@ class Emitter {
     const g = p.gather, onChip = p.out === 'map';
     const perTile = this.outs / this.lanes;
     const srcs = this.sources(g, 0, g.gin);
-    this.pwTiles(g, p.W, p.cout, p.S, p.B, p.descriptors, p.gstride).forEach((tile, t) => this.emit({
-      ...NO_FUSION, engine: ENGINE_PW, pw_mode: p.mode, pool: 0, use_map: 0, map_out: onChip ? 1 : 0, out_chip: 0, stride: 1, dconst: 0, dmax: p.mode ? p.dmax : 0, n: p.n, lo: p.lo, layer: p.layer,
-      in_h: g.inH, in_w: g.inW, out_h: g.inH, out_w: g.inW, gin: g.gin,
-      out_ng: tile.ng, out_gstride: p.gstride, out_addr: p.out === 'map' ? 0 : p.out.off + t * perTile * this.beat,
-      wgt_addr: this.params.add(tile.wgt), wgt_beats: tile.wgt.length / this.lanes, sb_addr: this.params.add(tile.sb), sb_beats: tile.sb.length / this.lanes,
-      pad_addr: 0, pad_beats: 0, map_addr: 0, map_beats: 0, src: srcs,
-    }));
+    const tiles = this.pwTiles(g, p.W, p.cout, p.S, p.B, onChip ? 1 : Math.ceil(p.gstride / perTile), p.gstride);
+    // Full tiles go p.tilesPer a descriptor (their streams back to back), a partial tile alone.
+    for (let t = 0; t < tiles.length;) {
+      const k = tiles[t].ng === perTile ? Math.min(p.tilesPer, tiles.length - t) : 1;
+      const run = tiles.slice(t, t + k).filter((x) => k === 1 || x.ng === perTile);
+      const wgt = concat(run.map((x) => x.wgt)), sb = concat(run.map((x) => x.sb));
+      this.emit({
+        ...NO_FUSION, engine: ENGINE_PW, pw_mode: p.mode, pool: 0, use_map: 0, map_out: onChip ? 1 : 0, out_chip: 0, stride: 1, dconst: 0, dmax: p.mode ? p.dmax : 0, n: p.n, lo: p.lo, layer: p.layer,
+        in_h: g.inH, in_w: g.inW, out_h: g.inH, out_w: g.inW, gin: g.gin, tiles: run.length > 1 ? run.length : 0,
+        out_ng: run.reduce((a, x) => a + x.ng, 0), out_gstride: p.gstride, out_addr: p.out === 'map' ? 0 : p.out.off + t * perTile * this.beat,
+        wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / this.lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / this.lanes,
+        pad_addr: 0, pad_beats: 0, map_addr: 0, map_beats: 0, src: srcs,
+      });
+      t += run.length;
+    }
   }
 
   pwdw(p: PwDwPass): void {
@@ -158,7 +175,7 @@ class Emitter {
       const pad = padStream(dl.pad, cP, a, k, lanes);
       this.emit({
         engine: ENGINE_PWDW, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, out_chip: p.out.where === 'tensor-buffer' ? 1 : 0, stride: p.stride, dconst: p.dilation, dmax: 0,
-        n: p.pw.n, lo: p.pwLo, n2: p.dw.n, lo2: p.lo2, layer: p.layer,
+        n: p.pw.n, lo: p.pwLo, n2: p.dw.n, lo2: p.lo2, tiles: 0, layer: p.layer,
         in_h: g.inH, in_w: g.inW, out_h: p.outH, out_w: p.outW, gin: g.gin, out_ng: k, out_gstride: p.gstride, out_addr: p.out.off + a * this.beat,
         wgt_addr: this.params.add(tile.wgt), wgt_beats: tile.wgt.length / lanes, sb_addr: this.params.add(tile.sb), sb_beats: tile.sb.length / lanes,
         pad_addr: this.params.add(pad), pad_beats: pad.length / lanes, map_addr: 0, map_beats: 0,

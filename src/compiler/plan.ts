@@ -28,6 +28,7 @@ import { hwParams } from '../hw/params.ts';
 import { layerMacs } from '../info/summary.ts';
 import { fail } from '../util/errors.ts';
 import { MAX_SOURCES } from './descriptor.ts';
+import { PW_TILE_MAX } from '../isa/layout.ts';
 import { stemChannelsPerTile } from './pack.ts';
 import { windowOut } from '../ops/index.ts';
 
@@ -120,6 +121,11 @@ export interface PwPass extends PassBase {
   out: PlanBuffer | 'map';
   /** Groups per output pixel (1 into the map). */
   gstride: number;
+  /**
+   * Output tiles each descriptor computes from one read of the input (pixel by pixel, every tile
+   * of a pixel in turn): as many full tiles as the weight RAM and the engine's S/B memory hold.
+   */
+  tilesPer: number;
 }
 
 /** Fused 1x1 -> dw3x3: per 1x1 tile, its output groups run through the depthwise engine straight away. */
@@ -447,11 +453,28 @@ class Planner {
     const gather = this.pwGather(at, what, v);
     const gstride = out === 'map' ? 1 : out.gstride;
     const perTile = this.outs / this.lanes;
+    const tiles = out === 'map' ? 1 : Math.ceil(gstride / perTile);
+    const tilesPer = this.pwTilesPer(gather.gin, gstride, tiles);
+    // full tiles go tilesPer a descriptor, a partial last tile on its own
+    const full = Math.floor(gstride / perTile);
     this.add({
       engine: 'pw', layer: li, purpose, ...(why ? { why } : {}), reads: what, gather,
-      descriptors: out === 'map' ? 1 : Math.ceil(gstride / perTile),
-      W, cout, S, B, n, lo, mode, dmax, out, gstride,
+      descriptors: Math.ceil(full / tilesPer) + (tiles - full),
+      W, cout, S, B, n, lo, mode, dmax, out, gstride, tilesPer,
     });
+  }
+
+  /**
+   * Full output tiles a 1x1 descriptor computes per read of its input: all the weights of those
+   * tiles in the engine's weight RAM (weightGroups beats a pair, weightBufferBytes), their S/B in
+   * its PW_TILE_MAX entries; the tiles spread evenly over the descriptors.
+   */
+  pwTilesPer(gin: number, gstride: number, tiles: number): number {
+    const perTile = this.outs / this.lanes, full = Math.floor(gstride / perTile);
+    if (tiles < 2 || full < 2) return 1;
+    const fit = Math.min(PW_TILE_MAX, Math.floor(hwParams(this.hw).weightGroups / gin), Math.floor(this.hw.weightBufferBytes / (this.pairs * gin * this.lanes)));
+    if (fit < 2) return 1;
+    return Math.ceil(full / Math.ceil(full / fit));
   }
 
   /** Fused 1x1 -> dw3x3 (PWDW). */

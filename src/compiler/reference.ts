@@ -10,12 +10,14 @@ import type { HwConfig } from '../hw/config.ts';
 import { hwParams } from '../hw/params.ts';
 import { windowOut } from '../ops/shape.ts';
 import { dilationFromT, outputCode, requantT } from '../numerics/requant.ts';
+import { PW_TILE_MAX } from '../isa/layout.ts';
 import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, ENGINE_STEM, MAX_SOURCES, readDescriptor, type Descriptor } from './descriptor.ts';
 
 /** Configuration held by the engines between descriptors. */
 export interface EngineState {
-  /** 1x1 engine weight RAM: [pair][group] beats of lanes bytes. */
+  /** 1x1 engine weight RAM: [pair][group] beats of lanes bytes (tile t of a multi-tile PW at groups t*G..). */
   pwW: Uint8Array;
+  /** 1x1 engine S and B: PW_TILE_MAX tiles of OUTS channels. */
   pwS: Int16Array;
   pwB: Int16Array;
   /** Depthwise engine: per group pad codes, 9 x lanes int4 weights (tap-major), S and B per lane. */
@@ -32,8 +34,8 @@ export function createEngineState(hw: HwConfig): EngineState {
   const { gmax, pairs, weightGroups } = hwParams(hw);
   return {
     pwW: new Uint8Array(pairs * weightGroups * hw.lanes),
-    pwS: new Int16Array(hw.pwOutputs),
-    pwB: new Int16Array(hw.pwOutputs),
+    pwS: new Int16Array(hw.pwOutputs * PW_TILE_MAX),
+    pwB: new Int16Array(hw.pwOutputs * PW_TILE_MAX),
     dwPad: new Int8Array(gmax * hw.lanes),
     dwW: new Int8Array(gmax * 9 * hw.lanes),
     dwS: new Int16Array(gmax * hw.lanes),
@@ -82,6 +84,14 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   const dwG = engine === ENGINE_DW ? gin : fused ? d.out_ng : 1;  // groups the depthwise engine sees per pixel
   if (gin < 1 || gin > gmax) bad(`gin ${gin} is not in 1..maxChannels/lanes = ${gmax}`);
   if (engine === ENGINE_STEM && gin !== 1) bad(`STEM takes one input group, gin = ${gin}`);
+  // PW with tiles > 1: that many full OUTS-channel tiles from each input pixel in turn.
+  const T = Math.max(1, d.tiles);
+  if (T > 1) {
+    if (engine !== ENGINE_PW || d.map_out) bad(`tiles ${d.tiles} needs a PW pass without map_out`);
+    if (T > PW_TILE_MAX) bad(`tiles ${T} > PW_TILE_MAX ${PW_TILE_MAX}`);
+    if (T * G > hp.weightGroups) bad(`tiles ${T} x ${G} groups of weights > ${hp.weightGroups} weight RAM groups`);
+    if (d.out_ng !== T * hp.outTileGroups) bad(`out_ng ${d.out_ng} != tiles ${T} x OUTS/lanes`);
+  }
 
   // 2. Configure: wgt, sb, pad, map, dwgt, dsb.
   const dwWeights = (addr: number, beats: number, what: string) => {
@@ -103,17 +113,21 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     if (engine === ENGINE_DW) dwWeights(d.wgt_addr, d.wgt_beats, 'wgt');
     else {
       const a = at(d.wgt_addr, d.wgt_beats, 'wgt');
-      if (d.wgt_beats !== PAIRS * G) bad(`wgt_beats ${d.wgt_beats} != PAIRS * ${G}`);
-      for (let p = 0; p < PAIRS; p++)
-        for (let g = 0; g < G; g++) st.pwW.set(mem.subarray(a + (p * G + g) * BYTES, a + (p * G + g + 1) * BYTES), (p * Math.max(gmax, G) + g) * lanes);
+      if (d.wgt_beats !== T * PAIRS * G) bad(`wgt_beats ${d.wgt_beats} != tiles * PAIRS * ${G}`);
+      for (let t = 0; t < T; t++)
+        for (let p = 0; p < PAIRS; p++)
+          for (let g = 0; g < G; g++) {
+            const b = a + ((t * PAIRS + p) * G + g) * BYTES;
+            st.pwW.set(mem.subarray(b, b + BYTES), (p * hp.weightGroups + t * G + g) * lanes);
+          }
     }
   }
   if (d.sb_beats) {
     if (engine === ENGINE_DW) dwSb(d.sb_addr, d.sb_beats, 'sb');
     else {
       const a = at(d.sb_addr, d.sb_beats, 'sb');
-      if (d.sb_beats !== hp.pwSbBeats) bad(`sb_beats ${d.sb_beats} != OUTS / (lanes/4)`);
-      for (let c = 0; c < OUTS; c++) { st.pwS[c] = i16(a + 4 * c); st.pwB[c] = i16(a + 4 * c + 2); }
+      if (d.sb_beats !== T * hp.pwSbBeats) bad(`sb_beats ${d.sb_beats} != tiles * OUTS / (lanes/4)`);
+      for (let c = 0; c < T * OUTS; c++) { st.pwS[c] = i16(a + 4 * c); st.pwB[c] = i16(a + 4 * c + 2); }
     }
   }
   if (d.pad_beats) {
@@ -171,18 +185,20 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     if (d.dconst > hw.dmax) bad(`dconst ${d.dconst} > dmax ${hw.dmax}`);
   }
   if (engine === ENGINE_PW || fused) {
-    if (d.out_ng < 1 || d.out_ng > OUTS / lanes) bad(`${fused ? 'PWDW' : 'PW'} out_ng ${d.out_ng} not in 1..OUTS/lanes`);
+    if (d.out_ng < 1 || d.out_ng > (T * OUTS) / lanes) bad(`${fused ? 'PWDW' : 'PW'} out_ng ${d.out_ng} not in 1..OUTS/lanes`);
     if (engine === ENGINE_PW && (out_h !== in_h || out_w !== in_w)) bad(`PW output ${out_h}x${out_w} != input ${in_h}x${in_w}`);
     if (fused && (d.use_map || d.pool || d.pw_mode || d.map_out)) bad('PWDW has no use_map, pool, pw_mode or map_out');
-    const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
+    const Ws = Array.from({ length: T }, (_, t) => pwWeights(st, PAIRS, hp.weightGroups, t * G, G, lanes));
+    const tileOut = T > 1 ? OUTS : d.out_ng * lanes;
     // PWDW: the tile's out_ng groups of every pixel are the depthwise engine's input rows.
     const pwOut = fused ? new Uint8Array(in_h * in_w * d.out_ng * lanes) : y;
-    for (let p = 0; p < in_h * in_w; p++) pwPixel(x.subarray(p * G * lanes, (p + 1) * G * lanes), W, st, d, false, pwOut, p * d.out_ng * lanes, d.out_ng * lanes);
+    for (let p = 0; p < in_h * in_w; p++)
+      for (let t = 0; t < T; t++) pwPixel(x.subarray(p * G * lanes, (p + 1) * G * lanes), Ws[t], st, t * OUTS, d, false, pwOut, p * d.out_ng * lanes + t * OUTS, tileOut);
     if (fused) dwRun(new Int8Array(pwOut.buffer), d, { gin: d.out_ng, n: d.n2, lo: d.lo2 }, lanes, st, y);
   } else if (engine === ENGINE_STEM) {
     const per = PAIRS - 1;
     if (d.out_ng !== Math.ceil(per / lanes)) bad(`STEM out_ng ${d.out_ng} != ceil((PAIRS-1)/lanes)`);
-    const W = pwWeights(st, PAIRS, Math.max(gmax, G), G, lanes);
+    const W = pwWeights(st, PAIRS, hp.weightGroups, 0, G, lanes);
     const col = new Int8Array(G * lanes); // bytes 27.. stay 0
     const dd = d.dconst;
     for (let oy = 0; oy < out_h; oy++)
@@ -193,7 +209,7 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
           for (let c = 0; c < 3; c++) col[t * 3 + c] = inside ? x[(iy * in_w + ix) * lanes + c] : st.dwPad[c];
         }
         const p = oy * out_w + ox;
-        pwPixel(col, W, st, d, true, y, p * d.out_ng * lanes, d.out_ng * lanes);
+        pwPixel(col, W, st, 0, d, true, y, p * d.out_ng * lanes, d.out_ng * lanes);
       }
   } else {
     if (d.out_ng !== gin) bad(`DW out_ng ${d.out_ng} != gin ${gin}`);
@@ -250,19 +266,19 @@ function dwRun(x: Int8Array, d: Descriptor, e: { gin: number; n: number; lo: num
     }
 }
 
-/** Per output channel c of the tile, its weights over the G*lanes inputs (c even: low nibble of pair c/2). */
-function pwWeights(st: EngineState, pairs: number, gcap: number, G: number, lanes: number): Int8Array[] {
+/** Per output channel c of the tile whose weights start at group g0, its weights over the G*lanes inputs (c even: low nibble of pair c/2). */
+function pwWeights(st: EngineState, pairs: number, gcap: number, g0: number, G: number, lanes: number): Int8Array[] {
   const W: Int8Array[] = [];
   for (let c = 0; c < 2 * pairs; c++) {
     const w = new Int8Array(G * lanes), p = c >> 1;
-    for (let g = 0; g < G; g++) for (let k = 0; k < lanes; k++) w[g * lanes + k] = nib(st.pwW[(p * gcap + g) * lanes + k], (c & 1) === 1);
+    for (let g = 0; g < G; g++) for (let k = 0; k < lanes; k++) w[g * lanes + k] = nib(st.pwW[(p * gcap + g0 + g) * lanes + k], (c & 1) === 1);
     W.push(w);
   }
   return W;
 }
 
-/** One pixel through the 1x1 engine (stem mux when `stem`), the first `n` output codes into y at `o`. */
-function pwPixel(xv: Int8Array, W: Int8Array[], st: EngineState, d: Descriptor, stem: boolean, y: Uint8Array, o: number, n: number): void {
+/** One pixel through the 1x1 engine (stem mux when `stem`; S/B of the tile at `sb`), the first `n` output codes into y at `o`. */
+function pwPixel(xv: Int8Array, W: Int8Array[], st: EngineState, sb: number, d: Descriptor, stem: boolean, y: Uint8Array, o: number, n: number): void {
   const outs = W.length, pairs = outs / 2;
   const acc = new Array<number>(outs);
   for (let c = 0; c < outs; c++) {
@@ -273,7 +289,7 @@ function pwPixel(xv: Int8Array, W: Int8Array[], st: EngineState, d: Descriptor, 
   }
   for (let c = 0; c < n; c++) {
     const a = stem && c < pairs - 1 ? wrap24(16 * acc[2 * c + 3] + acc[2 * c + 2] + 8 * acc[0]) : acc[c];
-    const t = requantT(a, st.pwS[c], st.pwB[c], d.n);
+    const t = requantT(a, st.pwS[sb + c], st.pwB[sb + c], d.n);
     y[o + c] = (d.pw_mode ? dilationFromT(t, d.dmax) : outputCode(t, d.lo)) & 0xff;
   }
 }

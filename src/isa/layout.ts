@@ -44,6 +44,12 @@ export interface DescriptorLayout {
   sources: { word: number; stride: number; count: number; fields: readonly FieldSpec[] };
 }
 
+/**
+ * Output tiles a PW descriptor's `tiles` may name: the 1x1 engine's S/B memory holds this many
+ * tiles (hw/cn_accel_pw.v TMAX, the HLS kernel's PW_TILE_MAX).
+ */
+export const PW_TILE_MAX = 16;
+
 export const DESCRIPTOR_LAYOUT: DescriptorLayout = {
   words: 64,
   fields: [
@@ -79,6 +85,7 @@ export const DESCRIPTOR_LAYOUT: DescriptorLayout = {
     { name: 'stat_addr', word: 20, bit: 0, width: 64, address: true, doc: 'statistics beat' },
     { name: 'n2', word: 22, bit: 0, width: 5, doc: "PWDW: the depthwise requantizer's shift; 0 otherwise" },
     { name: 'lo2', word: 22, bit: 8, width: 8, signed: true, doc: "PWDW: the depthwise requantizer's lower clamp; 0 otherwise" },
+    { name: 'tiles', word: 23, bit: 16, width: 8, doc: 'PW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full); 0 or 1: one tile' },
     { name: 'dwgt_addr', word: 56, bit: 0, width: 64, address: true, reloc: { ifNonZero: 'dwgt_beats' }, doc: 'PWDW: depthwise weights stream' },
     { name: 'dwgt_beats', word: 58, bit: 0, width: 32, doc: 'PWDW: beats of the depthwise weights stream' },
     { name: 'dsb_addr', word: 59, bit: 0, width: 64, address: true, reloc: { ifNonZero: 'dsb_beats' }, doc: 'PWDW: depthwise S and B stream' },

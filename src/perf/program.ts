@@ -73,7 +73,8 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   for (const [i, [beats, per]] of ([[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1], [d.dwgt_beats, 1], [d.dsb_beats, 1]] as const).entries())
     if (beats > 0) config += stream(beats, per, dram.config[i]);
   const outPixels = d.out_h * d.out_w;
-  const pw = d.in_h * d.in_w * d.gin;
+  // A PW pass of several tiles streams each pixel's gin beats once per tile (the input is read once).
+  const pw = d.in_h * d.in_w * d.gin * (d.engine === ENGINE_PW ? Math.max(1, d.tiles) : 1);
   // PWDW: the two engines run as a pipeline, so the slower one sets the pace.
   const engine = d.engine === ENGINE_PW ? pw
     : d.engine === ENGINE_PWDW ? Math.max(pw, outPixels * DW_TAP_CYCLES * d.out_ng)

@@ -136,7 +136,7 @@ describe('cn_accel_pw (1x1 engine)', () => {
     const files: Record<string, string> = {};
     for (const f of ['cn_accel_pw.v', 'cn_dot2.v', 'cn_mul2.v', 'cn_requant.v']) files[f] = rd(join('hw', f), 'utf8');
     files['pw_top.v'] = `module pw_top (input clk, input rst, input wcfg_we, input [1:0] wcfg_pair, input [3:0] wcfg_group, input [31:0] wcfg_data,
-      input pcfg_we, input [2:0] pcfg_ch, input [15:0] pcfg_s, input [15:0] pcfg_b, input [4:0] groups, input [4:0] n, input [7:0] lo,
+      input pcfg_we, input [2:0] pcfg_ch, input [3:0] pcfg_tile, input [15:0] pcfg_s, input [15:0] pcfg_b, input [4:0] groups, input [7:0] tiles, input [4:0] n, input [7:0] lo,
       input mode, input [3:0] dmax, input stem, input in_valid, output in_ready, input [31:0] in_data, output out_valid, input out_ready, output [47:0] out_data);
       cn_accel_pw #(.LANES(${LANES}), .OUTS(${OUTS}), .GMAX(${GMAX})) u (.*);
     endmodule`;
