@@ -30,7 +30,7 @@ module cn_accel_pw #(
   parameter integer LANES = 16,
   parameter integer OUTS  = 40,   // even
   parameter integer GMAX  = 64,   // largest input channel count is LANES * GMAX
-  parameter integer TMAX  = 16    // tiles of S/B on chip (PW_TILE_MAX in src/isa/layout.ts)
+  parameter integer TMAX  = 16    // tiles of S/B on chip; cn_accel_seq passes the contract's CN_PW_TILE_MAX
 ) (
   input  wire                         clk,
   input  wire                         rst,

@@ -37,7 +37,7 @@ module cn_accel_seq #(
   parameter integer MAP_MAX     = 4096,
   parameter integer RB_DEPTH    = 4096,
   parameter integer TB_DEPTH    = 4096,
-  parameter integer TMAX        = 16,     // 1x1 tiles of one PW pass (PW_TILE_MAX, src/isa/layout.ts)
+  parameter integer TMAX        = `CN_PW_TILE_MAX,  // 1x1 tiles of one PW pass (cn_isa.vh)
   parameter integer ADDR_W      = 40,
   parameter integer MAX_BURST   = 16,
   parameter integer OUTSTANDING = 8

@@ -165,6 +165,7 @@
 #define CN_ENGINE_DW                 2
 #define CN_ENGINE_STEM               3
 #define CN_ENGINE_PWDW               4
+#define CN_PW_TILE_MAX               16 /* largest tiles of a PW descriptor: the 1x1 engine holds this many tiles of S/B */
 
 /* Source slot s (0 .. CN_D_SRC_COUNT-1) starts at word CN_D_SRC_WORD + s * CN_D_SRC_STRIDE; its field F is bits */
 /* [CN_D_SRC_LSB + s * CN_D_SRC_BITS + CN_S_F_LSB +: CN_S_F_W] (CN_S_F_WORD counts from the slot). */

@@ -46,7 +46,7 @@ export interface DescriptorLayout {
 
 /**
  * Output tiles a PW descriptor's `tiles` may name: the 1x1 engine's S/B memory holds this many
- * tiles (hw/cn_accel_pw.v TMAX, the HLS kernel's PW_TILE_MAX).
+ * tiles; rendered as CN_PW_TILE_MAX into cn_isa.vh (hw/cn_accel_seq.v's TMAX) and cn_isa.h (the HLS kernel).
  */
 export const PW_TILE_MAX = 16;
 

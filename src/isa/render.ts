@@ -13,6 +13,7 @@ import { COUNTERS } from '../hw/params.ts';
 import { cComment } from '../util/escape.ts';
 import { PROJECT_ROOT } from '../util/paths.ts';
 import { DEFAULT_ISA, currentIsa, fieldLsb, type FieldSpec, type Isa } from './index.ts';
+import { PW_TILE_MAX } from './layout.ts';
 
 export const VERILOG_HEADER = 'cn_isa.vh';
 export const C_HEADER = 'cn_isa.h';
@@ -44,6 +45,7 @@ function definitions(isa: Isa, hex: (v: number, digits: number) => string): Arra
   };
   for (const f of d.fields) field('CN_D', f, 0);
   for (const f of d.fields) for (const [k, v] of Object.entries(f.values ?? {})) num(`CN_${up(f.name)}_${k}`, v);
+  num('CN_PW_TILE_MAX', PW_TILE_MAX, 'largest tiles of a PW descriptor: the 1x1 engine holds this many tiles of S/B');
   out.push(`Source slot s (0 .. CN_D_SRC_COUNT-1) starts at word CN_D_SRC_WORD + s * CN_D_SRC_STRIDE; its field F is bits`);
   out.push('[CN_D_SRC_LSB + s * CN_D_SRC_BITS + CN_S_F_LSB +: CN_S_F_W] (CN_S_F_WORD counts from the slot).');
   num('CN_D_SRC_WORD', s.word);
