@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SIMULATOR_NAMES } from './simulator.ts';
 
 /**
  * sim-report.json, written by `codenet sim` into the bundle folder: what the RTL computed (match
@@ -48,7 +49,7 @@ export const SimReportSchema = z.strictObject({
   model: z.string(),
   board: z.string(),
   clockMHz: z.number().positive(),
-  simulator: z.enum(['reference', 'verilator', 'icarus', 'hls']),
+  simulator: z.enum(SIMULATOR_NAMES),
   /** Where the input came from: data/input.bin or the --input file. */
   input: z.string(),
   ddrModel: z.strictObject({ latency: uint, bytesPerCycle: z.number().min(0), base: z.string() }),

@@ -10,9 +10,6 @@ import { renderReportHtml, renderReportMarkdown } from '../../report/render.ts';
 import { resolveModel } from '../model-arg.ts';
 import { addHwOptions, hwFromOptions, type HwOptions } from '../hw-options.ts';
 
-// Commands written against the older home of hwFromOptions.
-export { hwFromOptions };
-
 /** The MAC utilisation line of perf, gen and sim: one definition (perf/model.ts macUtilisation), the peak stated. */
 export function utilisationText(utilisation: number, macs: number, peak: number): string {
   return `MAC utilisation ${(100 * utilisation).toFixed(1)}% (${macs.toLocaleString('en-US')} model MACs / (cycles x ${peak} peak MACs per cycle))`;
