@@ -15,7 +15,8 @@
 //            each pixel) and the engine's output beats; with map_out (an offset conv whose map
 //            stays on chip) the 1x1 engine's dilations go into the depthwise engine's map instead;
 //            PWDW (a 1x1 fused with its dw3x3 reader) sends the 1x1 engine's output beats into the
-//            depthwise engine as its input rows, and writes the depthwise output.
+//            depthwise engine as its input rows (with tiles = T > 1 the T tiles' groups of each
+//            pixel one after another), and writes the depthwise output.
 // The tensor buffer (TB_DEPTH beats) holds one tensor on chip between a writer and its readers: a
 // pass with out_chip writes there instead of DDR, and a source with chip reads from there, through
 // the same issuer / receiver (its own small reader stands in for the AXI read DMA). Addresses of
@@ -175,7 +176,7 @@ module cn_accel_seq #(
   wire [3:0]  nsrc     = desc[`CN_D_NSRC_LSB +: 4];    // 1..8: the low bits of the field
   wire [15:0] out_ng   = desc[`CN_D_OUT_NG_LSB +: 16];
   wire [15:0] out_gs   = desc[`CN_D_OUT_GSTRIDE_LSB +: 16];
-  wire [7:0]  tiles_f  = desc[`CN_D_TILES_LSB +: 8];   // PW: output tiles per input pixel (0, 1: one)
+  wire [7:0]  tiles_f  = desc[`CN_D_TILES_LSB +: 8];   // PW, PWDW: output tiles per input pixel (0, 1: one)
   wire [4:0]  n2       = desc[`CN_D_N2_LSB +: 5];      // PWDW: the depthwise requantizer's shift and clamp
   wire [7:0]  lo2      = desc[`CN_D_LO2_LSB +: 8];
   wire [63:0] out_addr = desc[`CN_D_OUT_ADDR_LSB +: 64];
@@ -185,8 +186,9 @@ module cn_accel_seq #(
   wire        is_stem  = (engine == E_STEM);
   wire        is_fused = (engine == E_PWDW);
   wire        pw_in_rows = (engine == E_PW) || is_fused;
-  // tiles the streamer sends each pixel through the 1x1 engine (1 unless a multi-tile PW)
-  wire [7:0]  tiles    = (engine == E_PW && tiles_f > 8'd1) ? tiles_f : 8'd1;
+  // tiles the streamer sends each pixel through the 1x1 engine (1 unless a multi-tile PW or PWDW;
+  // PWDW: the T tiles' groups of a pixel go into the depthwise engine one after another, out_ng = T*TG)
+  wire [7:0]  tiles    = (pw_in_rows && tiles_f > 8'd1) ? tiles_f : 8'd1;
   /* verilator lint_off WIDTH */
   localparam [15:0] TG = OUTS / LANES;              // groups of one tile's output
   /* verilator lint_on WIDTH */
@@ -254,7 +256,7 @@ module cn_accel_seq #(
   reg  [2*BEAT-1:0]   dw_s, dw_b;
   reg  [$clog2(MAP_MAX)-1:0] dw_maddr;
   reg  [3:0]          dw_md;
-  // groups a pixel of the depthwise input: the stem's single group, a PWDW tile's, or gin
+  // groups a pixel of the depthwise input: the stem's single group, a PWDW pass's (all its tiles'), or gin
   wire [GW:0]         dw_groups = is_stem ? {{GW{1'b0}}, 1'b1} : is_fused ? out_ng[GW:0] : gin[GW:0];
   cn_accel_dw #(.LANES(LANES), .GMAX(GMAX), .DMAX(DMAX), .LB_DEPTH(LB_DEPTH), .MAP_MAX(MAP_MAX)) dw (
     .clk(clk), .rst(rst), .pad_we(dw_pad_we), .w_we(dw_w_we), .sb_we(dw_sb_we), .cfg_group(dw_group), .cfg_pad(dw_pad),

@@ -139,7 +139,7 @@
 `define CN_D_LO2_W                   8
 `define CN_D_LO2_LSB                 712
 `define CN_D_LO2_SIGNED              1
-`define CN_D_TILES_WORD              23  // PW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full); 0 or 1: one tile
+`define CN_D_TILES_WORD              23  // PW and PWDW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full; PWDW: the depthwise engine runs over all their groups); 0 or 1: one tile
 `define CN_D_TILES_BIT               16
 `define CN_D_TILES_W                 8
 `define CN_D_TILES_LSB               752

@@ -41,6 +41,7 @@ export const TIERS = {
     'test/import-e2e.test.ts',
     'test/isa-override.test.ts',
     'test/perf-rtl.test.ts',
+    'test/pwdw-tiles-rtl.test.ts',
     'test/signals.test.ts',
     'test/sim-reference.test.ts',
     'test/sim-robust.test.ts',

@@ -75,7 +75,7 @@ export interface Descriptor {
   /** PWDW: the depthwise requantizer's shift and lower clamp (n and lo are the 1x1's); 0 otherwise. */
   n2: number;
   lo2: number;
-  /** PW: output tiles computed from each input pixel in turn (0 or 1: one). */
+  /** PW and PWDW: output tiles computed from each input pixel in turn (0 or 1: one). */
   tiles: number;
   /** PWDW: the depthwise weights and S/B streams (wgt and sb are the 1x1's); 0 otherwise. */
   dwgt_addr: number;

@@ -169,20 +169,27 @@ class Emitter {
     const chans = Array.from({ length: p.cout }, (_, c) => c);
     const dl = this.dwLanes(chans, p.gstride, p.dw.weights, p.dw.S, p.dw.B, p.pad);
     const srcs = this.sources(g, 0, g.gin);
-    this.pwTiles(g, p.pw.weights, p.cout, p.pw.S, p.pw.B, p.descriptors, p.gstride).forEach((tile, t) => {
-      const a = t * perTile, k = tile.ng, cP = p.gstride * lanes;
+    const tiles = this.pwTiles(g, p.pw.weights, p.cout, p.pw.S, p.pw.B, Math.ceil(p.gstride / perTile), p.gstride);
+    // Full tiles go p.tilesPer a descriptor (their 1x1 streams back to back, the depthwise streams
+    // of all their groups), a partial tile alone.
+    for (let t = 0; t < tiles.length;) {
+      const n = tiles[t].ng === perTile ? Math.min(p.tilesPer, tiles.length - t) : 1;
+      const run = tiles.slice(t, t + n).filter((x) => n === 1 || x.ng === perTile);
+      const a = t * perTile, k = run.reduce((s, x) => s + x.ng, 0), cP = p.gstride * lanes;
+      const wgt = concat(run.map((x) => x.wgt)), sb = concat(run.map((x) => x.sb));
       const dwgt = dwWeightStream(dl.w, cP, a, k, lanes), dsb = dwSbStream(dl.S, dl.B, cP, a, k, lanes);
       const pad = padStream(dl.pad, cP, a, k, lanes);
       this.emit({
         engine: ENGINE_PWDW, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, out_chip: p.out.where === 'tensor-buffer' ? 1 : 0, stride: p.stride, dconst: p.dilation, dmax: 0,
-        n: p.pw.n, lo: p.pwLo, n2: p.dw.n, lo2: p.lo2, tiles: 0, layer: p.layer,
+        n: p.pw.n, lo: p.pwLo, n2: p.dw.n, lo2: p.lo2, tiles: run.length > 1 ? run.length : 0, layer: p.layer,
         in_h: g.inH, in_w: g.inW, out_h: p.outH, out_w: p.outW, gin: g.gin, out_ng: k, out_gstride: p.gstride, out_addr: p.out.off + a * this.beat,
-        wgt_addr: this.params.add(tile.wgt), wgt_beats: tile.wgt.length / lanes, sb_addr: this.params.add(tile.sb), sb_beats: tile.sb.length / lanes,
+        wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
         pad_addr: this.params.add(pad), pad_beats: pad.length / lanes, map_addr: 0, map_beats: 0,
         dwgt_addr: this.params.add(dwgt), dwgt_beats: dwgt.length / lanes, dsb_addr: this.params.add(dsb), dsb_beats: dsb.length / lanes,
         src: srcs,
       });
-    });
+      t += run.length;
+    }
   }
 
   dw(p: DwPass): void {

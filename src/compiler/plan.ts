@@ -128,7 +128,10 @@ export interface PwPass extends PassBase {
   tilesPer: number;
 }
 
-/** Fused 1x1 -> dw3x3: per 1x1 tile, its output groups run through the depthwise engine straight away. */
+/**
+ * Fused 1x1 -> dw3x3: the 1x1's output groups of each pixel run through the depthwise engine
+ * straight away; a descriptor computes `tilesPer` full 1x1 tiles from one read of the input.
+ */
 export interface PwDwPass extends PassBase {
   engine: 'pwdw';
   /** The fused conv1x1 layer (its own descriptors are these). */
@@ -147,6 +150,12 @@ export interface PwDwPass extends PassBase {
   outH: number;
   outW: number;
   out: PlanBuffer;
+  /**
+   * Full 1x1 tiles a descriptor computes from one read of its input (every tile of a pixel in
+   * turn), their groups all in the depthwise engine: as many as the weight RAM, the S/B entries,
+   * the line buffer and the depthwise engine's groups hold; a partial last tile runs alone.
+   */
+  tilesPer: number;
 }
 
 /** Depthwise engine (dw3x3, dwdeform, maxpool, a stride-2 subsample), in channel chunks that fit the line and row buffers. */
@@ -367,8 +376,8 @@ class Planner {
   }
 
   /**
-   * Why conv1x1 `l`'s output cannot go straight into the depthwise engine (a PWDW pass per 1x1
-   * tile) instead of DDR, or undefined when it can: its only reader is a dw3x3 over exactly this
+   * Why conv1x1 `l`'s output cannot go straight into the depthwise engine (PWDW passes of one or
+   * more 1x1 tiles) instead of DDR, or undefined when it can: its only reader is a dw3x3 over exactly this
    * tensor, it is not a graph output, and R rows of one tile fit the line buffer.
    */
   fusionBlocker(l: Layer, inW: number): string | undefined {
@@ -486,12 +495,41 @@ class Planner {
     const gstride = Math.ceil(cout / this.lanes), perTile = this.outs / this.lanes;
     const outH = windowOut(gather.inH, l.stride), outW = windowOut(gather.inW, l.stride);
     const out = this.depthwiseOutput(li, l, outH, outW, gstride);
+    const tiles = Math.ceil(gstride / perTile), full = Math.floor(gstride / perTile);
+    const { tilesPer, note } = this.pwdwTilesPer(gather.gin, gather.inW, full);
+    this.notes[li].push(note);
     this.add({
-      engine: 'pwdw', layer: li, purpose: 'compute', reads: pw.what, gather, descriptors: Math.ceil(gstride / perTile),
+      engine: 'pwdw', layer: li, purpose: 'compute', reads: pw.what, gather, descriptors: Math.ceil(full / tilesPer) + (tiles - full),
       pwLayer: pw.li, pw: pw.layer.quant!, pwLo: pw.lo, dw: l.quant!, pad: this.tensor(y).pad,
-      lo2: l.relu ? this.tensor(l.outputs[0]).zero : -128, stride: l.stride, dilation: l.dilation, cout, gstride, outH, outW, out,
+      lo2: l.relu ? this.tensor(l.outputs[0]).zero : -128, stride: l.stride, dilation: l.dilation, cout, gstride, outH, outW, out, tilesPer,
     });
     return Array.from({ length: cout }, (_, c): Ref => [out.name, c]);
+  }
+
+  /**
+   * Full 1x1 tiles a PWDW descriptor computes per read of its input (`full` full tiles in all): the
+   * weights of all of them in the weight RAM, their S/B in the PW_TILE_MAX entries, their groups
+   * in R rows of the line buffer and the depthwise engine's gmax groups; spread evenly over the
+   * descriptors. With the reason, for explain.
+   */
+  pwdwTilesPer(gin: number, inW: number, full: number): { tilesPer: number; note: string } {
+    const perTile = this.outs / this.lanes;
+    if (full < 2) return { tilesPer: 1, note: `PWDW: one 1x1 tile a descriptor (the layer has ${full === 1 ? 'one full tile' : 'no full tile'})` };
+    const limits: Array<[number, string]> = [
+      [PW_TILE_MAX, `PW_TILE_MAX ${PW_TILE_MAX}`],
+      [Math.floor(hwParams(this.hw).weightGroups / gin), `the weight RAM (${hwParams(this.hw).weightGroups} groups a pair, ${gin} a tile)`],
+      [Math.floor(this.hw.weightBufferBytes / (this.pairs * gin * this.lanes)), `weightBufferBytes ${this.hw.weightBufferBytes}`],
+      [Math.floor(this.hw.lineBufferBeats / (this.R * inW * perTile)), `the line buffer (${this.R} rows x ${inW} pixels x ${perTile} groups a tile, lineBufferBeats ${this.hw.lineBufferBeats})`],
+      [Math.floor(this.gmax / perTile), `the depthwise engine's ${this.gmax} groups`],
+    ];
+    const [fit, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
+    if (fit < 2) return { tilesPer: 1, note: `PWDW: one 1x1 tile a descriptor, each re-reading the input: two tiles exceed ${why}` };
+    const tilesPer = Math.ceil(full / Math.ceil(full / fit));
+    const d = Math.ceil(full / tilesPer);
+    return {
+      tilesPer,
+      note: `PWDW: ${full % tilesPer ? 'up to ' : ''}${tilesPer} 1x1 tiles a descriptor from one read of the input (${d} read${d === 1 ? '' : 's'} for ${full} full tiles${fit < full ? `; at most ${fit}: ${why}` : ''})`,
+    };
   }
 
   /** Stores a view in logical order in a fresh buffer by PW permutation passes: out[c] = view[perm[c]]. */
@@ -660,7 +698,7 @@ class Planner {
         const q = l.quant!;
         const pending = this.state.get(x)?.fused;
         if (pending) {
-          this.notes[li].push(`runs fused with "${pending.layer.name}" (conv1x1): one PWDW pass per 1x1 output tile`);
+          this.notes[li].push(`runs fused with "${pending.layer.name}" (conv1x1): PWDW passes, the 1x1's output groups straight into the depthwise engine`);
           this.state.set(y, { channels: this.planPwDw(li, at, l, pending) });
           return;
         }

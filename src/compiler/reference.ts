@@ -84,10 +84,11 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   const dwG = engine === ENGINE_DW ? gin : fused ? d.out_ng : 1;  // groups the depthwise engine sees per pixel
   if (gin < 1 || gin > gmax) bad(`gin ${gin} is not in 1..maxChannels/lanes = ${gmax}`);
   if (engine === ENGINE_STEM && gin !== 1) bad(`STEM takes one input group, gin = ${gin}`);
-  // PW with tiles > 1: that many full OUTS-channel tiles from each input pixel in turn.
+  // PW or PWDW with tiles > 1: that many full OUTS-channel tiles from each input pixel in turn (PWDW:
+  // the depthwise engine then runs over the groups of all of them).
   const T = Math.max(1, d.tiles);
   if (T > 1) {
-    if (engine !== ENGINE_PW || d.map_out) bad(`tiles ${d.tiles} needs a PW pass without map_out`);
+    if ((engine !== ENGINE_PW && !fused) || d.map_out) bad(`tiles ${d.tiles} needs a PW or PWDW pass without map_out`);
     if (T > PW_TILE_MAX) bad(`tiles ${T} > PW_TILE_MAX ${PW_TILE_MAX}`);
     if (T * G > hp.weightGroups) bad(`tiles ${T} x ${G} groups of weights > ${hp.weightGroups} weight RAM groups`);
     if (d.out_ng !== T * hp.outTileGroups) bad(`out_ng ${d.out_ng} != tiles ${T} x OUTS/lanes`);
@@ -190,7 +191,7 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
     if (fused && (d.use_map || d.pool || d.pw_mode || d.map_out)) bad('PWDW has no use_map, pool, pw_mode or map_out');
     const Ws = Array.from({ length: T }, (_, t) => pwWeights(st, PAIRS, hp.weightGroups, t * G, G, lanes));
     const tileOut = T > 1 ? OUTS : d.out_ng * lanes;
-    // PWDW: the tile's out_ng groups of every pixel are the depthwise engine's input rows.
+    // PWDW: the out_ng groups (every tile's) of every pixel are the depthwise engine's input rows.
     const pwOut = fused ? new Uint8Array(in_h * in_w * d.out_ng * lanes) : y;
     for (let p = 0; p < in_h * in_w; p++)
       for (let t = 0; t < T; t++) pwPixel(x.subarray(p * G * lanes, (p + 1) * G * lanes), Ws[t], st, t * OUTS, d, false, pwOut, p * d.out_ng * lanes + t * OUTS, tileOut);

@@ -45,7 +45,7 @@ export interface DescriptorLayout {
 }
 
 /**
- * Output tiles a PW descriptor's `tiles` may name: the 1x1 engine's S/B memory holds this many
+ * Output tiles a PW or PWDW descriptor's `tiles` may name: the 1x1 engine's S/B memory holds this many
  * tiles; rendered as CN_PW_TILE_MAX into cn_isa.vh (hw/cn_accel_seq.v's TMAX) and cn_isa.h (the HLS kernel).
  */
 export const PW_TILE_MAX = 16;
@@ -85,7 +85,7 @@ export const DESCRIPTOR_LAYOUT: DescriptorLayout = {
     { name: 'stat_addr', word: 20, bit: 0, width: 64, address: true, doc: 'statistics beat' },
     { name: 'n2', word: 22, bit: 0, width: 5, doc: "PWDW: the depthwise requantizer's shift; 0 otherwise" },
     { name: 'lo2', word: 22, bit: 8, width: 8, signed: true, doc: "PWDW: the depthwise requantizer's lower clamp; 0 otherwise" },
-    { name: 'tiles', word: 23, bit: 16, width: 8, doc: 'PW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full); 0 or 1: one tile' },
+    { name: 'tiles', word: 23, bit: 16, width: 8, doc: 'PW and PWDW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full; PWDW: the depthwise engine runs over all their groups); 0 or 1: one tile' },
     { name: 'dwgt_addr', word: 56, bit: 0, width: 64, address: true, reloc: { ifNonZero: 'dwgt_beats' }, doc: 'PWDW: depthwise weights stream' },
     { name: 'dwgt_beats', word: 58, bit: 0, width: 32, doc: 'PWDW: beats of the depthwise weights stream' },
     { name: 'dsb_addr', word: 59, bit: 0, width: 64, address: true, reloc: { ifNonZero: 'dsb_beats' }, doc: 'PWDW: depthwise S and B stream' },

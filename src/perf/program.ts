@@ -40,15 +40,16 @@ const ROW_TURNAROUND = 12;
  * ahead, so a row the DDR is slow on is not made up by a fast one. While a row's input is read,
  * the DDR serves reads and writes in turn, so the output gets at most half the bandwidth and the
  * engine (beatBytes / DW_TAP_CYCLES bytes a cycle) slows when that is less than it produces.
- * Bytes are what the DDR is charged; bw its bytes per cycle.
+ * Bytes are what the DDR is charged; bw its bytes per cycle; rowIn the cycles an input row takes
+ * to enter the engine (a PWDW pass's through the 1x1 engine).
  */
-function dwRows(d: Descriptor, engine: number, fillRows: number, readBytes: number, writeBytes: number, bw: number, beatBytes: number): number {
+function dwRows(d: Descriptor, engine: number, fillRows: number, readBytes: number, writeBytes: number, bw: number, beatBytes: number, rowIn: number): number {
   const rowEngine = engine / d.out_h, rowWrite = writeBytes / d.out_h / bw;
   const restIn = d.in_h - fillRows;
   const loading = Math.min(d.out_h, Math.ceil(restIn / d.stride));
   let whileLoading = 0;
   if (loading) {
-    const rowRead = (readBytes * restIn) / d.in_h / loading, rowStream = (restIn * d.in_w * d.gin) / loading;
+    const rowRead = (readBytes * restIn) / d.in_h / loading, rowStream = (restIn * rowIn) / loading;
     const rowWriteBytes = writeBytes / d.out_h;
     const produce = beatBytes / DW_TAP_CYCLES, toWrites = Math.min(produce, bw / 2);
     const reading = rowRead / (bw - toWrites);
@@ -73,12 +74,17 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   for (const [i, [beats, per]] of ([[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1], [d.dwgt_beats, 1], [d.dsb_beats, 1]] as const).entries())
     if (beats > 0) config += stream(beats, per, dram.config[i]);
   const outPixels = d.out_h * d.out_w;
-  // A PW pass of several tiles streams each pixel's gin beats once per tile (the input is read once).
-  const pw = d.in_h * d.in_w * d.gin * (d.engine === ENGINE_PW ? Math.max(1, d.tiles) : 1);
+  // A PW or PWDW pass of several tiles streams each pixel's gin beats once per tile (the input is read once).
+  const tiles = d.engine === ENGINE_PW || d.engine === ENGINE_PWDW ? Math.max(1, d.tiles) : 1;
+  // PWDW: each 1x1 output word leaves as out_ng/tiles beats into the depthwise engine, one a cycle,
+  // and the 1x1 engine waits for the last of them, so a tile of a pixel takes at least that long.
+  const pwBeats = d.engine === ENGINE_PWDW ? Math.max(d.gin, d.out_ng / tiles) : d.gin;
+  const pw = d.in_h * d.in_w * pwBeats * tiles;
+  const dwEngine = outPixels * DW_TAP_CYCLES * (d.engine === ENGINE_DW ? d.gin : d.out_ng);
   // PWDW: the two engines run as a pipeline, so the slower one sets the pace.
   const engine = d.engine === ENGINE_PW ? pw
-    : d.engine === ENGINE_PWDW ? Math.max(pw, outPixels * DW_TAP_CYCLES * d.out_ng)
-    : d.engine === ENGINE_DW ? outPixels * DW_TAP_CYCLES * d.gin
+    : d.engine === ENGINE_PWDW ? Math.max(pw, dwEngine)
+    : d.engine === ENGINE_DW ? dwEngine
     // the stem: one im2col column a pixel, sent as stemGroups beats (the sender waits for the beats)
     : outPixels * Math.max(DW_TAP_CYCLES, p.stemGroups);
   const rowBeats = d.src.reduce((a, s) => a + s.width * s.gstride, 0);
@@ -91,7 +97,9 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const reach = d.engine === ENGINE_PW ? 0 : d.use_map ? d.dmax : d.dconst;
   const fillRows = Math.min(reach + 1, d.in_h);
   // ... and no faster than DDR delivers those rows
-  const fill = d.engine === ENGINE_PW ? rowBeats : Math.max(fillRows * Math.max(rowBeats, d.in_w * d.gin), (dram.reads * fillRows) / d.in_h / bw);
+  // (PWDW: through the 1x1 engine, pwBeats a pixel for each of its tiles)
+  const rowIn = d.in_w * pwBeats * tiles;
+  const fill = d.engine === ENGINE_PW ? rowBeats : Math.max(fillRows * Math.max(rowBeats, rowIn), (dram.reads * fillRows) / d.in_h / bw);
   const ddr = (dram.reads + dram.writes) / bw;
   // Each (row, source) is one read command, and the issuer runs one row ahead of the receiver:
   // two rows are in flight, so a row takes at least about half a read latency. A command longer than the DMA's window of outstanding
@@ -104,12 +112,13 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const loader = d.in_h * rowCycles;
   // PWDW bound by its reads still has work after they end: the last input row through the 1x1
   // engine, then every depthwise output row that reads it.
-  const drain = d.engine === ENGINE_PWDW ? d.in_w * d.gin + Math.ceil((d.dconst + 1) / d.stride) * d.out_w * DW_TAP_CYCLES * d.out_ng : 0;
+  const drain = d.engine === ENGINE_PWDW ? rowIn + Math.ceil((d.dconst + 1) / d.stride) * d.out_w * DW_TAP_CYCLES * d.out_ng : 0;
   // PWDW: the 1x1 engine starts after the first input row, the depthwise engine once rows 0..d
-  // have been through it; whichever engine is slower sets the end (other passes: fill, then engine).
+  // have been through it, its rows paced as a DW pass's; whichever engine is slower sets the end
+  // (other passes: fill, then engine).
   const computed = d.engine === ENGINE_PWDW
-    ? Math.max(rowBeats + pw, fill + outPixels * DW_TAP_CYCLES * d.out_ng)
-    : d.engine === ENGINE_DW ? fill + dwRows(d, engine, fillRows, dram.reads, dram.writes, bw, p.beatBytes)
+    ? Math.max(rowBeats + pw, fill + dwRows(d, dwEngine, fillRows, dram.reads, dram.writes, bw, p.beatBytes, rowIn))
+    : d.engine === ENGINE_DW ? fill + dwRows(d, engine, fillRows, dram.reads, dram.writes, bw, p.beatBytes, rowIn)
     : fill + engine;
   const run = readLatency + Math.max(computed, ddr + drain, loader + drain);
   // The statistics beat's write pays a whole DRAM burst: the part its beat does not pay delays its B response.
