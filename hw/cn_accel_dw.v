@@ -15,7 +15,9 @@
 //
 // im2col = 1 (the stem conv, whose 3x3x3 taps the 1x1 engine sums in stem mode): for each output
 // pixel the nine taps of channels 0..2 of the single channel group leave as the 27 bytes t*3 + c of
-// ceil(27/LANES) beats, bypassing the PE and the requantizer (docs/isa.md, engine STEM).
+// ceil(27/LANES) beats, bypassing the PE and the requantizer (docs/isa.md, engine STEM); the
+// column is sent `reps` times in a row (0, 1: once), one for each output tile the 1x1 engine
+// computes from it, so the stem's input is read once for all its tiles.
 //
 // Configuration (between layers): pad codes, weights (9 taps x LANES int4 per group; tap t =
 // (i+1)*3 + (j+1), lane k at [(t*LANES + k)*4 +: 4]), S and B per group (lane k at [k*16 +: 16]),
@@ -59,6 +61,7 @@ module cn_accel_dw #(
   input  wire [7:0]                  lo,
   input  wire                        pool,     // 1: maxpool (max of the in-image taps; S = 2, B = 128, n = 1)
   input  wire                        im2col,   // 1: stem im2col (see the header)
+  input  wire [7:0]                  reps,     // im2col: times each column is sent (0, 1: once)
   input  wire                        start,
   // input rows
   input  wire                        in_valid,
@@ -82,7 +85,9 @@ module cn_accel_dw #(
   wire rq_valid;
   reg  im_valid;
   reg  [$clog2(IMB+1)-1:0] im_beat;
-  wire im_last = ({{(32-$clog2(IMB+1)){1'b0}}, im_beat} == IMB - 1);
+  reg  [7:0] im_rep;   // copies of the column already sent
+  wire im_beat_last = ({{(32-$clog2(IMB+1)){1'b0}}, im_beat} == IMB - 1);
+  wire im_last = im_beat_last && ({1'b0, im_rep} + 9'd1 >= {1'b0, reps});
   wire im_drain = im_valid && out_ready && im_last;
   wire pe_valid_w;
   // A column arrives at most every two cycles, so the pipeline stalls only when a new column
@@ -305,10 +310,14 @@ module cn_accel_dw #(
   integer it, ic;
   wire im_load = en && im2col && pe_valid;
   always @(posedge clk) begin
-    if (rst) begin im_valid <= 1'b0; im_beat <= '0; end
-    else if (im_load) begin im_valid <= 1'b1; im_beat <= '0; end
+    if (rst) begin im_valid <= 1'b0; im_beat <= '0; im_rep <= 8'd0; end
+    else if (im_load) begin im_valid <= 1'b1; im_beat <= '0; im_rep <= 8'd0; end
     else if (im_drain) im_valid <= 1'b0;
-    else if (im_valid && out_ready) im_beat <= im_beat + 1'b1;
+    else if (im_valid && out_ready) begin
+      // the next beat, or the column again from its first beat
+      if (im_beat_last) begin im_beat <= '0; im_rep <= im_rep + 1'b1; end
+      else im_beat <= im_beat + 1'b1;
+    end
   end
   always @(posedge clk) if (im_load) begin
     im_data <= '0;

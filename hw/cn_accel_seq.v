@@ -104,6 +104,9 @@ module cn_accel_seq #(
   localparam integer SBW   = LANES / 4;                // S/B words per beat (1x1 engine)
   /* verilator lint_off WIDTH */
   localparam [GW:0]  IMB_G = IMB;
+  localparam [15:0]  SNG = (PAIRS - 1 + LANES - 1) / LANES;   // groups of one stem tile's output
+  localparam integer PK  = (LANES >= 8) ? LANES / 4 : 1;     // pixels a beat of a packed (RGBX) input
+  localparam integer PKW = (PK > 1) ? $clog2(PK) : 1;
   /* verilator lint_on WIDTH */
 
   localparam integer EW = `CN_D_ENGINE_W;
@@ -176,6 +179,8 @@ module cn_accel_seq #(
   wire [3:0]  nsrc     = desc[`CN_D_NSRC_LSB +: 4];    // 1..8: the low bits of the field
   wire [15:0] out_ng   = desc[`CN_D_OUT_NG_LSB +: 16];
   wire [15:0] out_gs   = desc[`CN_D_OUT_GSTRIDE_LSB +: 16];
+  // STEM: the input holds PK pixels a beat (only with LANES >= 8)
+  wire        in_packed = desc[`CN_D_IN_PACKED_LSB] && (PK > 1);
   wire [7:0]  tiles_f  = desc[`CN_D_TILES_LSB +: 8];   // PW, PWDW: output tiles per input pixel (0, 1: one)
   wire [4:0]  n2       = desc[`CN_D_N2_LSB +: 5];      // PWDW: the depthwise requantizer's shift and clamp
   wire [7:0]  lo2      = desc[`CN_D_LO2_LSB +: 8];
@@ -186,9 +191,12 @@ module cn_accel_seq #(
   wire        is_stem  = (engine == E_STEM);
   wire        is_fused = (engine == E_PWDW);
   wire        pw_in_rows = (engine == E_PW) || is_fused;
-  // tiles the streamer sends each pixel through the 1x1 engine (1 unless a multi-tile PW or PWDW;
-  // PWDW: the T tiles' groups of a pixel go into the depthwise engine one after another, out_ng = T*TG)
-  wire [7:0]  tiles    = (pw_in_rows && tiles_f > 8'd1) ? tiles_f : 8'd1;
+  // tiles each pixel goes through the 1x1 engine (1 unless a multi-tile PW, PWDW or STEM; PWDW: the
+  // T tiles' groups of a pixel go into the depthwise engine one after another, out_ng = T*TG; STEM:
+  // the depthwise engine sends each im2col column T times, out_ng = T*SNG)
+  wire [7:0]  tiles    = ((pw_in_rows || is_stem) && tiles_f > 8'd1) ? tiles_f : 8'd1;
+  // times the streamer sends each pixel of an input row (the stem's go once into the depthwise engine)
+  wire [7:0]  st_tiles = pw_in_rows ? tiles : 8'd1;
   /* verilator lint_off WIDTH */
   localparam [15:0] TG = OUTS / LANES;              // groups of one tile's output
   /* verilator lint_on WIDTH */
@@ -262,7 +270,7 @@ module cn_accel_seq #(
     .clk(clk), .rst(rst), .pad_we(dw_pad_we), .w_we(dw_w_we), .sb_we(dw_sb_we), .cfg_group(dw_group), .cfg_pad(dw_pad),
     .cfg_w(dw_wsh[9*LANES*4-1:0]), .cfg_s(dw_s), .cfg_b(dw_b), .map_we(dw_map_we), .map_addr(dw_maddr), .map_d(dw_md),
     .height(in_h), .width(in_w), .out_height(out_h), .out_width(out_w), .groups(dw_groups),
-    .stride(stride), .use_map(use_map), .dconst(dconst), .dmax_map(dmaxf), .n(is_fused ? n2 : nshift), .lo(is_fused ? lo2 : lo), .pool(pool), .im2col(is_stem),
+    .stride(stride), .use_map(use_map), .dconst(dconst), .dmax_map(dmaxf), .n(is_fused ? n2 : nshift), .lo(is_fused ? lo2 : lo), .pool(pool), .im2col(is_stem), .reps(tiles),
     .start(dw_start), .in_valid(dw_in_valid), .in_ready(dw_in_ready), .in_data(dw_in_data),
     .out_valid(dw_out_valid), .out_ready(dw_out_ready), .out_data(dw_out_data), .busy(dw_busy));
 
@@ -343,7 +351,7 @@ module cn_accel_seq #(
   reg  [1:0]      f_wp, f_rp;
   reg  [2:0]      f_cnt;
   wire            st_issue = (state == S_RUN) && st_active && full[st_bank] && ({2'b0, f_cnt} + {4'd0, st_rv} < 5'd3);
-  wire            st_px_done = (st_g == gin - 1'b1) && ({1'b0, st_t} + 9'd1 >= {1'b0, tiles});
+  wire            st_px_done = (st_g == gin - 1'b1) && ({1'b0, st_t} + 9'd1 >= {1'b0, st_tiles});
   wire            st_row_done = st_issue && st_px_done && (st_pos + {16'd0, gin} == row_total);
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0]     st_idx = st_pos + {16'd0, st_g};
@@ -351,8 +359,25 @@ module cn_accel_seq #(
   wire            eng_in_valid = (f_cnt != 3'd0);
   wire            eng_in_ready = pw_in_rows ? pw_in_ready : dw_in_ready;
   wire            f_pop = eng_in_valid && eng_in_ready;
-  always @(posedge clk) if (st_issue) st_q <= rowbuf[{st_bank, st_idx[RBW-1:0]}];
-  always @(posedge clk) if (st_rv) fifo[f_wp] <= st_q;
+  // STEM with in_packed: the row buffer holds PK pixels a beat (4 lanes each, RGBX), so pixel x
+  // is read from beat x / PK, and its 4 lanes leave as lanes 0..3 of a beat of their own.
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0]     st_ridx = in_packed ? (st_idx >> PKW) : st_idx;
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg  [PKW-1:0]  st_sub;
+  always @(posedge clk) if (st_issue) begin st_q <= rowbuf[{st_bank, st_ridx[RBW-1:0]}]; st_sub <= st_idx[PKW-1:0]; end
+  wire [BEAT-1:0] st_px;
+  generate
+    if (PK > 1) begin : unpack
+      assign st_px = in_packed ? {{(BEAT-32){1'b0}}, st_q[st_sub*32 +: 32]} : st_q;
+    end else begin : no_unpack
+      assign st_px = st_q;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_sub = ^st_sub;
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
+  always @(posedge clk) if (st_rv) fifo[f_wp] <= st_px;
 
   assign pw_in_valid = is_stem ? dw_out_valid : (pw_in_rows && eng_in_valid);
   assign pw_in_data  = is_stem ? dw_out_data : fifo[f_rp];
@@ -363,7 +388,7 @@ module cn_accel_seq #(
   reg              ser_valid;
   reg  [OUTS*8-1:0] ser_word;
   reg  [15:0]      ser_k;
-  wire             ser_last = (ser_k == ((tiles > 8'd1) ? TG : out_ng) - 1'b1);   // a tile's beats
+  wire             ser_last = (ser_k == ((tiles > 8'd1) ? (is_stem ? SNG : TG) : out_ng) - 1'b1);   // a tile's beats
   reg  [31:0]      mo_left;   // map_out: dilations still to come
   reg  [$clog2(MAP_MAX)-1:0] mo_pix;
   // out_chip: the output beats go into the tensor buffer, one a cycle (always ready)

@@ -49,6 +49,10 @@
 `define CN_D_N_BIT                   20
 `define CN_D_N_W                     5
 `define CN_D_N_LSB                   20
+`define CN_D_IN_PACKED_WORD          0  // STEM: the input is packed, `lanes/4` pixels a beat of 4 bytes each (lanes `4k..4k+2` hold channels 0..2 of pixel `k`, lane `4k+3` is 0); its single source has `gstride` 1, `g0` 0, `ng` 1, no `up`, and `width` = `in_w / (lanes/4)` beats a row
+`define CN_D_IN_PACKED_BIT           25
+`define CN_D_IN_PACKED_W             1
+`define CN_D_IN_PACKED_LSB           25
 `define CN_D_LO_WORD                 1  // lower clamp code (int8, two's complement): -128 or the ReLU floor (PWDW: the 1x1's)
 `define CN_D_LO_BIT                  0
 `define CN_D_LO_W                    8
@@ -139,7 +143,7 @@
 `define CN_D_LO2_W                   8
 `define CN_D_LO2_LSB                 712
 `define CN_D_LO2_SIGNED              1
-`define CN_D_TILES_WORD              23  // PW and PWDW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full; PWDW: the depthwise engine runs over all their groups); 0 or 1: one tile
+`define CN_D_TILES_WORD              23  // PW, PWDW and STEM: output tiles of OUTS channels (STEM: OUTS/2 - 1) computed from each input pixel (STEM: im2col column) in turn, so the input is read once (all their weights and S/B on chip; PW and PWDW: every tile full, PWDW: the depthwise engine runs over all their groups); 0 or 1: one tile
 `define CN_D_TILES_BIT               16
 `define CN_D_TILES_W                 8
 `define CN_D_TILES_LSB               752

@@ -89,7 +89,7 @@ describe('descriptor encoding', () => {
     lo: fc.integer({ min: -128, max: 127 }), layer: u16, in_h: u16, in_w: u16, out_h: u16, out_w: u16, gin: u16,
     out_ng: u16, out_gstride: u16, out_addr: addr, wgt_addr: addr, wgt_beats: u32, sb_addr: addr, sb_beats: u32,
     pad_addr: addr, pad_beats: u32, map_addr: addr, map_beats: u32, stat_addr: addr,
-    n2: fc.nat({ max: 31 }), lo2: fc.integer({ min: -128, max: 127 }), tiles: fc.nat({ max: 255 }), dwgt_addr: addr, dwgt_beats: u32, dsb_addr: addr, dsb_beats: u32,
+    n2: fc.nat({ max: 31 }), lo2: fc.integer({ min: -128, max: 127 }), tiles: fc.nat({ max: 255 }), in_packed: fc.nat({ max: 1 }), dwgt_addr: addr, dwgt_beats: u32, dsb_addr: addr, dsb_beats: u32,
     src: fc.array(src, { minLength: 1, maxLength: 8 }),
   });
 
@@ -110,11 +110,11 @@ describe('descriptor encoding', () => {
       engine: 3, pw_mode: 1, pool: 1, use_map: 1, map_out: 1, out_chip: 1, stride: 4, dconst: 5, dmax: 7, n: 17, lo: -96, layer: 0x1234,
       in_h: 10, in_w: 20, out_h: 30, out_w: 40, gin: 3, out_ng: 2, out_gstride: 6,
       out_addr: 0x1_0000_0010, wgt_addr: 0x20, wgt_beats: 7, sb_addr: 0x30, sb_beats: 8, pad_addr: 0x40, pad_beats: 9,
-      map_addr: 0x50, map_beats: 11, stat_addr: 0x60, n2: 9, lo2: -3, tiles: 5, dwgt_addr: 0x80, dwgt_beats: 10, dsb_addr: 0x2_0000_0090, dsb_beats: 8,
+      map_addr: 0x50, map_beats: 11, stat_addr: 0x60, n2: 9, lo2: -3, tiles: 5, in_packed: 1, dwgt_addr: 0x80, dwgt_beats: 10, dsb_addr: 0x2_0000_0090, dsb_beats: 8,
       src: [{ addr: 0x70, gstride: 4, width: 20, g0: 1, ng: 3, up: 1, chip: 1 }],
     };
     const w = encodeDescriptor(d);
-    expect(w[0]).toBe(3 | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (4 << 8) | (1 << 11) | (5 << 12) | (7 << 16) | (17 << 20));
+    expect(w[0]).toBe(3 | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (4 << 8) | (1 << 11) | (5 << 12) | (7 << 16) | (17 << 20) | (1 << 25));
     expect(w[1]).toBe(0xa0 | (0x1234 << 16));
     expect([w[2], w[3], w[4], w[5]]).toEqual([10 | (20 << 16), 30 | (40 << 16), 3 | (1 << 16), 2 | (6 << 16)]);
     expect([w[6], w[7], w[8], w[10], w[11], w[13], w[14], w[16], w[17], w[19], w[20]]).toEqual([0x10, 1, 0x20, 7, 0x30, 8, 0x40, 9, 0x50, 11, 0x60]);
@@ -319,7 +319,9 @@ describe('compiler + reference on hand-built models', () => {
     const m = b.build([b.pw(p, 33)]);
     for (const hw of [U96, PYNQ]) {
       const c = checkModel(m, hw);
-      expect(c.map.layers[0].descriptors.length).toBe(Math.ceil(47 / (hw.pwOutputs / 2 - 1)));
+      // every stem tile from one read of the input (one descriptor, `tiles` of them)
+      expect(c.map.layers[0].descriptors.length).toBe(1);
+      expect(c.descriptors[c.map.layers[0].descriptors[0]].tiles).toBe(Math.ceil(47 / (hw.pwOutputs / 2 - 1)));
       // the full tiles in one descriptor (their weights fit the engine), a partial last tile alone
       const g = Math.ceil(70 / hw.lanes), per = hw.pwOutputs / hw.lanes, full = Math.floor(g / per);
       expect(c.map.layers[1].descriptors.length).toBe(Math.min(full, 1) + Math.ceil(g / per) - full);

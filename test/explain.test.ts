@@ -84,8 +84,8 @@ describe('codenet explain', () => {
     // Buffers: the memory map's DDR buffers (name, offset), then sizes that cover h x w x groups beats.
     const ddr = e.buffers.filter((b) => b.where === 'ddr');
     expect(ddr.map((b) => [b.name, b.offset])).toEqual(c.map.buffers.map((b) => [b.name, b.offset]));
-    for (const b of e.buffers) expect(b.bytes).toBe(b.h * b.w * b.gstride * U96.lanes);
-    expect(ddr[0]).toMatchObject({ name: 'image', role: 'input' });
+    for (const b of e.buffers) expect(b.bytes).toBe((b.h * b.w * (b.pixelsPerBeat ? 1 / b.pixelsPerBeat : b.gstride)) * U96.lanes);
+    expect(ddr[0]).toMatchObject({ name: 'image', role: 'input', pixelsPerBeat: U96.lanes / 4 }); // only the stem reads it: packed
     expect(ddr[0].writtenBy).toBeUndefined();
     // Totals: the layers' DDR bytes and the analytic model's cycles add up; the program and stats are counted.
     const sum = (f: (l: Explanation['layers'][number]) => number) => e.layers.reduce((a, l) => a + f(l), 0);
@@ -98,12 +98,12 @@ describe('codenet explain', () => {
     // Text: the same facts, readable.
     const t = await runCli('explain', 'codenet-tiny');
     expect(t.code).toBe(0);
-    expect(t.stdout).toContain(`codenet-tiny on ultra96v2 (16 lanes x 32 outputs, 250 MHz; fusion on, on-chip tensors on)`);
+    expect(t.stdout).toContain(`codenet-tiny on ultra96v2 (16 lanes x 32 outputs, 250 MHz; fusion on, on-chip tensors on, packed input on)`);
     expect(t.stdout).toContain(`${model.layers.length} layers -> ${e.totals.passes} passes, ${c.descriptors.length} descriptors (0 copy passes); ${e.totals.fused} 1x1 fused into their dw3x3, 3 dilation maps and ${e.totals.tensorBuffer} tensors kept on chip`);
     expect(t.stdout).toMatch(/\[\d+\] stage2\.0\.b2\.pw1 \(conv1x1\).*\n {4}fused into "stage2\.0\.b2\.dw"/);
     expect(t.stdout).toMatch(/pass pwdw \(computes stage2\.0\.b2\.pw1\): 1 descriptor #\d+/);
     expect(t.stdout).toMatch(/dilation map "dec1\.offset" written into the depthwise engine's on-chip map for "dec1\.deform"/);
-    expect(t.stdout).toMatch(/\n {2}image +ddr +0x[0-9a-f]+ +65,536 +64x64x1 +input +\(graph input\)\n/);
+    expect(t.stdout).toMatch(/\n {2}image +ddr +0x[0-9a-f]+ +16,384 +64x64x1\/4 +input +\(graph input\)\n/);
   });
 
   it('a repeated concat input: the copy pass, and why, in the explanation', async () => {

@@ -12,7 +12,7 @@ describe('hardware config', () => {
     expect(dsps).toEqual({ ultra96v2: 288, zcu104: 576, kv260: 576, 'pynq-z2': 160 });
     expect(presetConfig('ultra96v2')).toMatchObject({ clockMHz: 250, axiDataBits: 128, lanes: 16, pwOutputs: 32, dmax: 7 });
     expect(presetConfig('pynq-z2')).toMatchObject({ axiDataBits: 64, lanes: 8, pwOutputs: 32 });
-    expect(peakMacsPerCycle(presetConfig('ultra96v2'))).toBe(16 * 32 + 144);
+    expect(peakMacsPerCycle(presetConfig('ultra96v2'))).toBe(16 * 32 + (9 * 16) / 2);
   });
 
   const dir = tempDir('codenet-hw-');

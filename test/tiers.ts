@@ -22,6 +22,7 @@ export const TIERS = {
     'test/quantize.test.ts',
     'test/search.test.ts',
     'test/startup-workers.test.ts',
+    'test/train-log.test.ts',
   ],
   tools: [
     'test/escape.test.ts',
@@ -46,6 +47,7 @@ export const TIERS = {
     'test/sim-reference.test.ts',
     'test/sim-robust.test.ts',
     'test/sim.test.ts',
+    'test/stem-tiles-rtl.test.ts',
     'test/verify.test.ts',
     'test/waveforms.test.ts',
     'test/verify-ci.test.ts',

@@ -75,13 +75,15 @@ export interface Descriptor {
   /** PWDW: the depthwise requantizer's shift and lower clamp (n and lo are the 1x1's); 0 otherwise. */
   n2: number;
   lo2: number;
-  /** PW and PWDW: output tiles computed from each input pixel in turn (0 or 1: one). */
+  /** PW, PWDW and STEM: output tiles computed from each input pixel (im2col column) in turn (0 or 1: one). */
   tiles: number;
   /** PWDW: the depthwise weights and S/B streams (wgt and sb are the 1x1's); 0 otherwise. */
   dwgt_addr: number;
   dwgt_beats: number;
   dsb_addr: number;
   dsb_beats: number;
+  /** STEM: 1 when the input holds lanes/4 pixels a beat (RGBX), its source `width` in beats. */
+  in_packed: number;
   /** 1..8 sources. */
   src: Source[];
 }

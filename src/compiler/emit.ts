@@ -70,7 +70,8 @@ interface DwLanes {
   pad: Int8Array;
 }
 
-type Emitted = Omit<Descriptor, 'stat_addr'>;
+/** A descriptor as the passes emit it: the statistics beat is assigned here, in_packed is 0 unless a stem says. */
+type Emitted = Omit<Descriptor, 'stat_addr' | 'in_packed'> & { in_packed?: number };
 
 /** Config streams back to back (one stream of several tiles). */
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -96,7 +97,7 @@ class Emitter {
   }
 
   emit(d: Emitted): void {
-    this.descs.push({ ...d, stat_addr: this.descs.length * this.beat });
+    this.descs.push({ ...d, in_packed: d.in_packed ?? 0, stat_addr: this.descs.length * this.beat });
   }
 
   /** Descriptor sources for gathered groups [a, a + k). */
@@ -104,6 +105,7 @@ class Emitter {
     const out: Source[] = [];
     let off = 0;
     for (const s of g.srcs) {
+      if (s.buf.pixelsPerBeat) throw new Error(`compiler: the packed input "${s.buf.name}" is read by a pass other than the stem`);
       const lo = Math.max(a, off), hi = Math.min(a + k, off + s.ng);
       if (lo < hi) out.push({ addr: s.buf.off, gstride: s.buf.gstride, width: s.buf.w, g0: s.g0 + lo - off, ng: hi - lo, up: g.up, chip: s.buf.where === 'tensor-buffer' ? 1 : 0 });
       off += s.ng;
@@ -224,19 +226,30 @@ class Emitter {
     const { lanes, outs } = this;
     const { q, gather: g } = p;
     const pad = padStream(p.pad, 3, 0, 1, lanes);
-    const srcs = this.sources(g, 0, 1);
-    for (let t = 0; t < p.descriptors; t++) {
-      const c0 = t * p.per;
-      const s = new Int16Array(outs), b = new Int16Array(outs);
-      for (let c = 0; c < p.per && c0 + c < p.cout; c++) { s[c] = q.S[c0 + c]; b[c] = q.B[c0 + c]; }
-      const wgt = stemWeightStream(q.weights, p.cout, c0, lanes, outs);
-      const sb = pwSbStream(s, b, outs);
+    // A packed input (in_packed): one source of single-group beats, pixelsPerBeat pixels each.
+    const pk = g.srcs.length === 1 && !g.up ? g.srcs[0].buf.pixelsPerBeat ?? 0 : 0;
+    const srcs = pk ? [{ addr: g.srcs[0].buf.off, gstride: 1, width: g.inW / pk, g0: 0, ng: 1, up: 0, chip: 0 }] : this.sources(g, 0, 1);
+    // Tiles t0 .. t0+n-1 a descriptor (n <= tilesPer, spread evenly): their weight and S/B streams
+    // back to back, their outputs the ng groups of each tile one after another.
+    for (let t0 = 0; t0 < p.tiles;) {
+      const n = Math.ceil((p.tiles - t0) / Math.ceil((p.tiles - t0) / p.tilesPer));
+      const wgts: Uint8Array[] = [], sbs: Uint8Array[] = [];
+      for (let t = t0; t < t0 + n; t++) {
+        const c0 = t * p.per;
+        const s = new Int16Array(outs), b = new Int16Array(outs);
+        for (let c = 0; c < p.per && c0 + c < p.cout; c++) { s[c] = q.S[c0 + c]; b[c] = q.B[c0 + c]; }
+        wgts.push(stemWeightStream(q.weights, p.cout, c0, lanes, outs));
+        sbs.push(pwSbStream(s, b, outs));
+      }
+      const wgt = concat(wgts), sb = concat(sbs);
       this.emit({
         ...NO_FUSION, engine: ENGINE_STEM, pw_mode: 0, pool: 0, use_map: 0, map_out: 0, out_chip: 0, stride: p.stride, dconst: 1, dmax: 0, n: q.n, lo: p.lo, layer: p.layer,
-        in_h: g.inH, in_w: g.inW, out_h: p.outH, out_w: p.outW, gin: 1, out_ng: p.ng, out_gstride: p.descriptors * p.ng, out_addr: p.out.off + t * p.ng * this.beat,
+        tiles: n > 1 ? n : 0, in_packed: pk ? 1 : 0,
+        in_h: g.inH, in_w: g.inW, out_h: p.outH, out_w: p.outW, gin: 1, out_ng: n * p.ng, out_gstride: p.tiles * p.ng, out_addr: p.out.off + t0 * p.ng * this.beat,
         wgt_addr: this.params.add(wgt), wgt_beats: wgt.length / lanes, sb_addr: this.params.add(sb), sb_beats: sb.length / lanes,
         pad_addr: this.params.add(pad), pad_beats: 1, map_addr: 0, map_beats: 0, src: srcs,
       });
+      t0 += n;
     }
   }
 }
@@ -302,7 +315,7 @@ export function emitProgram(plan: Plan): Compiled {
     stats: { offset: statsOff, bytes: statsBytes },
     params: { offset: paramsOff, bytes: paramsBytes },
     input: { tensor: model.inputs[0], buffer: plan.input.name },
-    buffers: plan.buffers.filter((b) => b.where === 'ddr').map((b) => ({ name: b.name, offset: bufBase + b.off, h: b.h, w: b.w, gstride: b.gstride })),
+    buffers: plan.buffers.filter((b) => b.where === 'ddr').map((b) => ({ name: b.name, offset: bufBase + b.off, h: b.h, w: b.w, gstride: b.gstride, ...(b.pixelsPerBeat ? { pixelsPerBeat: b.pixelsPerBeat } : {}) })),
     tensors, layers: model.layers.map((l, li) => ({ name: l.name, op: l.op as string, descriptors: layerDescriptors[li] })), outputs: [...model.outputs],
   };
   return { image, imageBytes, relocs: Uint32Array.from(relocs), map, descriptors, plan };

@@ -104,6 +104,8 @@ export const ExplainBufferSchema = z.strictObject({
   w: uint,
   /** Channel groups (beats) per pixel. */
   gstride: uint,
+  /** The packed graph input: pixels a beat (RGBX). */
+  pixelsPerBeat: uint.optional(),
   /** input: the graph input; output: a layer's output; copy: a stored view; subsample: an offset conv's stride-2 input. */
   role: z.enum(['input', 'output', 'copy', 'subsample']),
   /** The layer whose passes write it (absent for the graph input). */
@@ -118,7 +120,7 @@ export const ExplanationSchema = z.strictObject({
   clockMHz: z.number().positive(),
   lanes: uint,
   pwOutputs: uint,
-  options: z.strictObject({ fuse: z.boolean(), chip: z.boolean() }),
+  options: z.strictObject({ fuse: z.boolean(), chip: z.boolean(), pack: z.boolean() }),
   layers: z.array(ExplainLayerSchema),
   buffers: z.array(ExplainBufferSchema),
   totals: z.strictObject({
@@ -173,7 +175,7 @@ export function explainCompiled(c: Compiled, perf: ModelPerf): Explanation {
   const explainPass = (p: Pass, i: number): z.infer<typeof ExplainPassSchema> => {
     const g = p.gather;
     const [outH, outW] = p.engine === 'pw' ? [g.inH, g.inW] : [p.outH, p.outW];
-    const outG = p.engine === 'pw' ? p.gstride : p.engine === 'stem' ? p.descriptors * p.ng : p.engine === 'pwdw' ? p.gstride : g.gin;
+    const outG = p.engine === 'pw' ? p.gstride : p.engine === 'stem' ? p.tiles * p.ng : p.engine === 'pwdw' ? p.gstride : g.gin;
     return {
       engine: p.engine, purpose: p.purpose, ...(p.why ? { why: p.why } : {}), reads: p.reads, descriptors: passIds[i],
       sources: g.srcs.map((s) => ({ buffer: s.buf.name, where: bufWhere(s.buf), g0: s.g0, ng: s.ng })),
@@ -205,6 +207,7 @@ export function explainCompiled(c: Compiled, perf: ModelPerf): Explanation {
   const bufferBase = map.fileBytes;
   const buffers = plan.buffers.map((b): z.infer<typeof ExplainBufferSchema> => ({
     name: b.name, where: b.where, offset: b.where === 'ddr' ? bufferBase + b.off : b.off, bytes: b.bytes, h: b.h, w: b.w, gstride: b.gstride, role: b.role,
+    ...(b.pixelsPerBeat ? { pixelsPerBeat: b.pixelsPerBeat } : {}),
     ...(b.layer >= 0 ? { writtenBy: layerName(b.layer) } : {}),
   }));
   const e: Explanation = {
@@ -230,7 +233,7 @@ const kb = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} MB` : v >= 1e3 ? 
 export function renderExplanation(e: Explanation): string {
   const out: string[] = [];
   const t = e.totals;
-  out.push(`${e.model} on ${e.board} (${e.lanes} lanes x ${e.pwOutputs} outputs, ${e.clockMHz} MHz; fusion ${e.options.fuse ? 'on' : 'off'}, on-chip tensors ${e.options.chip ? 'on' : 'off'})`);
+  out.push(`${e.model} on ${e.board} (${e.lanes} lanes x ${e.pwOutputs} outputs, ${e.clockMHz} MHz; fusion ${e.options.fuse ? 'on' : 'off'}, on-chip tensors ${e.options.chip ? 'on' : 'off'}, packed input ${e.options.pack ? 'on' : 'off'})`);
   out.push(`${e.layers.length} layers -> ${n(t.passes)} passes, ${n(t.descriptors)} descriptors (${t.copyPasses} copy pass${t.copyPasses === 1 ? '' : 'es'}); ${t.fused} 1x1 fused into their dw3x3, ${t.mapsOnChip} dilation maps and ${t.tensorBuffer} tensors kept on chip`);
   out.push('');
   for (const l of e.layers) {
@@ -262,7 +265,7 @@ export function renderExplanation(e: Explanation): string {
   const w = Math.max(4, ...e.buffers.map((b) => b.name.length));
   out.push(`  ${'name'.padEnd(w)}  ${'where'.padEnd(13)}  ${'offset'.padStart(10)}  ${'bytes'.padStart(10)}  ${'h x w x groups'.padEnd(14)}  role       written by`);
   for (const b of e.buffers)
-    out.push(`  ${b.name.padEnd(w)}  ${b.where.padEnd(13)}  ${('0x' + b.offset.toString(16)).padStart(10)}  ${n(b.bytes).padStart(10)}  ${`${b.h}x${b.w}x${b.gstride}`.padEnd(14)}  ${b.role.padEnd(9)}  ${b.writtenBy ?? '(graph input)'}`);
+    out.push(`  ${b.name.padEnd(w)}  ${b.where.padEnd(13)}  ${('0x' + b.offset.toString(16)).padStart(10)}  ${n(b.bytes).padStart(10)}  ${`${b.h}x${b.w}x${b.pixelsPerBeat ? `1/${b.pixelsPerBeat}` : b.gstride}`.padEnd(14)}  ${b.role.padEnd(9)}  ${b.writtenBy ?? '(graph input)'}`);
   out.push('');
   out.push(`image ${kb(t.imageBytes)}: program ${kb(t.programBytes)}, params ${kb(t.paramsBytes)}, buffers ${kb(t.bufferBytes)}`);
   out.push(`DDR per frame: ${kb(t.ddr.read)} read (${kb(t.ddr.tensorRead)} tensors, ${kb(t.ddr.params)} params), ${kb(t.ddr.written)} written; ${n(Math.round(t.cycles))} cycles, ${t.fps.toFixed(1)} FPS at ${e.clockMHz} MHz (analytic model)`);

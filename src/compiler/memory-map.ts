@@ -19,6 +19,11 @@ export const MemBufferSchema = z.strictObject({
   w: pos,
   /** Beats per pixel. */
   gstride: pos,
+  /**
+   * A packed buffer (the graph input when only the stem reads it): this many pixels a beat, 4
+   * bytes each (channels in bytes 0..2, byte 3 zero), rows back to back; gstride is then 1.
+   */
+  pixelsPerBeat: pos.optional(),
 });
 export type MemBuffer = z.infer<typeof MemBufferSchema>;
 
@@ -70,6 +75,9 @@ export const MemoryMapSchema = z.strictObject({
     for (const [b] of t.channels ?? []) if (!buffers.has(b)) { ctx.addIssue({ code: 'custom', message: `tensor "${t.name}" refers to unknown buffer "${b}"` }); break; }
     if (t.upsampleOf && !stored.has(t.upsampleOf)) ctx.addIssue({ code: 'custom', message: `tensor "${t.name}" is an upsample of "${t.upsampleOf}", which is not a stored tensor` });
   }
+  for (const b of m.buffers)
+    if (b.pixelsPerBeat && (b.gstride !== 1 || b.pixelsPerBeat * 4 !== m.beatBytes || b.w % b.pixelsPerBeat !== 0))
+      ctx.addIssue({ code: 'custom', message: `buffer "${b.name}": pixelsPerBeat ${b.pixelsPerBeat} needs gstride 1, 4-byte pixels filling a ${m.beatBytes}-byte beat and whole beats a row (w ${b.w})` });
   if (!buffers.has(m.input.buffer)) ctx.addIssue({ code: 'custom', message: `input buffer "${m.input.buffer}" is not listed` });
 });
 export type MemoryMap = z.infer<typeof MemoryMapSchema>;

@@ -40,6 +40,11 @@ export interface CompileOptions {
    * map in the depthwise engine's map, when they fit (default true).
    */
   chip?: boolean;
+  /**
+   * Store a 3-channel graph input whose only reader is the stem packed, lanes/4 pixels a beat
+   * (RGBX), so the stem reads a quarter of the bytes (default true).
+   */
+  pack?: boolean;
 }
 
 /** Every region and buffer starts on a 4 KiB boundary. */
@@ -54,8 +59,10 @@ export interface PlanBuffer {
   gstride: number;
   /** Offset from the start of the buffer region (the input buffer is the first buffer), or into the on-chip tensor buffer. */
   off: number;
-  /** h x w x gstride beats. */
+  /** h x w x gstride beats (a packed buffer: h x w / pixelsPerBeat beats). */
   bytes: number;
+  /** The packed graph input: this many pixels a beat, 4 bytes each (RGBX); absent otherwise. */
+  pixelsPerBeat?: number;
   /** DDR, or the on-chip tensor buffer. */
   where: 'ddr' | 'tensor-buffer';
   /** The layer whose passes write it; -1 for the graph input. */
@@ -179,7 +186,10 @@ export interface DwPass extends PassBase {
   out: PlanBuffer;
 }
 
-/** Stem: im2col of 3 channels, `per` output channels (`ng` groups) a pass. */
+/**
+ * Stem: im2col of 3 channels, `per` output channels (`ng` groups) a tile; a descriptor computes
+ * `tilesPer` tiles from one read of the input (each im2col column through the array once per tile).
+ */
 export interface StemPass extends PassBase {
   engine: 'stem';
   q: QuantParams;
@@ -190,6 +200,9 @@ export interface StemPass extends PassBase {
   pad: Int8Array;
   per: number;
   ng: number;
+  /** Tiles of `per` channels in all, and the most one descriptor computes. */
+  tiles: number;
+  tilesPer: number;
   outH: number;
   outW: number;
   out: PlanBuffer;
@@ -308,10 +321,10 @@ class Planner {
     return this.bufByName.get(name)!;
   }
 
-  buffer(name: string, h: number, w: number, gstride: number, layer: number, role: PlanBuffer['role']): PlanBuffer {
+  buffer(name: string, h: number, w: number, gstride: number, layer: number, role: PlanBuffer['role'], pixelsPerBeat = 0): PlanBuffer {
     if (this.bufByName.has(name)) throw new Error(`compiler: buffer "${name}" allocated twice`);
-    const bytes = h * w * gstride * this.beat;
-    const b: PlanBuffer = { name, h, w, gstride, off: this.bufEnd, bytes, where: 'ddr', layer, role };
+    const bytes = pixelsPerBeat ? (h * w * this.beat) / pixelsPerBeat : h * w * gstride * this.beat;
+    const b: PlanBuffer = { name, h, w, gstride, off: this.bufEnd, bytes, where: 'ddr', layer, role, ...(pixelsPerBeat ? { pixelsPerBeat } : {}) };
     this.bufEnd = align(this.bufEnd + bytes, REGION_ALIGN);
     this.buffers.push(b);
     this.bufByName.set(name, b);
@@ -599,6 +612,29 @@ class Planner {
     return gather.phys.map((p): Ref => [out.name, p]);
   }
 
+  /**
+   * Stem tiles a descriptor computes per read of the input (`tiles` in all): the int8 weights of
+   * all of them (stemGroups groups a pair each) in the weight RAM, their S/B in the PW_TILE_MAX
+   * entries; spread evenly over the descriptors. With the reason, for explain.
+   */
+  stemTilesPer(tiles: number): { tilesPer: number; note: string } {
+    const hp = hwParams(this.hw), G = hp.stemGroups;
+    if (tiles < 2) return { tilesPer: 1, note: 'stem: one output tile, one read of the input' };
+    const limits: Array<[number, string]> = [
+      [PW_TILE_MAX, `PW_TILE_MAX ${PW_TILE_MAX}`],
+      [Math.floor(hp.weightGroups / G), `the weight RAM (${hp.weightGroups} groups a pair, ${G} a tile)`],
+      [Math.floor(this.hw.weightBufferBytes / (this.pairs * G * this.lanes)), `weightBufferBytes ${this.hw.weightBufferBytes}`],
+    ];
+    const [fit, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
+    if (fit < 2) return { tilesPer: 1, note: `stem: one output tile a descriptor, each re-reading the input: two tiles exceed ${why}` };
+    const tilesPer = Math.ceil(tiles / Math.ceil(tiles / fit));
+    const d = Math.ceil(tiles / tilesPer);
+    return {
+      tilesPer,
+      note: `stem: ${tiles % tilesPer ? 'up to ' : ''}${tilesPer} output tiles a descriptor from one read of the input (${d} read${d === 1 ? '' : 's'} for ${tiles} tiles${fit < tiles ? `; at most ${fit}: ${why}` : ''})`,
+    };
+  }
+
   planStem(li: number, at: string, l: Layer): void {
     const { lanes, outs, hw } = this;
     const q = l.quant!;
@@ -622,9 +658,13 @@ class Planner {
     const passes = Math.ceil(cout / per);
     const outH = windowOut(g.inH, l.stride), outW = windowOut(g.inW, l.stride);
     const out = this.buffer(this.freshName(l.outputs[0]), outH, outW, passes * ng, li, 'output');
+    const { tilesPer, note } = this.stemTilesPer(passes);
+    this.notes[li].push(note);
+    const pk = g.srcs[0].buf.pixelsPerBeat;
+    if (pk) this.notes[li].push(`input "${l.inputs[0]}" stored packed, ${pk} pixels a beat (RGBX): the stem is its only reader`);
     this.add({
-      engine: 'stem', layer: li, purpose: 'compute', reads: l.inputs[0], gather: g, descriptors: passes,
-      q, cout, lo: l.relu ? yT.zero : -128, stride: l.stride, pad: xT.pad, per, ng, outH, outW, out,
+      engine: 'stem', layer: li, purpose: 'compute', reads: l.inputs[0], gather: g, descriptors: Math.ceil(passes / tilesPer),
+      q, cout, lo: l.relu ? yT.zero : -128, stride: l.stride, pad: xT.pad, per, ng, tiles: passes, tilesPer, outH, outW, out,
     });
     this.state.set(l.outputs[0], { channels: Array.from({ length: cout }, (_, c): Ref => [out.name, Math.floor(c / per) * ng * lanes + (c % per)]) });
   }
@@ -830,14 +870,27 @@ class Planner {
   }
 }
 
+/**
+ * Pixels a beat of the graph input stored packed (RGBX, 4 bytes a pixel), or 0 for the usual
+ * layout: packed when it has 3 channels, its only reader is the stem, it is not a graph output,
+ * a beat holds at least two pixels and every row whole beats.
+ */
+function packedInput(model: Model, inName: string, ic: number, iw: number, lanes: number): number {
+  const pk = lanes / 4;
+  if (ic !== 3 || pk < 2 || iw % pk !== 0 || model.outputs.includes(inName)) return 0;
+  const readers = model.layers.filter((l) => l.inputs.includes(inName));
+  return readers.length > 0 && readers.every((l) => l.op === 'stem' && l.inputs.length === 1) ? pk : 0;
+}
+
 /** Plans a validated model for a hardware config: every decision, no bytes (src/compiler/emit.ts emits). */
 export function planModel(model: Model, hw: HwConfig, options: CompileOptions = {}): Plan {
-  const opts = { fuse: true, chip: true, ...options };
+  const opts = { fuse: true, chip: true, pack: true, ...options };
   const p = new Planner(model, hw, opts);
   if (model.inputs.length !== 1) fail(`model "${model.name}": compiler v1 takes one graph input, the model has ${model.inputs.length}`);
   const inName = model.inputs[0];
   const [ih, iw, ic] = p.tensor(inName).shape;
-  const input = p.buffer(inName, ih, iw, Math.ceil(ic / hw.lanes), -1, 'input');
+  const packed = opts.pack ? packedInput(model, inName, ic, iw, hw.lanes) : 0;
+  const input = p.buffer(inName, ih, iw, Math.ceil(ic / hw.lanes), -1, 'input', packed);
   p.state.set(inName, { channels: Array.from({ length: ic }, (_, c): Ref => [input.name, c]) });
 
   model.layers.forEach((l, li) => p.layer(li, l));

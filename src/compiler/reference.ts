@@ -84,14 +84,16 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   const dwG = engine === ENGINE_DW ? gin : fused ? d.out_ng : 1;  // groups the depthwise engine sees per pixel
   if (gin < 1 || gin > gmax) bad(`gin ${gin} is not in 1..maxChannels/lanes = ${gmax}`);
   if (engine === ENGINE_STEM && gin !== 1) bad(`STEM takes one input group, gin = ${gin}`);
-  // PW or PWDW with tiles > 1: that many full OUTS-channel tiles from each input pixel in turn (PWDW:
-  // the depthwise engine then runs over the groups of all of them).
+  // PW, PWDW or STEM with tiles > 1: that many OUTS-channel tiles from each input pixel (the stem:
+  // im2col column) in turn (PWDW: the depthwise engine then runs over the groups of all of them).
   const T = Math.max(1, d.tiles);
+  const stemNg = Math.ceil((PAIRS - 1) / lanes);  // groups of one stem tile's output
   if (T > 1) {
-    if ((engine !== ENGINE_PW && !fused) || d.map_out) bad(`tiles ${d.tiles} needs a PW or PWDW pass without map_out`);
+    if ((engine !== ENGINE_PW && !fused && engine !== ENGINE_STEM) || d.map_out) bad(`tiles ${d.tiles} needs a PW, PWDW or STEM pass without map_out`);
     if (T > PW_TILE_MAX) bad(`tiles ${T} > PW_TILE_MAX ${PW_TILE_MAX}`);
     if (T * G > hp.weightGroups) bad(`tiles ${T} x ${G} groups of weights > ${hp.weightGroups} weight RAM groups`);
-    if (d.out_ng !== T * hp.outTileGroups) bad(`out_ng ${d.out_ng} != tiles ${T} x OUTS/lanes`);
+    if (engine === ENGINE_STEM ? d.out_ng !== T * stemNg : d.out_ng !== T * hp.outTileGroups)
+      bad(`out_ng ${d.out_ng} != tiles ${T} x ${engine === ENGINE_STEM ? 'ceil((PAIRS-1)/lanes)' : 'OUTS/lanes'}`);
   }
 
   // 2. Configure: wgt, sb, pad, map, dwgt, dsb.
@@ -155,7 +157,20 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
   if (engine !== ENGINE_PW && R * in_w * dwG > hw.lineBufferBeats) bad(`line buffer ${R} x ${in_w} x ${dwG} > lineBufferBeats ${hw.lineBufferBeats}`);
   const x = new Int8Array(in_h * in_w * gin * lanes);
   let off = 0;
-  for (const [s, src] of d.src.entries()) {
+  if (d.in_packed) {
+    // STEM's packed input: lanes/4 pixels a beat, pixel k of a beat in lanes 4k..4k+3 (the streamer
+    // sends each as one beat, those four lanes in lanes 0..3, the others 0).
+    const PK = lanes / 4, s = d.src[0];
+    if (engine !== ENGINE_STEM || lanes % 4 !== 0) bad('in_packed needs a STEM pass and lanes a multiple of 4');
+    if (d.src.length !== 1 || s.gstride !== 1 || s.g0 !== 0 || s.ng !== 1 || s.up || s.chip) bad('in_packed takes one DDR source of gstride 1, g0 0, ng 1, no up');
+    if (s.width * PK !== in_w) bad(`in_packed: source width ${s.width} beats x ${PK} pixels != in_w ${in_w}`);
+    for (let r = 0; r < in_h; r++) {
+      const a = at(s.addr + r * s.width * BYTES, s.width, `source 0 row ${r}`);
+      for (let px = 0; px < in_w; px++) x.set(new Int8Array(mem.buffer, mem.byteOffset + a + px * 4, 4), (r * in_w + px) * lanes);
+    }
+    off = 1;
+  }
+  for (const [s, src] of (d.in_packed ? [] : d.src).entries()) {
     if (src.ng < 1 || src.g0 + src.ng > src.gstride) bad(`source ${s}: groups ${src.g0}+${src.ng} outside gstride ${src.gstride}`);
     if (src.width << src.up !== in_w) bad(`source ${s}: width ${src.width} << up ${src.up} != in_w ${in_w}`);
     const rowBeats = src.width * src.gstride;
@@ -197,9 +212,8 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
       for (let t = 0; t < T; t++) pwPixel(x.subarray(p * G * lanes, (p + 1) * G * lanes), Ws[t], st, t * OUTS, d, false, pwOut, p * d.out_ng * lanes + t * OUTS, tileOut);
     if (fused) dwRun(new Int8Array(pwOut.buffer), d, { gin: d.out_ng, n: d.n2, lo: d.lo2 }, lanes, st, y);
   } else if (engine === ENGINE_STEM) {
-    const per = PAIRS - 1;
-    if (d.out_ng !== Math.ceil(per / lanes)) bad(`STEM out_ng ${d.out_ng} != ceil((PAIRS-1)/lanes)`);
-    const W = pwWeights(st, PAIRS, hp.weightGroups, 0, G, lanes);
+    if (T === 1 && d.out_ng !== stemNg) bad(`STEM out_ng ${d.out_ng} != ceil((PAIRS-1)/lanes)`);
+    const Ws = Array.from({ length: T }, (_, t) => pwWeights(st, PAIRS, hp.weightGroups, t * G, G, lanes));
     const col = new Int8Array(G * lanes); // bytes 27.. stay 0
     const dd = d.dconst;
     for (let oy = 0; oy < out_h; oy++)
@@ -210,7 +224,8 @@ export function executeDescriptor(mem: Uint8Array, d: Descriptor, hw: HwConfig, 
           for (let c = 0; c < 3; c++) col[t * 3 + c] = inside ? x[(iy * in_w + ix) * lanes + c] : st.dwPad[c];
         }
         const p = oy * out_w + ox;
-        pwPixel(col, W, st, 0, d, true, y, p * d.out_ng * lanes, d.out_ng * lanes);
+        // every tile from the same column, its stemNg groups one tile after another
+        for (let t = 0; t < T; t++) pwPixel(col, Ws[t], st, t * OUTS, d, true, y, (p * d.out_ng + t * stemNg) * lanes, stemNg * lanes);
       }
   } else {
     if (d.out_ng !== gin) bad(`DW out_ng ${d.out_ng} != gin ${gin}`);

@@ -30,7 +30,7 @@ function channelAddressing(map: MemoryMap, t: MemTensor): { base: number[]; pixe
   for (const [bn, p] of t.channels!) {
     const b = findBuffer(map, bn);
     base.push(b.offset + Math.floor(p / map.lanes) * map.beatBytes + (p % map.lanes));
-    pixel.push(b.gstride * map.beatBytes);
+    pixel.push(b.pixelsPerBeat ? map.beatBytes / b.pixelsPerBeat : b.gstride * map.beatBytes);
     w.push(b.w);
   }
   return { base, pixel, w };
@@ -47,7 +47,7 @@ export function writeInput(map: MemoryMap, memory: Uint8Array, codes: Int8Array,
   const [h, w, c] = t.shape;
   if (codes.length !== h * w * c) fail(`input "${t.name}" of shape [${t.shape}] needs ${h * w * c} codes, got ${codes.length}`);
   const buf = findBuffer(map, map.input.buffer);
-  memory.fill(0, buf.offset, buf.offset + buf.h * buf.w * buf.gstride * map.beatBytes);
+  memory.fill(0, buf.offset, buf.offset + bufferBytes(map, buf));
   const { base, pixel } = channelAddressing(map, t);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
@@ -71,7 +71,8 @@ export function readTensor(map: MemoryMap, memory: Uint8Array, name: string): In
 /** The buffer the graph input is written to. */
 export const inputBuffer = (map: MemoryMap): MemBuffer => findBuffer(map, map.input.buffer);
 
-export const bufferBytes = (map: MemoryMap, b: MemBuffer): number => b.h * b.w * b.gstride * map.beatBytes;
+export const bufferBytes = (map: MemoryMap, b: MemBuffer): number =>
+  b.pixelsPerBeat ? (b.h * b.w * map.beatBytes) / b.pixelsPerBeat : b.h * b.w * b.gstride * map.beatBytes;
 
 /** The input buffer's bytes (what the driver writes at base + its offset) for these codes. */
 export function inputBufferBytes(map: MemoryMap, hw: HwConfig, codes: Int8Array): Uint8Array {

@@ -108,7 +108,17 @@ export function loadHwConfig(path: string): HwConfig {
   return validateHwConfig({ ...base, ...json }, path);
 }
 
-/** Peak MACs per cycle of the 1x1 array (the depthwise engine adds lanes*9 in LUTs). */
+/**
+ * Cycles per lane group of the depthwise engine (hw/cn_accel_dw.v): its row-banked, dual-port line
+ * buffer gives two tap columns (three rows each) a cycle, so nine taps take two.
+ */
+export const DW_TAP_CYCLES = 2;
+
+/**
+ * Peak MACs per cycle the hardware can deliver: the 1x1 array's lanes x pwOutputs plus what the
+ * depthwise engine attains beside it (9 x lanes multipliers, a lane group every DW_TAP_CYCLES
+ * cycles). The stem runs on the 1x1 array, so it adds nothing.
+ */
 export function peakMacsPerCycle(c: HwConfig): number {
-  return c.lanes * c.pwOutputs + 9 * c.lanes;
+  return c.lanes * c.pwOutputs + (9 * c.lanes) / DW_TAP_CYCLES;
 }

@@ -45,7 +45,7 @@ export interface DescriptorLayout {
 }
 
 /**
- * Output tiles a PW or PWDW descriptor's `tiles` may name: the 1x1 engine's S/B memory holds this many
+ * Output tiles a PW, PWDW or STEM descriptor's `tiles` may name: the 1x1 engine's S/B memory holds this many
  * tiles; rendered as CN_PW_TILE_MAX into cn_isa.vh (hw/cn_accel_seq.v's TMAX) and cn_isa.h (the HLS kernel).
  */
 export const PW_TILE_MAX = 16;
@@ -63,6 +63,7 @@ export const DESCRIPTOR_LAYOUT: DescriptorLayout = {
     { name: 'dconst', word: 0, bit: 12, width: 4, doc: 'DW / STEM / PWDW: dilation when `use_map = 0` (STEM: 1)' },
     { name: 'dmax', word: 0, bit: 16, width: 4, doc: 'PW offset: clamp of the dilation; DW with map: largest map value' },
     { name: 'n', word: 0, bit: 20, width: 5, doc: "requantizer shift (PWDW: the 1x1's)" },
+    { name: 'in_packed', word: 0, bit: 25, width: 1, doc: 'STEM: the input is packed, `lanes/4` pixels a beat of 4 bytes each (lanes `4k..4k+2` hold channels 0..2 of pixel `k`, lane `4k+3` is 0); its single source has `gstride` 1, `g0` 0, `ng` 1, no `up`, and `width` = `in_w / (lanes/4)` beats a row' },
     { name: 'lo', word: 1, bit: 0, width: 8, signed: true, doc: "lower clamp code (int8, two's complement): -128 or the ReLU floor (PWDW: the 1x1's)" },
     { name: 'layer', word: 1, bit: 16, width: 16, doc: 'layer index (informational)' },
     { name: 'in_h', word: 2, bit: 0, width: 16, doc: 'engine input rows' },
@@ -85,7 +86,7 @@ export const DESCRIPTOR_LAYOUT: DescriptorLayout = {
     { name: 'stat_addr', word: 20, bit: 0, width: 64, address: true, doc: 'statistics beat' },
     { name: 'n2', word: 22, bit: 0, width: 5, doc: "PWDW: the depthwise requantizer's shift; 0 otherwise" },
     { name: 'lo2', word: 22, bit: 8, width: 8, signed: true, doc: "PWDW: the depthwise requantizer's lower clamp; 0 otherwise" },
-    { name: 'tiles', word: 23, bit: 16, width: 8, doc: 'PW and PWDW: output tiles of OUTS channels computed from each input pixel in turn, so the input is read once (all their weights and S/B on chip, every tile full; PWDW: the depthwise engine runs over all their groups); 0 or 1: one tile' },
+    { name: 'tiles', word: 23, bit: 16, width: 8, doc: 'PW, PWDW and STEM: output tiles of OUTS channels (STEM: OUTS/2 - 1) computed from each input pixel (STEM: im2col column) in turn, so the input is read once (all their weights and S/B on chip; PW and PWDW: every tile full, PWDW: the depthwise engine runs over all their groups); 0 or 1: one tile' },
     { name: 'dwgt_addr', word: 56, bit: 0, width: 64, address: true, reloc: { ifNonZero: 'dwgt_beats' }, doc: 'PWDW: depthwise weights stream' },
     { name: 'dwgt_beats', word: 58, bit: 0, width: 32, doc: 'PWDW: beats of the depthwise weights stream' },
     { name: 'dsb_addr', word: 59, bit: 0, width: 64, address: true, reloc: { ifNonZero: 'dsb_beats' }, doc: 'PWDW: depthwise S and B stream' },

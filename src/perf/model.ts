@@ -87,7 +87,7 @@ export function programPerf(compiled: Compiled, peak: number = hwParams(compiled
 /**
  * The one MAC-utilisation definition of every output (perf, gen, sim, report, README): the model's
  * MACs (every layer, a fused 1x1 layer's included) over cycles x the peak MACs per cycle of both
- * engines (hw/config.ts peakMacsPerCycle: lanes x pwOutputs of the 1x1 array + 9 x lanes of the depthwise engine).
+ * engines (hw/config.ts peakMacsPerCycle: lanes x pwOutputs of the 1x1 array + 9 x lanes / DW_TAP_CYCLES of the depthwise engine).
  */
 export function macUtilisation(macs: number, cycles: number, peak: number): number {
   return cycles > 0 ? macs / (cycles * peak) : 0;

@@ -1,5 +1,5 @@
-import type { HwConfig } from '../hw/config.ts';
-import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, type Descriptor } from '../compiler/descriptor.ts';
+import { DW_TAP_CYCLES, type HwConfig } from '../hw/config.ts';
+import { DESCRIPTOR_BYTES, ENGINE_DW, ENGINE_PW, ENGINE_PWDW, ENGINE_STEM, type Descriptor } from '../compiler/descriptor.ts';
 import { hwParams } from '../hw/params.ts';
 import { descriptorDram } from './dram.ts';
 
@@ -28,8 +28,8 @@ export interface DescriptorCycles {
 
 /** Sequencer bookkeeping per descriptor (state changes, pipeline drains, the B response of the statistics beat). */
 const FIXED_CYCLES = 130;
-/** Cycles per lane group of the depthwise engine: its row-banked, dual-port line buffer gives two tap columns (three rows each) a cycle. */
-export const DW_TAP_CYCLES = 2;
+/** Cycles per lane group of the depthwise engine (a hardware constant, hw/config.ts). */
+export { DW_TAP_CYCLES };
 const READ_COMMAND_GAP = 12;
 const ROW_TURNAROUND = 12;
 
@@ -85,8 +85,9 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const engine = d.engine === ENGINE_PW ? pw
     : d.engine === ENGINE_PWDW ? Math.max(pw, dwEngine)
     : d.engine === ENGINE_DW ? dwEngine
-    // the stem: one im2col column a pixel, sent as stemGroups beats (the sender waits for the beats)
-    : outPixels * Math.max(DW_TAP_CYCLES, p.stemGroups);
+    // the stem: one im2col column a pixel, sent as stemGroups beats once per tile (the sender waits
+    // for the beats)
+    : outPixels * Math.max(DW_TAP_CYCLES, p.stemGroups * Math.max(1, d.tiles));
   const rowBeats = d.src.reduce((a, s) => a + s.width * s.gstride, 0);
   // Sources in the tensor buffer pass the loader like any other but cost no DDR.
   const reads = d.in_h * d.src.reduce((a, s) => a + (s.chip ? 0 : s.width * s.gstride), 0);
@@ -108,7 +109,10 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const longCommands = d.src.filter((s) => !s.chip && s.width * s.gstride > window).length;
   // A pass that reads only the tensor buffer waits for no DDR latency.
   const readLatency = d.src.every((s) => s.chip) ? 0 : latency;
-  const rowCycles = Math.max(rowBeats + READ_COMMAND_GAP * longCommands, (readLatency + ROW_TURNAROUND) / 2);
+  // A packed stem input (in_packed) is read as in_w / (lanes/4) beats a row but leaves the
+  // streamer as in_w beats, one a cycle, so a row takes at least in_w cycles.
+  const loaderBeats = d.in_packed ? Math.max(rowBeats, d.in_w) : rowBeats;
+  const rowCycles = Math.max(loaderBeats + READ_COMMAND_GAP * longCommands, (readLatency + ROW_TURNAROUND) / 2);
   const loader = d.in_h * rowCycles;
   // PWDW bound by its reads still has work after they end: the last input row through the 1x1
   // engine, then every depthwise output row that reads it.
@@ -119,6 +123,9 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const computed = d.engine === ENGINE_PWDW
     ? Math.max(rowBeats + pw, fill + dwRows(d, dwEngine, fillRows, dram.reads, dram.writes, bw, p.beatBytes, rowIn))
     : d.engine === ENGINE_DW ? fill + dwRows(d, engine, fillRows, dram.reads, dram.writes, bw, p.beatBytes, rowIn)
+    // (the stem's rows are paced like a DW pass's: its output beats, out_ng a column, leave while
+    // the next rows are read)
+    : d.engine === ENGINE_STEM ? fill + dwRows(d, engine, fillRows, dram.reads, dram.writes, bw, p.beatBytes, rowIn)
     : fill + engine;
   const run = readLatency + Math.max(computed, ddr + drain, loader + drain);
   // The statistics beat's write pays a whole DRAM burst: the part its beat does not pay delays its B response.
