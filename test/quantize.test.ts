@@ -146,7 +146,9 @@ describe('codenet quantize', () => {
     const r = await runCli('quantize', floatDir, '--calib', 'builtin:8', '--ema', '0.9', '-o', out);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('EMA momentum 0.9');
-    const ema = loadModelFile(out), minmax = loadModelFile(join(root, 'q', 'tiny-w4a8.json'));
+    // min/max ranges to compare with (the default is the MSE range search)
+    expect((await runCli('quantize', floatDir, '--calib', 'builtin:8', '--act-range', 'percentile', '-o', join(root, 'q', 'tiny-minmax.json'))).code).toBe(0);
+    const ema = loadModelFile(out), minmax = loadModelFile(join(root, 'q', 'tiny-minmax.json'));
     const acts = [...ema.tensors.values()].filter((t) => t.kind === 'act' && t.name !== ema.inputs[0]);
     for (const t of acts) expect(t.scale, t.name).toBeLessThanOrEqual(minmax.tensors.get(t.name)!.scale * (1 + 1e-9));
     expect(acts.some((t) => t.scale < minmax.tensors.get(t.name)!.scale)).toBe(true);

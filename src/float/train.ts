@@ -71,6 +71,28 @@ export interface TrainLog {
   plannedSteps?: number;
   /** The training data when not the built-in set. */
   data?: string;
+  /** Every LOG_INTERVAL steps: loss terms, gradient norm (and for float training batch norm and dilations), to compare runs. */
+  intervals?: TrainInterval[];
+}
+
+/** Steps per entry of TrainLog.intervals. */
+export const LOG_INTERVAL = 50;
+
+/** One logging interval of a training run (scripts/train-log-compare.ts compares runs by them). */
+export interface TrainInterval {
+  /** Steps [from, to) of the run. */
+  from: number;
+  to: number;
+  /** The learning rate at its last step. */
+  lr: number;
+  /** Mean of each loss term over the interval (total = hm + 0.1 wh + reg, plus an extra term such as distillation where there is one). */
+  loss: { total: number; hm: number; wh: number; reg: number };
+  /** The global L2 norm of the step's gradient (the whole batch's): mean and largest over the interval. */
+  gradNorm: { mean: number; max: number };
+  /** Per batch-norm layer at the interval's end: its moving variance's mean, min, max and channels below 1e-4. */
+  batchNorm?: Array<{ layer: string; mean: number; min: number; max: number; low: number }>;
+  /** Per deformable layer at the interval's end: the dilation's mean and share of each value 0..dmax over a fixed batch. */
+  dilation?: Array<{ layer: string; mean: number; share: number[] }>;
 }
 
 /** Gradient threads: `threads` if given (1 or 2), else both cores of a 2-core machine, one on a single core. */
@@ -146,6 +168,8 @@ export interface HalfBatch {
   loss: number;
   /** Objects (centre cells) in these samples: the loss is a mean over them. */
   objects: number;
+  /** The CenterNet loss terms hm, wh, reg of these samples (for the training log). */
+  terms?: number[];
 }
 
 /**
@@ -162,9 +186,12 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
   const objects = targets.reduce((n, t) => n + t.regMask.reduce((a, v) => a + v, 0), 0);
   const x = imagesToTensor(images, b.input, b.input);
   const gt = stackTargets(targets);
+  let terms: tf.Tensor[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const pred = forward(images, x);
-    const base = centerNetLoss(pred, gt).total;
+    const parts = centerNetLoss(pred, gt);
+    terms = [parts.hm, parts.wh, parts.reg].map((t) => tf.keep(t));
+    const base = parts.total;
     return b.extraLoss ? (tf.add(base, b.extraLoss(pred, x)) as tf.Scalar) : base;
   }, vars);
   const flat = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
@@ -175,8 +202,9 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
     o += v.size;
   }
   const loss = value.dataSync()[0];
-  tf.dispose([x, gt.hm, gt.wh, gt.reg, gt.mask, gt.weight, value, ...Object.values(grads)]);
-  return { grads: flat, loss, objects };
+  const termValues = terms.map((t) => t.dataSync()[0]);
+  tf.dispose([x, gt.hm, gt.wh, gt.reg, gt.mask, gt.weight, value, ...Object.values(grads), ...terms]);
+  return { grads: flat, loss, objects, terms: termValues };
 }
 
 /**
@@ -186,7 +214,7 @@ export function halfBatchGradients(forward: Forward, vars: tf.Variable[], b: { s
  * combined weighted by their objects, as the loss of the whole batch would weigh them (the loss
  * is a mean over objects). Returns the loss of every step and the wall time.
  */
-export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker; log?: (msg: string) => void; clock?: () => number; extraLoss?: ExtraLoss }): Promise<{ loss: number[]; seconds: number; plannedSteps?: number }> {
+export async function runSteps(o: StepOptions & { label: string; forward: Forward; vars: tf.Variable[]; helper?: GradientWorker; log?: (msg: string) => void; clock?: () => number; extraLoss?: ExtraLoss; monitor?: () => Pick<TrainInterval, 'batchNorm' | 'dilation'> }): Promise<{ loss: number[]; seconds: number; plannedSteps?: number; intervals: TrainInterval[] }> {
   const now = o.clock ?? (() => performance.now()); // milliseconds; a test passes a virtual clock
   const weights = readFlat(o.vars);
   const adam = new FlatAdam(weights.length, offsetLrScale(o.vars, o.offsetLr ?? OFFSET_LR));
@@ -196,6 +224,7 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
   const budget = o.minutes === undefined ? Infinity : o.minutes * 60;
   const split = o.helper && o.batch > 1 ? Math.ceil(o.batch / 2) : o.batch;
   let steps = o.steps, planned: number | undefined, tSkip = 0;
+  const log = new IntervalLog(o.monitor);
   for (let step = 0; step < steps; step++) {
     const elapsed = (now() - t0) / 1000;
     if (step > 0 && elapsed >= budget) {
@@ -216,6 +245,7 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     const w = parts.map((p) => Math.max(1, p.objects)), total = w.reduce((a, v) => a + v, 0);
     const grads = parts.length === 1 ? mine.grads : mine.grads.map((g, i) => (w[0] * g + w[1] * parts[1].grads[i]) / total);
     loss.push(parts.reduce((a, p, i) => a + (w[i] * p.loss) / total, 0));
+    log.step(step, lr, loss[step], [0, 1, 2].map((k) => parts.reduce((a, p, i) => a + (w[i] * (p.terms?.[k] ?? NaN)) / total, 0)), grads);
     if (!Number.isFinite(loss[step])) fail(`training diverged at step ${step} (loss ${loss[step]}); lower --lr`);
     adam.step(weights, grads, lr);
     writeFlat(o.vars, weights);
@@ -223,7 +253,40 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     bar.update(step + 1, steps, `loss ${loss[step].toFixed(3)}, ${(((step + 1) * o.batch) / s).toFixed(1)} images/s`);
   }
   bar.finish();
-  return { loss, seconds: (now() - t0) / 1000, plannedSteps: planned };
+  log.flush();
+  return { loss, seconds: (now() - t0) / 1000, plannedSteps: planned, intervals: log.intervals };
+}
+
+/** Collects TrainLog.intervals: means over LOG_INTERVAL steps, then the monitor's snapshot. */
+class IntervalLog {
+  readonly intervals: TrainInterval[] = [];
+  private from = 0;
+  private to = 0;
+  private lr = 0;
+  private sums = [0, 0, 0, 0];
+  private norms: number[] = [];
+  constructor(private readonly monitor?: () => Pick<TrainInterval, 'batchNorm' | 'dilation'>) {}
+
+  step(step: number, lr: number, total: number, terms: number[], grads: Float32Array): void {
+    let sq = 0;
+    for (let i = 0; i < grads.length; i++) sq += grads[i] * grads[i];
+    this.norms.push(Math.sqrt(sq));
+    [total, ...terms].forEach((v, k) => (this.sums[k] += v));
+    [this.to, this.lr] = [step + 1, lr];
+    if (this.to - this.from === LOG_INTERVAL) this.flush();
+  }
+
+  flush(): void {
+    const n = this.to - this.from;
+    if (!n) return;
+    const [total, hm, wh, reg] = this.sums.map((v) => v / n);
+    this.intervals.push({
+      from: this.from, to: this.to, lr: this.lr, loss: { total, hm, wh, reg },
+      gradNorm: { mean: this.norms.reduce((a, v) => a + v, 0) / n, max: Math.max(...this.norms) },
+      ...this.monitor?.(),
+    });
+    [this.from, this.sums, this.norms] = [this.to, [0, 0, 0, 0], []];
+  }
 }
 
 export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
@@ -242,10 +305,52 @@ export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   const forward = floatForward(fm, data);
   const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes, input: o.input, seed: o.seed, from: o.resume, data: o.dataSpec } satisfies FloatWorkerInit) : undefined;
   try {
-    const { loss, seconds, plannedSteps } = await runSteps({ ...o, data, label: `training ${fm.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
+    const { loss, seconds, plannedSteps, intervals } = await runSteps({ ...o, data, label: `training ${fm.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper, monitor: trainingMonitor(fm, o.input) });
     await saveFloatModel(fm, o.out);
-    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, plannedSteps, ...(data ? { data: data.description } : {}) };
+    return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, plannedSteps, ...(data ? { data: data.description } : {}), intervals };
   } finally {
     await helper?.close();
   }
+}
+
+/** Images of a fixed batch (stream MONITOR_STREAM of the train split) the training log measures dilations on. */
+const MONITOR_IMAGES = 8;
+const MONITOR_STREAM = 987_654_321;
+
+/**
+ * The float model's state at the end of a logging interval: each batch norm's moving variance
+ * (a collapsing or exploding layer shows there) and each deformable layer's dilation map over a
+ * fixed batch (inference mode), so runs of different seeds can be compared.
+ */
+export function trainingMonitor(fm: tf.LayersModel, input: number): () => Pick<TrainInterval, 'batchNorm' | 'dilation'> {
+  const bns = fm.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+  const deform = fm.layers.filter((l) => l.getClassName() === 'CodenetDeformDepthwise');
+  const offsets = deform.map((l) => [l.input].flat()[1] as tf.SymbolicTensor);
+  const probe = deform.length ? tf.model({ inputs: fm.inputs, outputs: offsets }) : undefined;
+  const images = Array.from({ length: MONITOR_IMAGES }, (_, i) => makeSample(sampleSeed(MONITOR_STREAM, 'train', i), input, input).image);
+  return () => {
+    const batchNorm = bns.map((l) => {
+      const v = l.getWeights().at(-1)!.dataSync(); // moving variance (the last weight)
+      let sum = 0, min = Infinity, max = -Infinity, low = 0;
+      for (const x of v) { sum += x; min = Math.min(min, x); max = Math.max(max, x); low += x < 1e-4 ? 1 : 0; }
+      return { layer: l.name, mean: sum / v.length, min, max, low };
+    });
+    const dilation = tf.tidy(() => {
+      if (!probe) return [];
+      const outs = [probe.predict(imagesToTensor(images, input, input))].flat() as tf.Tensor[];
+      return deform.map((l, k) => {
+        const dmax = Number(l.getConfig().dmax);
+        const share = new Array(dmax + 1).fill(0);
+        const off = outs[k].dataSync();
+        let sum = 0;
+        for (const x of off) {
+          const d = Math.min(dmax, Math.max(0, Math.floor(x + 0.5))); // the deformable layer's rounding
+          share[d]++;
+          sum += d;
+        }
+        return { layer: l.name, mean: sum / off.length, share: share.map((c) => c / off.length) };
+      });
+    });
+    return { batchNorm, dilation };
+  };
 }

@@ -96,13 +96,13 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   const init = { kind: 'qat', zoo: o.zoo, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, dataSpec: o.dataSpec };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
-    const { loss, seconds, plannedSteps } = await runSteps({ ...o, data, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, lrFloor: o.lrFloor ?? QAT_LR_FLOOR, label: `QAT ${m.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
+    const { loss, seconds, plannedSteps, intervals } = await runSteps({ ...o, data, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, lrFloor: o.lrFloor ?? QAT_LR_FLOOR, label: `QAT ${m.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
     m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch, qatWeightScales: o.learnScales ? 'learned' : 'frozen' };
     syncScales(); // the last step's scales
     quantizeWeights(fm, m, wq);
     const model = validated(m, `QAT-exported ${m.name}`);
     await saveFloatModel(fm, o.out);
-    const log = { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, calibrationImages: o.calib.length, plannedSteps, ...(data ? { data: data.description } : {}) };
+    const log = { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, calibrationImages: o.calib.length, plannedSteps, ...(data ? { data: data.description } : {}), intervals };
     return { log, model };
   } finally {
     await helper?.close();

@@ -29,6 +29,9 @@ import { IMAGENET_MEAN, imagesToTensor } from '../float/model.ts';
 import { fail } from '../util/errors.ts';
 import { OPS } from '../ops/index.ts';
 import { progress } from '../util/progress.ts';
+import { actQuantParams, mseRange, RangeHistogram } from './act-range.ts';
+import { refineWeights, type RefineLayer } from './refine.ts';
+import { ADAROUND_ITERATIONS } from './adaround.ts';
 
 export interface QuantizeOptions {
   /**
@@ -51,9 +54,30 @@ export interface QuantizeOptions {
    * squared rounding and clipping error; 'max' takes the largest |w|, as does any weightPercentile.
    */
   weightScale?: WeightScaleMode;
+  /**
+   * How activation ranges are chosen: 'percentile' (here the default: min/max, or `percentile`,
+   * or `ema`) or 'mse' (per quantizer the clipping range of least quantization error over the
+   * calibration activations: src/quant/act-range.ts).
+   */
+  actRange?: ActRangeMode;
+  /** Correct each layer's bias by its mean output error on the calibration images (src/quant/refine.ts). */
+  biasCorrection?: boolean;
+  /** Learned rounding (AdaRound) of the weights on the calibration images (src/quant/refine.ts). */
+  adaround?: boolean;
+  /** Iterations of learned rounding per output channel (default ADAROUND_ITERATIONS). */
+  adaroundIterations?: number;
 }
 
 export type WeightScaleMode = 'max' | 'mse';
+export type ActRangeMode = 'mse' | 'percentile';
+
+/**
+ * The post-training quantizer `codenet quantize` and the accuracy benchmark use by default: MSE
+ * activation ranges, bias correction and learned rounding (docs/training.md says what each
+ * gained). The library functions default to none of them (the plain calibration quantizer, which
+ * QAT calibrates with and whose output tests hold byte for byte).
+ */
+export const PTQ_DEFAULTS = { actRange: 'mse', biasCorrection: true, adaround: true } as const satisfies QuantizeOptions;
 
 /** How weights become integers: options shared by post-training quantization and QAT. */
 export interface WeightQuantOptions {
@@ -72,6 +96,8 @@ export interface WeightQuantOptions {
    * the ONNX graph's own (src/quant/graph-quant.ts). A channel exported as a constant keeps 0.
    */
   graphCodes?: Map<string, Int8Array>;
+  /** Real values added to the folded biases by layer (bias correction, src/quant/refine.ts), folded into B as biases are. */
+  biasShift?: Map<string, Float64Array>;
 }
 
 /** The weight range of one output channel: the largest |w|, or a percentile of |w| (never 0 unless all are). */
@@ -158,9 +184,9 @@ function range(v: Float32Array, percentile: number): [number, number] {
 }
 
 function setActQuant(t: Tensor, lo: number, hi: number): void {
-  const s = hi > lo ? (hi - lo) / 255 : 1 / 255;
-  t.scale = s;
-  t.zero = Math.max(-128, Math.min(127, Math.round(-128 - lo / s)));
+  const { scale, zero } = actQuantParams(lo, hi);
+  t.scale = scale;
+  t.zero = zero;
   t.pad.fill(t.zero); // zero padding in real terms
 }
 
@@ -229,8 +255,10 @@ export const weightCodeRange = (op: Layer['op']): { qmin: number; qmax: number }
 };
 
 /** Quantizes the weights of one layer and derives S, B and n from the tensors' scales; returns the weight scales. */
-function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOptions): Float64Array {
+export function quantizeLayer(fm: tf.LayersModel, l: Layer, m: Model, o: WeightQuantOptions): Float64Array {
   const { w, b, constantChannels } = foldedWeights(fm, l, m, o.constant);
+  const shift = o.biasShift?.get(l.name);
+  if (shift) for (let co = 0; co < b.length; co++) b[co] += shift[co];
   const graph = o.graphCodes?.get(l.name);
   const x = m.tensors.get(l.inputs[0])!, y = m.tensors.get(l.outputs[0])!;
   const rule = OPS[l.op].weights!;
@@ -305,6 +333,8 @@ export interface QuantizeResult {
   constantChannels?: string[];
   /** Outputs of capped ReLUs whose quantizer is pinned to the cap: "tensor [0, m]" (see capPins). */
   capped?: string[];
+  /** With bias correction or learned rounding: each layer's reconstruction error (src/quant/refine.ts). */
+  refinement?: RefineLayer[];
 }
 
 /**
@@ -314,8 +344,13 @@ export interface QuantizeResult {
 export function quantizeFloatModel(fm: tf.LayersModel, images: Uint8Array[], opts: QuantizeOptions = {}): QuantizeResult {
   const { model: m, activations, activationImages, capped } = calibrateActivations(fm, images, opts);
   const clampedBias: string[] = [], constantChannels: string[] = [];
-  quantizeWeights(fm, m, { weightPercentile: opts.weightPercentile, weightScale: opts.weightScale, saturateBias: true, clamped: clampedBias, constant: constantChannels });
-  return { model: validated(m, `quantized ${m.name}`), activations, activationImages, clampedBias, constantChannels, capped };
+  const wq: WeightQuantOptions = { weightPercentile: opts.weightPercentile, weightScale: opts.weightScale, saturateBias: true, clamped: clampedBias, constant: constantChannels };
+  let refinement: RefineLayer[] | undefined;
+  if (opts.biasCorrection || opts.adaround) {
+    m.metadata = { ...m.metadata, biasCorrection: !!opts.biasCorrection, learnedRounding: opts.adaround ? (opts.adaroundIterations ?? ADAROUND_ITERATIONS) : 0 };
+    refinement = refineWeights(fm, m, images, wq, { biasCorrection: !!opts.biasCorrection, adaround: !!opts.adaround, iterations: opts.adaroundIterations });
+  } else quantizeWeights(fm, m, wq);
+  return { model: validated(m, `quantized ${m.name}`), activations, activationImages, clampedBias, constantChannels, capped, ...(refinement ? { refinement } : {}) };
 }
 
 /** The integer graph of `fm`, named (and checked) as opts.zoo or as the zoo network it is. */
@@ -337,7 +372,9 @@ export function calibrateActivations(fm: tf.LayersModel, images: Uint8Array[], o
   const [h, w] = m.tensors.get(m.inputs[0])!.shape;
   if (!images.length) fail('no calibration images');
   images.forEach((img, i) => { if (img.length !== h * w * 3) fail(`calibration image ${i} holds ${img.length} bytes, the model takes ${h}x${w}x3`); });
-  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, percentile: opts.percentile ?? 100, ...(opts.weightPercentile !== undefined ? { weightPercentile: opts.weightPercentile } : {}), weightScale: opts.weightPercentile !== undefined ? 'max' : (opts.weightScale ?? 'mse'), ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
+  const mse = opts.actRange === 'mse';
+  if (mse && (opts.ema !== undefined || (opts.percentile ?? 100) < 100)) fail('activation ranges by MSE search exclude a percentile or an EMA of the ranges (choose one way to set them)');
+  m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 post-training', calibrationImages: images.length, ...(mse ? { activationRange: 'mse' } : { percentile: opts.percentile ?? 100 }), ...(opts.weightPercentile !== undefined ? { weightPercentile: opts.weightPercentile } : {}), weightScale: opts.weightPercentile !== undefined ? 'max' : (opts.weightScale ?? 'mse'), ...(opts.ema !== undefined ? { emaMomentum: opts.ema } : {}) };
 
   // Ranges pooled over every image, a few images at a time (all activations of a batch are held).
   const groups = quantGroups(m);
@@ -369,6 +406,7 @@ export function calibrateActivations(fm: tf.LayersModel, images: Uint8Array[], o
   }
   bar.finish();
   const pins = capPins(m, groups, floatBinding(fm).caps, ranges, tensorHi);
+  const chosen = mse ? searchRanges(fm, m, images, groups, ranges) : ranges;
   for (const [t, tensor] of m.tensors) {
     if (t === m.inputs[0] || tensor.kind === 'dilation') continue;
     const pin = pins.get(groups.get(t)!);
@@ -377,12 +415,24 @@ export function calibrateActivations(fm: tf.LayersModel, images: Uint8Array[], o
       tensor.zero = pin.zero;
       tensor.pad.fill(pin.zero);
     } else {
-      const [lo, hi] = ranges.get(groups.get(t)!)!;
+      const [lo, hi] = chosen.get(groups.get(t)!)!;
       setActQuant(tensor, lo, hi);
     }
   }
   const capped = [...pins.values()].flatMap((p) => p.capped.map((t) => `${t} [0, ${p.cap}]`));
   return { model: m, activations: first!, activationImages: Math.min(CALIB_BATCH, images.length), capped };
+}
+
+/**
+ * The MSE range of every quantizer (src/quant/act-range.ts): a second pass over the images bins
+ * each quantizer's values over its [min, max] (all tensors sharing it), then searches the bins.
+ */
+function searchRanges(fm: tf.LayersModel, m: Model, images: Uint8Array[], groups: Map<string, string>, ranges: Map<string, [number, number]>): Map<string, [number, number]> {
+  const hist = new Map([...ranges].map(([g, [lo, hi]]) => [g, new RangeHistogram(lo, hi)]));
+  for (let i = 0; i < images.length; i += CALIB_BATCH)
+    for (const [t, v] of floatActivations(fm, m, images.slice(i, i + CALIB_BATCH)))
+      if (t !== m.inputs[0] && m.tensors.get(t)!.kind !== 'dilation') hist.get(groups.get(t)!)!.add(v);
+  return new Map([...hist].map(([g, h]) => [g, mseRange(h)]));
 }
 
 /**

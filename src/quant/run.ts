@@ -11,7 +11,7 @@ import { initBackend } from '../float/model.ts';
 import { loadFloatModel } from '../float/io.ts';
 import { makeDataset } from '../data/shapes.ts';
 import { findZooSpec, ZOO } from '../zoo/specs.ts';
-import { quantizeFloatModel, type QuantizeResult, type WeightScaleMode } from './quantize.ts';
+import { PTQ_DEFAULTS, quantizeFloatModel, type ActRangeMode, type QuantizeOptions, type QuantizeResult, type WeightScaleMode } from './quantize.ts';
 import { graphQuantTable, quantizeWithGraphQuant, type GraphQuantRow } from './graph-quant.ts';
 import { floatModelDir, HINTS_FILE, readQuantHints } from '../import/hints.ts';
 import { layerErrors } from './sqnr.ts';
@@ -19,7 +19,13 @@ import { sqnrReport, sqnrSvg } from './report.ts';
 import { fail } from '../util/errors.ts';
 import { DEFAULT_FIT, folderInputs, isFolder, type Fit } from '../data/images.ts';
 
-export interface QuantizeCliOptions { calib: string; fit?: Fit; out: string; zoo?: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode; seed: number;
+export interface QuantizeCliOptions { calib: string; fit?: Fit; out: string; zoo?: string; percentile?: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode; seed: number;
+  /** Activation ranges: mse (the default) or percentile (implied by --percentile and --ema). */
+  actRange?: ActRangeMode;
+  /** --no-bias-correction, --no-adaround: commander's negatable flags (true unless given). */
+  biasCorrection: boolean;
+  adaround: boolean;
+  adaroundIterations: number;
   /** Use the ONNX graph's quantization (quant-hints.json beside the float model): the default when it is there. */
   useGraphQuant?: boolean;
   /** Ignore quant-hints.json: calibrate every activation and choose every weight scale. */
@@ -55,7 +61,9 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
   const [h, w] = [fm.inputs[0].shape[1] as number, fm.inputs[0].shape[2] as number];
   if (h !== w) fail(`float model ${path} takes ${h}x${w} images; calibration images are square`);
   const images = await calibrationImages(o.calib, h, o.seed, o.fit);
-  const qo = { zoo, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale };
+  const actRange = o.actRange ?? (o.percentile !== undefined || o.ema !== undefined ? 'percentile' : PTQ_DEFAULTS.actRange);
+  if (actRange === 'mse' && (o.percentile !== undefined || o.ema !== undefined)) fail('--act-range mse chooses the ranges itself: leave out --percentile and --ema (or use --act-range percentile)');
+  const qo: QuantizeOptions = { zoo, actRange, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, biasCorrection: o.biasCorrection, adaround: o.adaround, adaroundIterations: o.adaroundIterations };
   const r: QuantizeResult & { graphQuant?: GraphQuantRow[] } = hints ? quantizeWithGraphQuant(fm, images, qo, hints) : quantizeFloatModel(fm, images, qo);
   const { model, activations, activationImages, clampedBias, constantChannels, capped } = r;
   // The error of what the hardware computes: the golden model against the float model.
@@ -70,7 +78,13 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
     ...(r.graphQuant ? [{ name: `${stem}.import-quant.json`, data: JSON.stringify({ model: model.name, source: hints!.source, hints: hintsFile, rows: r.graphQuant }, null, 2) + '\n' }] : []),
   ]);
   const worst = report.layers.filter((l) => typeof l.sqnrDb === 'number').sort((a, b) => a.sqnrDb! - b.sqnrDb!)[0];
-  console.log(`wrote ${o.out}: ${model.name} W4A8, ${model.layers.length} layers, ${hints ? 'the ONNX graph\'s quantization where it fits, elsewhere ' : ''}calibrated on ${images.length} images (range percentile ${o.percentile}${o.ema !== undefined ? `, EMA momentum ${o.ema}` : ''})`);
+  console.log(`wrote ${o.out}: ${model.name} W4A8, ${model.layers.length} layers, ${hints ? 'the ONNX graph\'s quantization where it fits, elsewhere ' : ''}calibrated on ${images.length} images (${actRange === 'mse' ? 'activation ranges by MSE search' : `range percentile ${o.percentile ?? 100}`}${o.ema !== undefined ? `, EMA momentum ${o.ema}` : ''}${!hints && o.biasCorrection ? ', bias correction' : ''}${!hints && o.adaround ? `, learned rounding (${o.adaroundIterations} iterations)` : ''})`);
+  // (Layers whose error or target is exactly 0 have no SNR.)
+  const measured = r.refinement?.filter((l) => l.signal > 0 && l.nearest > 0 && l.refined > 0) ?? [];
+  if (measured.length) {
+    const db = (f: (l: (typeof measured)[number]) => number) => (measured.reduce((a, l) => a + 10 * Math.log10(l.signal / f(l)), 0) / measured.length).toFixed(1);
+    console.log(`layer output SNR on the calibration images (mean over layers): ${db((l) => l.nearest)} dB rounded to nearest, ${db((l) => l.refined)} dB exported`);
+  }
   if (r.graphQuant) {
     for (const line of graphQuantTable(r.graphQuant)) console.log(line);
     console.log(`the graph's quantization (${hintsFile}), tensor by tensor: ${join(dirname(o.out), `${stem}.import-quant.json`)}`);
