@@ -6,14 +6,16 @@
  *    settings; 27% of the budget), `train --qat` (4%), `eval` of
  *    the float model and of the integer model through the golden model;
  * 2. per board (--boards, default ultra96v2,pynq-z2): `perf` of the baseline, `prune --target-fps`
- *    1.5x its cycle-model FPS, fine-tuned with distillation (5% of the budget, planned) and again
- *    without it for the same steps and seed; each `train --qat` for the baseline's QAT step count,
+ *    1.5x its cycle-model FPS (the heads kept at half their width or more), fine-tuned with
+ *    distillation (10% of the budget, planned; Adam 1e-2), on the first board again without it for
+ *    the same steps and seed; each `train --qat` for the baseline's QAT step count,
  *    `eval`, `perf`; then `gen --target zynq` (Yosys resources) and `sim` (Verilator: simulated FPS,
- *    bit-exact) of the baseline and both pruned models;
- * 3. per board: a small `codenet search` (proxy training, its steps scaled to the budget) over a
- *    space that holds the baseline's own network, so the searched point is compared with the
- *    baseline trained by the same proxy; the chosen point (the fastest within 0.5 proxy AP50 of the
- *    baseline point, else the most accurate one at least as fast) gets `gen` + `sim` too.
+ *    bit-exact) of the baseline and the pruned models;
+ * 3. per board: a small `codenet search` (proxy training from the trained baseline's weights,
+ *    cropped to each candidate) over a space that holds the baseline's own network, so the
+ *    searched point is compared with the baseline trained by the same proxy; the chosen point
+ *    (the fastest within 0.5 proxy AP50 of the baseline point, else the most accurate one at
+ *    least as fast) gets `gen` + `sim` too.
  * Prints progress at least every 20 s, a table per board, and writes DIR/codesign.json (default
  * build/bench-codesign) after every stage, so a run cut short leaves its figures. --quick runs a
  * few steps of everything (checks the pipeline in minutes; its AP50 figures mean nothing).
@@ -22,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { benchPlan } from '../src/codesign/bench-plan.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -42,10 +45,8 @@ const evalImages = Number(a.eval ?? (quick ? 32 : 1000));
 const ZOO = 'codenet-tiny-skip';
 const SPEEDUP = 1.5;
 
-/** The budget split (minutes, or exact steps in --quick; prune's --steps is a cap beside --minutes, 300 by default): training is all but ~25% of the budget (evals, prune searches, Yosys, Verilator). */
-const plan = quick
-  ? { float: ['--steps', '20'], qat: ['--steps', '10'], prune: ['--steps', '10'], proxySteps: 10, searchEval: 16 }
-  : { float: ['--minutes', (0.27 * budget).toFixed(1)], qat: ['--minutes', (0.04 * budget).toFixed(1)], prune: ['--minutes', (0.05 * budget).toFixed(1), '--steps', '10000000'], proxySteps: Math.round(2.5 * budget), searchEval: 128 };
+// The budget split and every stage's settings (src/codesign/bench-plan.ts, where a test holds it inside the budget).
+const plan = benchPlan(budget, boards.length, quick);
 
 mkdirSync(join(out, 'logs'), { recursive: true });
 const t0 = performance.now();
@@ -158,14 +159,16 @@ for (const board of boards) {
   base.cycleFps = await cycleFps(`${board} baseline`, baseQat, board);
   br.targetFps = Math.round(SPEEDUP * base.cycleFps);
   let pruneSteps: string[] = plan.prune;
-  for (const distill of [true, false]) {
+  // The distillation comparison (the same pruned model, steps and seed without it) on the first board.
+  for (const distill of board === boards[0] ? [true, false] : [true]) {
     const name = distill ? 'pruned + distillation' : 'pruned, no distillation';
     const dir = join(out, board, distill ? 'pruned-distill' : 'pruned-plain');
     await codenet(`prune ${board} ${distill ? 'distill' : 'no-distill'}`, ['prune', floatDir, '--target-fps', String(br.targetFps), '--board', board, ...pruneSteps, '--seed', String(seed + 2), ...(distill ? [] : ['--no-distill']), '-o', dir]);
     const rep = readJson(join(dir, 'prune-report.json'));
     // The second fine-tune repeats the first one's step count: the same steps and seed, with and without distillation.
-    pruneSteps = ['--steps', String(rep.finetune.steps)];
-    const row: Row = { model: name, path: join(dir, 'qat', 'quantized.json'), steps: { finetune: rep.finetune.steps, qat: qatSteps }, note: `${rep.prunableChannels.before} -> ${rep.prunableChannels.after} prunable channels` };
+    pruneSteps = ['--steps', String(rep.finetune.steps), '--lr', String(rep.finetune.lr)];
+    const cut = (rep.groups as { conv: string; original: number; kept: number }[]).filter((g) => g.kept < g.original).map((g) => `${g.conv} ${g.kept}/${g.original}`).join(', ');
+    const row: Row = { model: name, path: join(dir, 'qat', 'quantized.json'), steps: { finetune: rep.finetune.steps, qat: qatSteps }, note: `${rep.prunableChannels.before} -> ${rep.prunableChannels.after} prunable channels (${cut}); fine-tuned ${rep.finetune.steps} steps of ${rep.finetune.batch} at ${rep.finetune.lr}` };
     br.rows.push(row);
     row.ap50Float = await ap50(`${board}-${distill ? 'distill' : 'plain'}-float`, dir);
     await codenet(`qat ${board} ${distill ? 'distill' : 'no-distill'}`, ['train', '--qat', '--resume', dir, '--steps', String(qatSteps), ...QAT_ARGS, '--seed', String(seed + 1), '-o', join(dir, 'qat')]);
@@ -193,7 +196,7 @@ writeFileSync(spacePath, JSON.stringify(space, null, 2) + '\n');
 for (const br of result.boards) {
   const dir = join(out, br.board, 'search');
   rmSync(dir, { recursive: true, force: true });
-  await codenet(`search ${br.board}`, ['search', '--board', br.board, '--space', spacePath, '--proxy-steps', String(plan.proxySteps), '--eval-images', String(plan.searchEval), '--seed', String(seed), '-o', dir]);
+  await codenet(`search ${br.board}`, ['search', '--board', br.board, '--space', spacePath, '--proxy-steps', String(plan.proxy.steps), '--lr', String(plan.proxy.lr), '--proxy-init', floatDir, '--eval-images', String(plan.proxy.evalImages), '--seed', String(seed), '-o', dir]);
   const pareto = readJson(join(dir, 'pareto.json'));
   type T = { index: number; name: string; model: { channels: number[]; deformable: boolean[] }; hw: { pwOutputs: number; lanes: number }; fps: number; accuracy: { value: number }; infeasible?: string };
   const results = (pareto.results as T[]).filter((t) => !t.infeasible);
@@ -207,12 +210,12 @@ for (const br of result.boards) {
     const near = front.filter((t) => t.accuracy.value >= baseTrial.accuracy.value - 0.005).sort((x, y) => y.fps - x.fps);
     chosen = near.length && near[0].fps > baseTrial.fps ? near[0] : front.filter((t) => t.fps >= baseTrial.fps).sort((x, y) => y.accuracy.value - x.accuracy.value)[0];
   }
-  br.search = { dir, proxySteps: plan.proxySteps, evalImages: plan.searchEval, trials: pareto.trials, front: front.map((t) => t.index), baselineTrial: baseTrial?.index, chosen: chosen?.index };
+  br.search = { dir, proxySteps: plan.proxy.steps, proxyLr: plan.proxy.lr, proxyInit: floatDir, evalImages: plan.proxy.evalImages, trials: pareto.trials, front: front.map((t) => t.index), baselineTrial: baseTrial?.index, chosen: chosen?.index };
   if (chosen && baseTrial) {
     const desc = (t: T) => `channels ${t.model.channels.join('/')}, deformable ${t.model.deformable.map((d) => (d ? 'y' : 'n')).join('')}, lanes ${t.hw.lanes} x pwOutputs ${t.hw.pwOutputs}`;
     for (const [what, t] of [['search: baseline network (proxy)', baseTrial], ['searched (proxy)', chosen]] as const) {
       if (what.startsWith('search: baseline') && t === chosen) continue;
-      const row: Row = { model: what, path: join(dir, 'models', `${String(t.index).padStart(4, '0')}.json`), ap50Qat: 100 * t.accuracy.value, proxy: true, cycleFps: t.fps, steps: { proxy: plan.proxySteps }, note: `trial ${t.index}: ${desc(t)}` };
+      const row: Row = { model: what, path: join(dir, 'models', `${String(t.index).padStart(4, '0')}.json`), ap50Qat: 100 * t.accuracy.value, proxy: true, cycleFps: t.fps, steps: { proxy: plan.proxy.steps }, note: `trial ${t.index}: ${desc(t)}` };
       row.sim = await genSim(`${br.board}-search-${t.index}`, row.path, ['--hw', join(dir, 'models', `${String(t.index).padStart(4, '0')}.hw.json`)]);
       br.rows.push(row);
       save();
@@ -224,7 +227,7 @@ for (const br of result.boards) {
 const f1 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
 for (const br of result.boards) {
   const base = br.rows[0];
-  console.log(`\n${br.board}: AP50 on ${evalImages} built-in val images (proxy rows: the search's own ${plan.searchEval} images after ${plan.proxySteps} proxy steps from scratch, no QAT); speed-up = simulated FPS / the baseline's`);
+  console.log(`\n${br.board}: AP50 on ${evalImages} built-in val images (proxy rows: the search's own ${plan.proxy.evalImages} images after ${plan.proxy.steps} proxy steps from the baseline's weights, no QAT); speed-up = simulated FPS / the baseline's`);
   console.log(`${'model'.padEnd(34)}${'AP50 fl'.padStart(8)}${'AP50 int'.padStart(9)}${'cycle FPS'.padStart(11)}${'sim FPS'.padStart(10)}${'speed-up'.padStart(9)}${'LUT'.padStart(8)}${'FF'.padStart(8)}${'DSP'.padStart(6)}${'BRAM36'.padStart(8)}${'bit-exact'.padStart(10)}`);
   for (const r of br.rows) {
     const ok = (x: Sim | undefined) => (x && !x.error ? x : undefined);

@@ -17,7 +17,7 @@ import { executeProgram } from '../src/compiler/reference.ts';
 import { readTensor, writeInput } from '../src/compiler/tensors.ts';
 import { runGolden } from '../src/golden/run.ts';
 import { imageCodes, randomImage } from '../src/zoo/image.ts';
-import { analyseGraph, prunedModel } from '../src/codesign/prune-graph.ts';
+import { analyseGraph, headGroups, prunedModel } from '../src/codesign/prune-graph.ts';
 import { channelImportance, topChannels } from '../src/codesign/prune-importance.ts';
 import { LatencyModel, minWidths, searchWidths } from '../src/codesign/prune-search.ts';
 import { readPruneReport } from '../src/codesign/prune-report.ts';
@@ -77,6 +77,31 @@ describe('the cycle model decides the kept widths', () => {
       kept.push(widths);
     }
     expect(info.groups.some((g) => kept[0].get(g.conv) !== kept[1].get(g.conv))).toBe(true);
+  }, 300_000);
+});
+
+describe('the heads are protected', () => {
+  it('a pruning plan never cuts a head group (the heads\' hidden widths and what feeds them) below --head-min-keep', async () => {
+    const fm = await loadFloatModel(floatDir);
+    const info = analyseGraph(fm);
+    // The heads' hidden widths, the last decoder block and the stem skip that the heads read; not the backbone.
+    expect([...headGroups(info)].sort()).toEqual(['dec3.pw', 'hm.pw1', 'reg.pw1', 'stem', 'wh.pw1']);
+    const ig = integerGraph(fm);
+    const importance = channelImportance(info, 'bn', { seed: 0, batches: 1, batch: 1, input: 64 });
+    // pynq-z2 (8 lanes): the preset on which an unprotected 1.5x search cut the heads to 8 channels.
+    const hw = presetConfig('pynq-z2');
+    const lat = new LatencyModel(info, ig.model, ig.source, hw);
+    const full = new Map(info.groups.map((g) => [g.conv, g.width]));
+    const free = minWidths(info, 0.125), floored = minWidths(info, 0.125, 0.5);
+    for (const g of info.groups) expect(floored.get(g.conv), g.conv).toBe(Math.ceil((headGroups(info).has(g.conv) ? 0.5 : 0.125) * g.width));
+    // A target that the unprotected search reaches only by cutting heads below half: the protected one reaches it elsewhere.
+    const target = 1.5 * lat.fps(full);
+    const unprotected = searchWidths(info, lat, importance, target, free).widths;
+    expect([...headGroups(info)].some((c) => unprotected.get(c)! < floored.get(c)!)).toBe(true);
+    expect(lat.fps(floored)).toBeGreaterThan(target);
+    const { widths } = searchWidths(info, lat, importance, target, floored);
+    expect(lat.fps(widths)).toBeGreaterThanOrEqual(target);
+    for (const c of headGroups(info)) expect(widths.get(c)!, c).toBeGreaterThanOrEqual(floored.get(c)!);
   }, 300_000);
 });
 
@@ -182,6 +207,7 @@ describe('bad input exits 2 with one message', () => {
     ['both modes', ['--ratio', '0.2', '--target-fps', '5000'], /exactly one of --target-fps .* or --ratio/],
     ['neither mode', [], /exactly one of --target-fps .* or --ratio/],
     ['a ratio no minimum allows', ['--ratio', '0.95'], /--ratio 0.95: at most 0\.\d+ of the prunable channels/],
+    ['a head floor out of range', ['--ratio', '0.2', '--head-min-keep', '0'], /--head-min-keep must be in \(0, 1\]/],
   ];
   for (const [what, args, msg] of cases)
     it(what, async () => {

@@ -79,6 +79,20 @@ export function analyseGraph(fm: tf.LayersModel): GraphInfo {
   return { fm, layers, inputsOf, groups };
 }
 
+/**
+ * The groups that make a detection head work: the heads' hidden widths (groups read by a conv that
+ * is a model output: hm.pw1 -> hm.dw -> hm) and what feeds those (groups read by a head-hidden
+ * conv: the last decoder block and the stem skip). Cutting them to a few channels collapses the
+ * detector (every head reads them; a fine-tune cannot recover a bottleneck of 8 channels), so
+ * prune gives them their own floor (--head-min-keep).
+ */
+export function headGroups(g: GraphInfo): Set<string> {
+  const outputs = new Set(g.fm.outputs.map((o) => o.sourceLayer.name));
+  const hidden = new Set(g.groups.filter((p) => p.readers.some((r) => outputs.has(r))).map((p) => p.conv));
+  const feeding = g.groups.filter((p) => p.readers.some((r) => hidden.has(r))).map((p) => p.conv);
+  return new Set([...hidden, ...feeding]);
+}
+
 /** Kept channel indices of every layer's output, given each group's kept channels (others keep all). */
 export function keptChannels(g: GraphInfo, kept: Map<string, number[]>): Map<string, number[]> {
   const out = new Map<string, number[]>();

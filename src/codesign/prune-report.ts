@@ -15,6 +15,8 @@ export const PruneReportSchema = z.strictObject({
   ratio: z.number().gt(0).lt(1).optional(),
   importance: Method,
   minKeep: z.number().gt(0).lte(1),
+  /** The floor of the head groups (their hidden widths and what feeds them). */
+  headMinKeep: z.number().gt(0).lte(1),
   board: z.string(),
   clockMHz: z.number().positive(),
   /** The hardware config the cycle model compiled for: lanes and 1x1 output tile. */

@@ -17,13 +17,15 @@
  * of the share of a group's importance (src/codesign/prune-importance.ts) its kept channels hold.
  * It needs no training per candidate, which a cycle-model evaluation per move makes affordable; the
  * distillation fine-tune afterwards recovers what the proxy cannot see. Moves are re-checked
- * before they are taken (lazy greedy): a cached move whose saving changed is re-queued. At the end
+ * before they are taken (lazy greedy): a cached move whose saving changed is re-queued. When no
+ * single group's cut saves a cycle (a fused pass stays bound by its other engine or by the DDR), one
+ * lane group comes off every group at once if the cycle model says that is faster. At the end
  * every group is raised to the top of its latency step (channels the cycle model gives for free).
  */
 import type { HwConfig } from '../hw/config.ts';
 import type { Model } from '../ir/model.ts';
 import { modelPerf } from '../perf/model.ts';
-import { keptCounts, type GraphInfo } from './prune-graph.ts';
+import { headGroups, keptCounts, type GraphInfo } from './prune-graph.ts';
 import { keptMass } from './prune-importance.ts';
 
 /** Cycles of the compiled program for per-group widths (cached: the search asks for the same ones often). */
@@ -106,9 +108,16 @@ export function proxyOf(info: GraphInfo, importance: Map<string, { values: numbe
   return info.groups.reduce((a, g) => a + keptMass(importance.get(g.conv)!.values, widths.get(g.conv) ?? g.width), 0) / info.groups.length;
 }
 
-/** The smallest width each group may keep. */
-export const minWidths = (info: GraphInfo, minKeep: number): Map<string, number> =>
-  new Map(info.groups.map((g) => [g.conv, Math.max(1, Math.ceil(minKeep * g.width))]));
+/**
+ * The smallest width each group may keep: `minKeep` of its channels, and for the head groups
+ * (prune-graph.ts headGroups: the heads' hidden widths and what feeds them) at least
+ * `headMinKeep` (default: minKeep, no extra floor), at least one channel. The search still moves
+ * on the cycle model's staircase above the floor.
+ */
+export function minWidths(info: GraphInfo, minKeep: number, headMinKeep = minKeep): Map<string, number> {
+  const heads = headGroups(info);
+  return new Map(info.groups.map((g) => [g.conv, Math.max(1, Math.ceil((heads.has(g.conv) ? Math.max(minKeep, headMinKeep) : minKeep) * g.width))]));
+}
 
 /**
  * Greedy search for the widths that reach `targetFps` losing the least importance mass (see the
@@ -139,7 +148,13 @@ export function searchWidths(info: GraphInfo, lat: LatencyModel, importance: Map
   };
   while (lat.fps(widths) < targetFps) {
     const pick = best();
-    if (pick === undefined) break;
+    if (pick === undefined) {
+      // No single group's cut saves a cycle (an engine or the DDR bounds its passes either way), but
+      // cuts together can: every group above its minimum one lane group down, kept if the cycle model agrees.
+      if (!jointStep(info, lat, importance, widths, mins, trace)) break;
+      for (const g of info.groups) cached.set(g.conv, moveOf(g.conv));
+      continue;
+    }
     const fresh = moveOf(pick);
     const stale = cached.get(pick)!;
     cached.set(pick, fresh);
@@ -152,6 +167,20 @@ export function searchWidths(info: GraphInfo, lat: LatencyModel, importance: Map
   }
   raiseToStepTops(info, lat, widths);
   return { widths, trace };
+}
+
+/** One lane group off every group above its minimum, when that saves cycles (traced per group); false when it does not. */
+function jointStep(info: GraphInfo, lat: LatencyModel, importance: Map<string, { values: number[] }>, widths: Map<string, number>, mins: Map<string, number>, trace: TraceStep[]): boolean {
+  const next = new Map(widths);
+  for (const g of info.groups) next.set(g.conv, Math.max(mins.get(g.conv)!, widths.get(g.conv)! - lat.hw.lanes));
+  if (lat.cycles(next) >= lat.cycles(widths)) return false;
+  for (const g of info.groups) {
+    const from = widths.get(g.conv)!, to = next.get(g.conv)!;
+    if (to === from) continue;
+    widths.set(g.conv, to);
+    trace.push({ step: trace.length + 1, group: g.conv, from, to, fps: lat.fps(widths), proxy: proxyOf(info, importance, widths) });
+  }
+  return true;
 }
 
 /** Every group up to the top of its latency step, until none moves (channels the cycle model gives for free). */

@@ -25,6 +25,8 @@ export interface PruneOptions {
   importance: ImportanceMethod;
   /** The smallest share of a group's channels it keeps (at least one channel). */
   minKeep: number;
+  /** The smallest share the head groups keep (their hidden widths and what feeds them; prune-graph.ts headGroups). */
+  headMinKeep: number;
   /** Fine-tuning steps (0: none) and optional time budget, as `codenet train`. */
   steps: number;
   minutes?: number;
@@ -42,11 +44,12 @@ export interface PruneOptions {
 export const PRUNE_REPORT = 'prune-report.json';
 
 /** The checks on the options that need no model (exit 2, one message each). */
-export function checkPruneOptions(o: Pick<PruneOptions, 'targetFps' | 'ratio' | 'minKeep' | 'steps' | 'distillWeight' | 'taylorBatches'>): void {
+export function checkPruneOptions(o: Pick<PruneOptions, 'targetFps' | 'ratio' | 'minKeep' | 'headMinKeep' | 'steps' | 'distillWeight' | 'taylorBatches'>): void {
   if ((o.targetFps === undefined) === (o.ratio === undefined)) fail('give exactly one of --target-fps (search widths for a frame rate on the board) or --ratio (remove that share of the prunable channels)');
   if (o.targetFps !== undefined && !(o.targetFps > 0 && Number.isFinite(o.targetFps))) fail(`--target-fps must be a number > 0, got ${o.targetFps}`);
   if (o.ratio !== undefined && !(o.ratio > 0 && o.ratio < 1)) fail(`--ratio must be in (0, 1) (the share of prunable channels removed), got ${o.ratio}`);
   if (!(o.minKeep > 0 && o.minKeep <= 1)) fail(`--min-keep must be in (0, 1], got ${o.minKeep}`);
+  if (!(o.headMinKeep > 0 && o.headMinKeep <= 1)) fail(`--head-min-keep must be in (0, 1], got ${o.headMinKeep}`);
   if (!Number.isInteger(o.steps) || o.steps < 0) fail(`--steps must be a whole number >= 0, got ${o.steps}`);
   if (!(o.distillWeight >= 0 && Number.isFinite(o.distillWeight))) fail(`--distill-weight must be a number >= 0, got ${o.distillWeight}`);
   if (!Number.isInteger(o.taylorBatches) || o.taylorBatches < 1) fail(`--taylor-batches must be a whole number >= 1, got ${o.taylorBatches}`);
@@ -68,17 +71,17 @@ export async function runPrune(path: string, o: PruneOptions): Promise<PruneRepo
   taylorModel?.dispose();
 
   const full = new Map(info.groups.map((g) => [g.conv, g.width]));
-  const mins = minWidths(info, o.minKeep);
+  const mins = minWidths(info, o.minKeep, o.headMinKeep);
   const fps0 = lat.fps(full), fpsMin = lat.fps(mins);
   const where = `${o.hw.board} (lanes ${o.hw.lanes}, pwOutputs ${o.hw.pwOutputs}, ${o.hw.clockMHz} MHz)`;
   let widths: Map<string, number>, trace: TraceStep[] = [];
   if (o.targetFps !== undefined) {
     if (fpsMin < o.targetFps)
-      fail(`--target-fps ${o.targetFps}: no pruning of ${fm.name} reaches it on ${where}: the cycle model gives at best ${fpsMin.toFixed(1)} FPS (every prunable group at --min-keep ${o.minKeep}), ${fps0.toFixed(1)} FPS unpruned`);
+      fail(`--target-fps ${o.targetFps}: no pruning of ${fm.name} reaches it on ${where}: the cycle model gives at best ${fpsMin.toFixed(1)} FPS (every prunable group at --min-keep ${o.minKeep}, the head groups at --head-min-keep ${o.headMinKeep}), ${fps0.toFixed(1)} FPS unpruned`);
     ({ widths, trace } = searchWidths(info, lat, importance, o.targetFps, mins));
   } else {
     const most = maxRatio(info, mins);
-    if (o.ratio! > most) fail(`--ratio ${o.ratio}: at most ${most.toFixed(3)} of the prunable channels of ${fm.name} can go with --min-keep ${o.minKeep}`);
+    if (o.ratio! > most) fail(`--ratio ${o.ratio}: at most ${most.toFixed(3)} of the prunable channels of ${fm.name} can go with --min-keep ${o.minKeep} and --head-min-keep ${o.headMinKeep}`);
     widths = ratioWidths(info, importance, o.ratio!, mins);
   }
   const kept = new Map(info.groups.map((g) => [g.conv, topChannels(importance.get(g.conv)!.values, widths.get(g.conv)!)]));
@@ -101,7 +104,7 @@ export async function runPrune(path: string, o: PruneOptions): Promise<PruneRepo
   const report = PruneReportSchema.parse({
     source: path, model: fm.name, mode: o.targetFps !== undefined ? 'target-fps' : 'ratio',
     ...(o.targetFps !== undefined ? { targetFps: o.targetFps } : { ratio: o.ratio }),
-    importance: o.importance, minKeep: o.minKeep, board: o.hw.board, clockMHz: o.hw.clockMHz, lanes: o.hw.lanes, pwOutputs: o.hw.pwOutputs,
+    importance: o.importance, minKeep: o.minKeep, headMinKeep: o.headMinKeep, board: o.hw.board, clockMHz: o.hw.clockMHz, lanes: o.hw.lanes, pwOutputs: o.hw.pwOutputs,
     before: fig(before), after: fig(after), fpsAtMinimum: fpsMin,
     prunableChannels: { before: info.groups.reduce((a, g) => a + g.width, 0), after: [...widths.values()].reduce((a, v) => a + v, 0) },
     proxy: proxyOf(info, importance, widths),

@@ -27,6 +27,8 @@ export const ProxySchema = z.strictObject({
   /** Built-in validation images of the AP50, and training images of the quantizer's calibration. */
   evalImages: z.number().int().min(1),
   calibImages: z.number().int().min(1),
+  /** A trained float model (folder or model.json) whose weights start each candidate's training, cropped where shapes allow (search-warm.ts); absent: from scratch. */
+  init: z.string().min(1).optional(),
 });
 export type Proxy = z.infer<typeof ProxySchema>;
 
@@ -151,6 +153,16 @@ export async function runTrial(spec: TrialSpec, log?: (m: string) => void, cache
     await initBackend({ log });
     const fm = buildFloatGraph(pointGraph(spec.model, spec.classes, p.seed));
     try {
+      if (p.init !== undefined && p.kind === 'train') {
+        const { loadFloatModel } = await import('../float/io.ts');
+        const { warmStart } = await import('./search-warm.ts');
+        const trained = await loadFloatModel(p.init);
+        try {
+          warmStart(fm, trained);
+        } finally {
+          trained.dispose();
+        }
+      }
       let trainLoss: number[] = [];
       if (p.kind === 'train' && p.steps > 0) {
         const ft = await finetune(fm, undefined, { input: spec.model.input, steps: p.steps, batch: p.batch, lr: p.lr, seed: p.seed, distillWeight: 0, log });

@@ -6,7 +6,7 @@ import { addHwOptions, hwFromOptions } from '../hw-options.ts';
 import { MAX_STEPS } from '../../float/defaults.ts';
 
 interface PruneCli {
-  targetFps?: number; ratio?: number; board: string; hw?: string; clock?: number; importance: 'bn' | 'l1' | 'taylor'; minKeep: number;
+  targetFps?: number; ratio?: number; board: string; hw?: string; clock?: number; importance: 'bn' | 'l1' | 'taylor'; minKeep: number; headMinKeep: number;
   steps: number; minutes?: number; batch: number; lr: number; seed: number; distillWeight: number; distill: boolean; taylorBatches: number; out: string;
 }
 
@@ -25,6 +25,7 @@ export function registerPrune(program: Command): void {
     .option('--ratio <R>', 'instead: remove this share (0..1) of the prunable channels, the least important first', num('--ratio'))
     .addOption(new Option('--importance <method>', 'channel importance: bn (|batch-norm scale|), l1 (filter L1 norm) or taylor (first-order Taylor on the batch-norm parameters)').choices(['bn', 'l1', 'taylor']).default('bn'))
     .option('--min-keep <fraction>', 'the smallest share of each layer\'s channels kept (at least one)', num('--min-keep'), 0.125)
+    .option('--head-min-keep <fraction>', 'the smallest share kept by the detection heads\' hidden layers and the layers that feed them (a head cut to a few channels collapses the detector)', num('--head-min-keep'), 0.5)
     .option('--taylor-batches <n>', 'with --importance taylor: training batches the estimate sums over', intOption('--taylor-batches', 1, 1000), 4)
     .option('--steps <n>', 'fine-tuning steps after pruning, each on freshly rendered images (0: none; with --minutes the most)', intOption('--steps', 0, MAX_STEPS), 300)
     .option('--minutes <m>', 'fine-tuning wall-time budget, planned as codenet train plans it (--steps with the logged count repeats the run)', num('--minutes'))

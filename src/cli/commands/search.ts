@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { BOARDS, findBoard } from '../../hw/boards.ts';
 import { checkOutputPath } from '../../io/atomic.ts';
@@ -9,7 +10,7 @@ import { DEFAULT_BOARD } from '../hw-options.ts';
 
 interface SearchCli extends CapOptions {
   board: string; space?: string; out?: string; jobs: number; emit?: 'slurm' | 'k8s'; runTrial?: string; index?: string; collect?: string;
-  proxy: 'train' | 'capacity'; proxySteps: number; batch: number; lr: number; seed: number; evalImages: number; calibImages: number; classes: number;
+  proxy: 'train' | 'capacity'; proxySteps: number; proxyInit?: string; batch: number; lr: number; seed: number; evalImages: number; calibImages: number; classes: number;
   materialize: number; synth: boolean; codenet: string; image: string; claim: string;
 }
 
@@ -33,6 +34,7 @@ export function registerSearch(program: Command): void {
     .option('--collect <dir>', 'merge the results of a search folder into pareto.json and pareto.html (and --materialize)')
     .addOption(new Option('--proxy <kind>', 'accuracy proxy: train (AP50 through the golden model after --proxy-steps) or capacity (no training: log2 of the MACs; for tests)').choices(['train', 'capacity']).default('train'))
     .option('--proxy-steps <n>', 'training steps of each trial (seeded)', intOption('--proxy-steps', 0, MAX_STEPS), 200)
+    .option('--proxy-init <float-model>', 'start each trial\'s proxy training from this trained float model\'s weights, cropped to the candidate where shapes allow (default: from scratch)')
     .option('--batch <n>', 'proxy training images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'proxy training Adam learning rate', num('--lr'), 2e-3)
     .option('--seed <n>', 'seed of the proxy training, its data and the sample input of materialized points', intOption('--seed', 0, 2 ** 31 - 1), 0)
@@ -72,7 +74,12 @@ export function registerSearch(program: Command): void {
     checkOutputPath(o.out, 'folder');
     const { DEFAULT_SPACE, loadSearchSpace } = await import('../../codesign/search-space.ts');
     const space = o.space ? loadSearchSpace(o.space) : DEFAULT_SPACE;
-    const proxy = { kind: o.proxy, steps: o.proxySteps, batch: o.batch, lr: o.lr, seed: o.seed, evalImages: o.evalImages, calibImages: o.calibImages };
+    if (o.proxyInit !== undefined) {
+      const { isFloatModelPath } = await import('../../float/model-file.ts');
+      if (o.proxy !== 'train') fail('--proxy-init goes with --proxy train (the capacity proxy trains nothing)');
+      if (!isFloatModelPath(o.proxyInit)) fail(`--proxy-init ${o.proxyInit}: not a float model (a TensorFlow.js model.json or its folder, what codenet train writes)`);
+    }
+    const proxy = { kind: o.proxy, steps: o.proxySteps, batch: o.batch, lr: o.lr, seed: o.seed, evalImages: o.evalImages, calibImages: o.calibImages, ...(o.proxyInit !== undefined ? { init: resolve(o.proxyInit) } : {}) };
     const { plan, trials } = s.planTrials(space, o.space ?? '(built-in)', o.board, caps, proxy, o.classes);
     if (o.emit) {
       s.writeSearchDir(o.out, plan, trials, { kind: o.emit, codenet: o.codenet, image: o.image, claim: o.claim, parallelism: o.jobs });
