@@ -1,11 +1,13 @@
 /**
- * Accelerator speed: `npm run bench:hw [-- --board B] [--ddr-efficiency E,E,...] [model...]`. Each
+ * Accelerator speed: `npm run bench:hw [-- --board B] [--ddr-efficiency E,E,...] [--also B,B|none] [model...]`. Each
  * model (default codenet-a..e) with seeded random weights runs on the generated RTL in Verilator with
  * the board's DDR model at each DDR efficiency (default 1, 0.8 and 0.6 of the DRAM peak: docs/
  * architecture.md, "Memory model"); every run must be bit-exact with the golden model. Prints, at
  * the config's efficiency (0.8), cycles, FPS at the config's clock, MAC utilisation, DDR traffic, the
  * analytic model's prediction and the simulator's own speed, then a table of FPS per efficiency
- * (simulated and predicted); writes build/bench-hw.json. Figures go in closing notes, not tests.
+ * (simulated and predicted); then each --also board (default zcu104,kv260) at its own preset config,
+ * clock and DDR efficiency, also simulated and bit-exact; writes build/bench-hw.json. Figures go in
+ * closing notes, not tests.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { presetConfig, peakMacsPerCycle } from '../src/hw/config.ts';
@@ -26,6 +28,10 @@ const bi = args.indexOf('--board');
 const board = bi >= 0 ? args.splice(bi, 2)[1] : 'ultra96v2';
 const ei = args.indexOf('--ddr-efficiency');
 const effArg = ei >= 0 ? args.splice(ei, 2)[1] : undefined;
+const ai = args.indexOf('--also');
+const alsoArg = ai >= 0 ? args.splice(ai, 2)[1] : 'zcu104,kv260';
+const also = alsoArg === 'none' ? [] : alsoArg.split(',').map((s) => s.trim()).filter((b) => b && b !== board);
+for (const b of also) presetConfig(b); // an unknown board fails here, before any simulation
 const efficiencies = effArg ? effArg.split(',').map(Number) : [...DDR_EFFICIENCY_SWEEP];
 if (efficiencies.some((e) => !(e >= 0.05 && e <= 1))) throw new Error(`--ddr-efficiency: expected shares of the DRAM peak in 0.05..1, got ${effArg}`);
 const names = args.length ? args : ['codenet-a', 'codenet-b', 'codenet-c', 'codenet-d', 'codenet-e'];
@@ -67,6 +73,30 @@ for (const name of names) {
   const cells = efficiencies.map((e) => sweep.find((s) => s.model === name && s.efficiency === e)!).map((s) => `${s.fps.toFixed(1)} (${s.predictedFps.toFixed(1)})${s.bitExact ? '' : ' NO'}`.padStart(22));
   console.log(`${name.padEnd(11)}${cells.join('')}`);
 }
+
+// The other presets at their own clocks and DDR efficiency: one simulation each, bit-exact too.
+const others: Array<{ board: string; clockMHz: number; lanes: number; pwOutputs: number; peak: number; model: string; cycles: number; fps: number; macUtilisation: number; predictedCycles: number; bitExact: boolean }> = [];
+if (also.length) {
+  console.log(`\nOther presets, each at its own clock and DDR efficiency (simulated; analytic model error)`);
+  console.log(`${'board'.padEnd(11)}${'MHz'.padStart(5)}${'array'.padStart(8)}  ${'model'.padEnd(11)}${'cycles'.padStart(12)}${'FPS'.padStart(8)}${'MAC util'.padStart(10)}${'model err'.padStart(11)}${'bit-exact'.padStart(11)}`);
+}
+for (const b of also) {
+  const bhw = presetConfig(b);
+  for (const name of names) {
+    const { model, input } = zooModelAndInput(name, 1);
+    const compiled = compileModel(model, bhw);
+    const r = await runAccelerator(bhw, compiled, input, { bytesPerCycle: ddrBandwidth(bhw, bhw.ddrEfficiency) });
+    const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
+    if (!chk.match) console.log(`  ${name} on ${b}: ${describeMismatch(chk.firstMismatch!)}`);
+    const predictedCycles = compiled.descriptors.reduce((a, d) => a + descriptorCycles(d, bhw).total, 0);
+    const o = {
+      board: b, clockMHz: bhw.clockMHz, lanes: bhw.lanes, pwOutputs: bhw.pwOutputs, peak: peakMacsPerCycle(bhw), model: name, cycles: r.cycles,
+      fps: (bhw.clockMHz * 1e6) / r.cycles, macUtilisation: summarize(model).totals.macs / (r.cycles * peakMacsPerCycle(bhw)), predictedCycles, bitExact: chk.match,
+    };
+    others.push(o);
+    console.log(`${b.padEnd(11)}${String(o.clockMHz).padStart(5)}${`${o.lanes}x${o.pwOutputs}`.padStart(8)}  ${name.padEnd(11)}${String(o.cycles).padStart(12)}${o.fps.toFixed(1).padStart(8)}${(100 * o.macUtilisation).toFixed(1).padStart(9)}%${((100 * (predictedCycles - r.cycles)) / r.cycles).toFixed(2).padStart(10)}%${(chk.match ? 'yes' : 'NO').padStart(11)}`);
+  }
+}
 mkdirSync('build', { recursive: true });
-writeFileSync('build/bench-hw.json', JSON.stringify({ board, hw, ddrEfficiency: mainEff, rows, efficiencySweep: sweep }, null, 2) + '\n');
-if (sweep.some((r) => !r.bitExact)) process.exitCode = 1;
+writeFileSync('build/bench-hw.json', JSON.stringify({ board, hw, ddrEfficiency: mainEff, rows, efficiencySweep: sweep, otherBoards: others }, null, 2) + '\n');
+if (sweep.some((r) => !r.bitExact) || others.some((o) => !o.bitExact)) process.exitCode = 1;
