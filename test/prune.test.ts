@@ -150,6 +150,18 @@ describe('codenet prune output', () => {
     expect(sim.stdout).toMatch(/bit-exact: \d+ tensors/);
   }, 300_000);
 
+  it('--target-fps max prunes as far as the floors allow: the fastest the cycle model gives at the minimum widths', async () => {
+    const out = join(root, 'max');
+    const fm = await loadFloatModel(floatDir);
+    const info = analyseGraph(fm), ig = integerGraph(fm);
+    const fastest = new LatencyModel(info, ig.model, ig.source, U96).fps(minWidths(info, 0.125, 0.5));
+    const r = await runCli('prune', floatDir, '--target-fps', 'max', '--board', 'ultra96v2', '--steps', '0', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = readPruneReport(join(out, 'prune-report.json'));
+    expect(rep.after.fps).toBeGreaterThanOrEqual(fastest * (1 - 1e-9));
+    expect(rep.after.fps).toBeGreaterThan(rep.before.fps);
+  }, 300_000);
+
   it('--ratio removes that share of the prunable channels', async () => {
     const out = join(root, 'ratio');
     const r = await runCli('prune', floatDir, '--ratio', '0.4', '--importance', 'l1', '--steps', '0', '-o', out);

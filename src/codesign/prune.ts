@@ -46,7 +46,8 @@ export const PRUNE_REPORT = 'prune-report.json';
 /** The checks on the options that need no model (exit 2, one message each). */
 export function checkPruneOptions(o: Pick<PruneOptions, 'targetFps' | 'ratio' | 'minKeep' | 'headMinKeep' | 'steps' | 'distillWeight' | 'taylorBatches'>): void {
   if ((o.targetFps === undefined) === (o.ratio === undefined)) fail('give exactly one of --target-fps (search widths for a frame rate on the board) or --ratio (remove that share of the prunable channels)');
-  if (o.targetFps !== undefined && !(o.targetFps > 0 && Number.isFinite(o.targetFps))) fail(`--target-fps must be a number > 0, got ${o.targetFps}`);
+  // Infinity: "max", the fastest the floors allow.
+  if (o.targetFps !== undefined && !(o.targetFps > 0)) fail(`--target-fps must be a number > 0 or max, got ${o.targetFps}`);
   if (o.ratio !== undefined && !(o.ratio > 0 && o.ratio < 1)) fail(`--ratio must be in (0, 1) (the share of prunable channels removed), got ${o.ratio}`);
   if (!(o.minKeep > 0 && o.minKeep <= 1)) fail(`--min-keep must be in (0, 1], got ${o.minKeep}`);
   if (!(o.headMinKeep > 0 && o.headMinKeep <= 1)) fail(`--head-min-keep must be in (0, 1], got ${o.headMinKeep}`);
@@ -76,9 +77,10 @@ export async function runPrune(path: string, o: PruneOptions): Promise<PruneRepo
   const where = `${o.hw.board} (lanes ${o.hw.lanes}, pwOutputs ${o.hw.pwOutputs}, ${o.hw.clockMHz} MHz)`;
   let widths: Map<string, number>, trace: TraceStep[] = [];
   if (o.targetFps !== undefined) {
-    if (fpsMin < o.targetFps)
+    if (o.targetFps === Infinity) o = { ...o, targetFps: fpsMin };
+    if (fpsMin < o.targetFps!)
       fail(`--target-fps ${o.targetFps}: no pruning of ${fm.name} reaches it on ${where}: the cycle model gives at best ${fpsMin.toFixed(1)} FPS (every prunable group at --min-keep ${o.minKeep}, the head groups at --head-min-keep ${o.headMinKeep}), ${fps0.toFixed(1)} FPS unpruned`);
-    ({ widths, trace } = searchWidths(info, lat, importance, o.targetFps, mins));
+    ({ widths, trace } = searchWidths(info, lat, importance, o.targetFps!, mins));
   } else {
     const most = maxRatio(info, mins);
     if (o.ratio! > most) fail(`--ratio ${o.ratio}: at most ${most.toFixed(3)} of the prunable channels of ${fm.name} can go with --min-keep ${o.minKeep} and --head-min-keep ${o.headMinKeep}`);

@@ -21,7 +21,7 @@ export function registerPrune(program: Command): void {
   const cmd = program
     .command('prune <float-model>')
     .description('structured channel pruning of a float model for a board, widths chosen by the accelerator\'s cycle model, then fine-tuning with distillation from the unpruned model (docs/codesign.md)')
-    .option('--target-fps <F>', 'search the per-layer widths that reach F frames/s by the cycle model, losing the least channel importance', num('--target-fps'))
+    .option('--target-fps <F>', 'search the per-layer widths that reach F frames/s by the cycle model, losing the least channel importance ("max": as fast as --min-keep and --head-min-keep allow)', (v: string) => (v.trim() === 'max' ? Infinity : num('--target-fps')(v)))
     .option('--ratio <R>', 'instead: remove this share (0..1) of the prunable channels, the least important first', num('--ratio'))
     .addOption(new Option('--importance <method>', 'channel importance: bn (|batch-norm scale|), l1 (filter L1 norm) or taylor (first-order Taylor on the batch-norm parameters)').choices(['bn', 'l1', 'taylor']).default('bn'))
     .option('--min-keep <fraction>', 'the smallest share of each layer\'s channels kept (at least one)', num('--min-keep'), 0.125)
