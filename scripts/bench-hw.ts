@@ -10,8 +10,9 @@
  * closing notes, not tests.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { presetConfig, peakMacsPerCycle } from '../src/hw/config.ts';
-import { compileModel } from '../src/compiler/compile.ts';
+import { presetConfig, peakMacsPerCycle, type HwConfig } from '../src/hw/config.ts';
+import { compileModel, type Compiled } from '../src/compiler/compile.ts';
+import type { Model } from '../src/ir/model.ts';
 import { summarize } from '../src/info/summary.ts';
 import { runAccelerator } from '../src/verify/simulators.ts';
 import { zooModelAndInput } from '../src/verify/cases.ts';
@@ -38,6 +39,17 @@ const names = args.length ? args : ['codenet-a', 'codenet-b', 'codenet-c', 'code
 const hw = presetConfig(board);
 // The main table is at the config's efficiency when it is run, else at the first one.
 const mainEff = efficiencies.includes(hw.ddrEfficiency) ? hw.ddrEfficiency : efficiencies[0];
+
+/** One Verilator run of a compiled model on `cfg` at DDR efficiency `e`: every element against the golden model, and the analytic model's cycles. */
+async function simulateAt(cfg: HwConfig, model: Model, input: Int8Array, compiled: Compiled, e: number, label: string) {
+  const r = await runAccelerator(cfg, compiled, input, { bytesPerCycle: ddrBandwidth(cfg, e) });
+  const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
+  if (!chk.match) console.log(`  ${label}: ${describeMismatch(chk.firstMismatch!)}`);
+  const cfgE = withDdrEfficiency(cfg, e);
+  const predictedCycles = compiled.descriptors.reduce((a, d) => a + descriptorCycles(d, cfgE).total, 0);
+  return { r, chk, predictedCycles };
+}
+
 const rows = [];
 const sweep: Array<{ model: string; efficiency: number; bytesPerCycle: number; cycles: number; fps: number; predictedCycles: number; predictedFps: number; bitExact: boolean }> = [];
 console.log(`board ${board}, ${hw.clockMHz} MHz, ${hw.lanes} lanes x ${hw.pwOutputs} outputs (peak ${peakMacsPerCycle(hw)} MAC/cycle), ` +
@@ -49,12 +61,8 @@ for (const name of names) {
   // One testbench build (rendered from the preset); each efficiency only changes its bandwidth argument.
   const runs = [];
   for (const e of efficiencies) {
-    const r = await runAccelerator(hw, compiled, input, { bytesPerCycle: ddrBandwidth(hw, e) });
-    const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
-    const hwE = withDdrEfficiency(hw, e);
-    const predictedCycles = compiled.descriptors.reduce((a, d) => a + descriptorCycles(d, hwE).total, 0);
+    const { r, chk, predictedCycles } = await simulateAt(hw, model, input, compiled, e, `${name} at ${Math.round(100 * e)}%`);
     sweep.push({ model: name, efficiency: e, bytesPerCycle: ddrBandwidth(hw, e), cycles: r.cycles, fps: (hw.clockMHz * 1e6) / r.cycles, predictedCycles, predictedFps: (hw.clockMHz * 1e6) / predictedCycles, bitExact: chk.match });
-    if (!chk.match) console.log(`  ${name} at ${Math.round(100 * e)}%: ${describeMismatch(chk.firstMismatch!)}`);
     runs.push({ e, r, chk, predicted: predictedCycles });
   }
   const { r, chk, predicted } = runs.find((x) => x.e === mainEff)!;
@@ -84,11 +92,7 @@ for (const b of also) {
   const bhw = presetConfig(b);
   for (const name of names) {
     const { model, input } = zooModelAndInput(name, 1);
-    const compiled = compileModel(model, bhw);
-    const r = await runAccelerator(bhw, compiled, input, { bytesPerCycle: ddrBandwidth(bhw, bhw.ddrEfficiency) });
-    const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
-    if (!chk.match) console.log(`  ${name} on ${b}: ${describeMismatch(chk.firstMismatch!)}`);
-    const predictedCycles = compiled.descriptors.reduce((a, d) => a + descriptorCycles(d, bhw).total, 0);
+    const { r, chk, predictedCycles } = await simulateAt(bhw, model, input, compileModel(model, bhw), bhw.ddrEfficiency, `${name} on ${b}`);
     const o = {
       board: b, clockMHz: bhw.clockMHz, lanes: bhw.lanes, pwOutputs: bhw.pwOutputs, peak: peakMacsPerCycle(bhw), model: name, cycles: r.cycles,
       fps: (bhw.clockMHz * 1e6) / r.cycles, macUtilisation: summarize(model).totals.macs / (r.cycles * peakMacsPerCycle(bhw)), predictedCycles, bitExact: chk.match,

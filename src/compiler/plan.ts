@@ -476,7 +476,7 @@ class Planner {
     const gstride = out === 'map' ? 1 : out.gstride;
     const perTile = this.outs / this.lanes;
     const tiles = out === 'map' ? 1 : Math.ceil(gstride / perTile);
-    const tilesPer = this.pwTilesPer(gather.gin, gstride, tiles);
+    const tilesPer = this.pwTilesPer(gather.gin, gstride);
     // full tiles go tilesPer a descriptor, a partial last tile on its own
     const full = Math.floor(gstride / perTile);
     this.add({
@@ -487,16 +487,33 @@ class Planner {
   }
 
   /**
-   * Full output tiles a 1x1 descriptor computes per read of its input: all the weights of those
-   * tiles in the engine's weight RAM (weightGroups beats a pair, weightBufferBytes), their S/B in
-   * its PW_TILE_MAX entries; the tiles spread evenly over the descriptors.
+   * What holds the tiles of one descriptor when each tile's weights take `g` groups a pair: the
+   * engine's weight RAM (weightGroups beats a pair), weightBufferBytes, and the PW_TILE_MAX S/B
+   * entries. Each limit as [tiles that fit, why], for tilesPerRead.
    */
-  pwTilesPer(gin: number, gstride: number, tiles: number): number {
-    const perTile = this.outs / this.lanes, full = Math.floor(gstride / perTile);
-    if (tiles < 2 || full < 2) return 1;
-    const fit = Math.min(PW_TILE_MAX, Math.floor(hwParams(this.hw).weightGroups / gin), Math.floor(this.hw.weightBufferBytes / (this.pairs * gin * this.lanes)));
-    if (fit < 2) return 1;
-    return Math.ceil(full / Math.ceil(full / fit));
+  weightLimits(g: number): Array<[number, string]> {
+    const wg = hwParams(this.hw).weightGroups;
+    return [
+      [PW_TILE_MAX, `PW_TILE_MAX ${PW_TILE_MAX}`],
+      [Math.floor(wg / g), `the weight RAM (${wg} groups a pair, ${g} a tile)`],
+      [Math.floor(this.hw.weightBufferBytes / (this.pairs * g * this.lanes)), `weightBufferBytes ${this.hw.weightBufferBytes}`],
+    ];
+  }
+
+  /**
+   * Of `n` tiles, how many a descriptor computes from one read of its input: the tightest of
+   * `limits` (`fit`, and `why`), the tiles spread evenly over the descriptors (`reads` of them);
+   * one tile a descriptor when there are fewer than two or two do not fit.
+   */
+  tilesPerRead(n: number, limits: Array<[number, string]>): { tilesPer: number; reads: number; fit: number; why: string } {
+    const [fit, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
+    const tilesPer = n < 2 || fit < 2 ? 1 : Math.ceil(n / Math.ceil(n / fit));
+    return { tilesPer, reads: Math.ceil(n / tilesPer), fit, why };
+  }
+
+  /** Full output tiles a 1x1 descriptor computes per read of its input (the weight RAM's limits). */
+  pwTilesPer(gin: number, gstride: number): number {
+    return this.tilesPerRead(Math.floor(gstride / (this.outs / this.lanes)), this.weightLimits(gin)).tilesPer;
   }
 
   /** Fused 1x1 -> dw3x3 (PWDW). */
@@ -528,17 +545,12 @@ class Planner {
   pwdwTilesPer(gin: number, inW: number, full: number): { tilesPer: number; note: string } {
     const perTile = this.outs / this.lanes;
     if (full < 2) return { tilesPer: 1, note: `PWDW: one 1x1 tile a descriptor (the layer has ${full === 1 ? 'one full tile' : 'no full tile'})` };
-    const limits: Array<[number, string]> = [
-      [PW_TILE_MAX, `PW_TILE_MAX ${PW_TILE_MAX}`],
-      [Math.floor(hwParams(this.hw).weightGroups / gin), `the weight RAM (${hwParams(this.hw).weightGroups} groups a pair, ${gin} a tile)`],
-      [Math.floor(this.hw.weightBufferBytes / (this.pairs * gin * this.lanes)), `weightBufferBytes ${this.hw.weightBufferBytes}`],
+    const { tilesPer, reads: d, fit, why } = this.tilesPerRead(full, [
+      ...this.weightLimits(gin),
       [Math.floor(this.hw.lineBufferBeats / (this.R * inW * perTile)), `the line buffer (${this.R} rows x ${inW} pixels x ${perTile} groups a tile, lineBufferBeats ${this.hw.lineBufferBeats})`],
       [Math.floor(this.gmax / perTile), `the depthwise engine's ${this.gmax} groups`],
-    ];
-    const [fit, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
+    ]);
     if (fit < 2) return { tilesPer: 1, note: `PWDW: one 1x1 tile a descriptor, each re-reading the input: two tiles exceed ${why}` };
-    const tilesPer = Math.ceil(full / Math.ceil(full / fit));
-    const d = Math.ceil(full / tilesPer);
     return {
       tilesPer,
       note: `PWDW: ${full % tilesPer ? 'up to ' : ''}${tilesPer} 1x1 tiles a descriptor from one read of the input (${d} read${d === 1 ? '' : 's'} for ${full} full tiles${fit < full ? `; at most ${fit}: ${why}` : ''})`,
@@ -618,17 +630,9 @@ class Planner {
    * entries; spread evenly over the descriptors. With the reason, for explain.
    */
   stemTilesPer(tiles: number): { tilesPer: number; note: string } {
-    const hp = hwParams(this.hw), G = hp.stemGroups;
     if (tiles < 2) return { tilesPer: 1, note: 'stem: one output tile, one read of the input' };
-    const limits: Array<[number, string]> = [
-      [PW_TILE_MAX, `PW_TILE_MAX ${PW_TILE_MAX}`],
-      [Math.floor(hp.weightGroups / G), `the weight RAM (${hp.weightGroups} groups a pair, ${G} a tile)`],
-      [Math.floor(this.hw.weightBufferBytes / (this.pairs * G * this.lanes)), `weightBufferBytes ${this.hw.weightBufferBytes}`],
-    ];
-    const [fit, why] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
+    const { tilesPer, reads: d, fit, why } = this.tilesPerRead(tiles, this.weightLimits(hwParams(this.hw).stemGroups));
     if (fit < 2) return { tilesPer: 1, note: `stem: one output tile a descriptor, each re-reading the input: two tiles exceed ${why}` };
-    const tilesPer = Math.ceil(tiles / Math.ceil(tiles / fit));
-    const d = Math.ceil(tiles / tilesPer);
     return {
       tilesPer,
       note: `stem: ${tiles % tilesPer ? 'up to ' : ''}${tilesPer} output tiles a descriptor from one read of the input (${d} read${d === 1 ? '' : 's'} for ${tiles} tiles${fit < tiles ? `; at most ${fit}: ${why}` : ''})`,

@@ -1,8 +1,8 @@
 import { fanIn, type Model } from '../ir/model.ts';
-import { validateHwConfig, type HwConfig } from '../hw/config.ts';
+import { DW_TAP_CYCLES, validateHwConfig, type HwConfig } from '../hw/config.ts';
 import { hwParams } from '../hw/params.ts';
 import { compileModel, type Compiled } from '../compiler/compile.ts';
-import { DW_TAP_CYCLES, descriptorCycles, type DescriptorCycles } from './program.ts';
+import { descriptorCycles, type DescriptorCycles } from './program.ts';
 
 /**
  * Analytic performance model of the accelerator (docs/architecture.md): it reads a compiled

@@ -28,8 +28,6 @@ export interface DescriptorCycles {
 
 /** Sequencer bookkeeping per descriptor (state changes, pipeline drains, the B response of the statistics beat). */
 const FIXED_CYCLES = 130;
-/** Cycles per lane group of the depthwise engine (a hardware constant, hw/config.ts). */
-export { DW_TAP_CYCLES };
 const READ_COMMAND_GAP = 12;
 const ROW_TURNAROUND = 12;
 

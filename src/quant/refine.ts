@@ -105,11 +105,7 @@ export function refineWeights(fm: tf.LayersModel, m: Model, all: Uint8Array[], w
         }
         // Fitted on the covariance when the bias then removes the mean error; else on the error with the bias as it is (target t - b).
         const [Gc, hc] = o.biasCorrection ? [centeredG(G, mx), Float64Array.from(h, (v, i) => v - mx[i] * mt)] : [G, Float64Array.from(h, (v, i) => v - b[c] * mx[i])];
-        let q: Int8Array = rtn;
-        if (o.adaround) {
-          const learned = learnedRounding(Gc, hc, w[c], s[c], qmin, qmax, o.iterations ?? ADAROUND_ITERATIONS);
-          if (roundingError(Gc, hc, learned, s[c]) < roundingError(Gc, hc, rtn, s[c])) q = learned;
-        }
+        const q = bestRounding(Gc, hc, w[c], s[c], rtn, qmin, qmax, o);
         codes.set(q, c * F);
         const mean = s[c] * dot(q, mx) + b[c];
         if (o.biasCorrection) shift[c] = mt - mean;
@@ -148,15 +144,18 @@ export function dilationFit(G: Float64Array, h: Float64Array, mx: Float64Array, 
   let best = { q: rtn, B: B0, error: Infinity };
   for (const B of [B0 - 1, B0, B0 + 1]) {
     const hB = Float64Array.from(hr, (v, i) => v - B * mr[i]);
-    let q = rtn;
-    if (o.adaround) {
-      const learned = learnedRounding(Gr, hB, w, s, qmin, qmax, o.iterations ?? ADAROUND_ITERATIONS);
-      if (roundingError(Gr, hB, learned, s) < roundingError(Gr, hB, rtn, s)) q = learned;
-    }
+    const q = bestRounding(Gr, hB, w, s, rtn, qmin, qmax, o);
     const error = roundingError(Gr, hB, q, s) + tt - 2 * B * mt + B * B;
     if (error < best.error) best = { q, B, error };
   }
   return best;
+}
+
+/** One channel's codes: learned rounding when it is on and errs less on the moments than round-to-nearest `rtn`, else `rtn`. */
+function bestRounding(G: Float64Array, h: Float64Array, w: ArrayLike<number>, s: number, rtn: Int8Array, qmin: number, qmax: number, o: RefineOptions): Int8Array {
+  if (!o.adaround) return rtn;
+  const learned = learnedRounding(G, h, w, s, qmin, qmax, o.iterations ?? ADAROUND_ITERATIONS);
+  return roundingError(G, h, learned, s) < roundingError(G, h, rtn, s) ? learned : rtn;
 }
 
 /** The covariance E[x x^T] - E[x] E[x]^T (once per matrix: a full layer's channels share theirs). */
