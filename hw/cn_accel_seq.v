@@ -3,8 +3,11 @@
 //
 // Per descriptor: FETCH the 256-byte descriptor, CONFIGURE the engines from up to six config
 // streams (weights, S/B, pad codes, dilation map; PWDW: depthwise weights and S/B), RUN, then
-// write one STATISTICS beat. In RUN
-// three units work concurrently:
+// write one STATISTICS beat. Per-descriptor latency is hidden where the order allows: the config
+// streams' read commands go out back to back (their data return in order), the next descriptor is
+// fetched into `ndesc` once the run has received its last input beat, and the statistics beat's B
+// response is not waited for (the B responses of one AXI ID return in order, so the first ones
+// after a statistics command are its own). In RUN three units work concurrently:
 //   issuer   read commands, one per (input row, source), at most one row ahead of the receiver;
 //   receiver the read data: keeps groups g0..g0+ng of each source row and writes them into one of
 //            two row buffers at (pixel << up) (+1 for upsample) x gin + offset: gather, split,
@@ -218,6 +221,20 @@ module cn_accel_seq #(
     endcase
   end
   wire        cfg_dw    = is_dw || ck[2];
+  // the config issuer runs ahead of the receiver: stream cki's command
+  reg  [2:0]  cki;
+  reg  [63:0] cfgi_addr;
+  reg  [31:0] cfgi_beats;
+  always @(*) begin
+    case (cki)
+      3'd0:    begin cfgi_addr = desc[`CN_D_WGT_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_WGT_BEATS_LSB +: 32]; end
+      3'd1:    begin cfgi_addr = desc[`CN_D_SB_ADDR_LSB +: 64];   cfgi_beats = desc[`CN_D_SB_BEATS_LSB +: 32]; end
+      3'd2:    begin cfgi_addr = desc[`CN_D_PAD_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_PAD_BEATS_LSB +: 32]; end
+      3'd3:    begin cfgi_addr = desc[`CN_D_MAP_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_MAP_BEATS_LSB +: 32]; end
+      3'd4:    begin cfgi_addr = desc[`CN_D_DWGT_ADDR_LSB +: 64]; cfgi_beats = desc[`CN_D_DWGT_BEATS_LSB +: 32]; end
+      default: begin cfgi_addr = desc[`CN_D_DSB_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_DSB_BEATS_LSB +: 32]; end
+    endcase
+  end
   /* verilator lint_on UNUSEDSIGNAL */
 
   // sources: field F of slot s is at `CN_D_SRC_LSB + s * `CN_D_SRC_BITS + `CN_S_F_LSB
@@ -231,8 +248,19 @@ module cn_accel_seq #(
 
   // ---------------- program counter and main state ----------------
   reg [63:0] pc_addr;
+  wire [63:0] next_pc = pc_addr + `CN_DESC_BYTES;
   reg [31:0] pc_left;
   reg [$clog2(DB+1)-1:0] fbeat;
+  // descriptor prefetch: ndesc fills while f_busy; f_have: complete, not yet taken; f_issued: the
+  // next descriptor's fetch is out (during the run's tail or the statistics beat)
+  reg [`CN_DESC_BITS-1:0] ndesc;
+  reg        f_busy, f_have, f_issued;
+  wire       f_take = f_busy && rd_out_valid;
+  // statistics beats whose B response has not come back (at most two: a pass writing nothing to
+  // DDR can end before the previous one's B); stat_q: the beat, latched when the run ends
+  reg [1:0]  stat_pend;
+  reg [63:0] stat_q;
+  wire       stat_b = wr_done && (stat_pend != 2'd0);
   reg [31:0] cbeat;          // beats of the current config stream received
   reg [31:0] cyc, wait_cyc;  // statistics of the current descriptor
   assign busy = (state != S_IDLE);
@@ -338,7 +366,9 @@ module cn_accel_seq #(
   reg  [BEAT-1:0] rowbuf [0:2*RB_DEPTH-1];
   always @(posedge clk) if (rv_write) rowbuf[{rv_bank, rv_idx[RBW-1:0]}] <= s_data;
 
-  assign rd_out_ready = (state == S_FETCH_D) || (state == S_CFG_D && !sb_busy) || (state == S_RUN && !r_chip && rv_can && !(keep && r_up && !rv_dup));
+  // a fetch is only issued when no other read data is ahead of it (docs/isa.md), so while f_busy
+  // every beat is the descriptor's; a config stream takes only its own cfg_beats beats
+  assign rd_out_ready = f_busy || (state == S_CFG_D && !sb_busy && cbeat != cfg_beats) || (state == S_RUN && !r_chip && rv_can && !(keep && r_up && !rv_dup));
 
   // ---------------- run: streamer ----------------
   reg             st_active, st_bank, st_rv;
@@ -405,7 +435,7 @@ module cn_accel_seq #(
   reg  [63:0]      wc_addr;
   reg              stat_cmd_sent, stat_data_sent;
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [BEAT+63:0] stat_beat = {{BEAT{1'b0}}, wait_cyc, cyc};
+  wire [BEAT+63:0] stat_beat = {{BEAT{1'b0}}, stat_q};
   /* verilator lint_on UNUSEDSIGNAL */
 
   always @(*) begin
@@ -428,7 +458,8 @@ module cn_accel_seq #(
       state <= S_IDLE; done_set <= 1'b0; stat_clear <= 1'b0;
       rd_cmd_valid <= 1'b0; rd_cmd_addr <= '0; rd_cmd_beats <= 32'd0;
       wr_cmd_valid <= 1'b0; wr_cmd_addr <= '0; wr_cmd_beats <= 32'd0;
-      pc_addr <= 64'd0; pc_left <= 32'd0; fbeat <= '0; cbeat <= 32'd0; ck <= 3'd0; desc <= '0;
+      pc_addr <= 64'd0; pc_left <= 32'd0; fbeat <= '0; cbeat <= 32'd0; ck <= 3'd0; cki <= 3'd0; desc <= '0;
+      ndesc <= '0; f_busy <= 1'b0; f_have <= 1'b0; f_issued <= 1'b0; stat_pend <= 2'd0; stat_q <= 64'd0;
       cyc <= 32'd0; wait_cyc <= 32'd0;
       pw_wcfg_we <= 1'b0; pw_pcfg_we <= 1'b0; pw_pair <= '0; pw_group <= '0; pw_wdata <= '0; pw_ch <= '0; pw_s <= 16'd0; pw_b <= 16'd0;
       dw_pad_we <= 1'b0; dw_w_we <= 1'b0; dw_sb_we <= 1'b0; dw_map_we <= 1'b0; dw_start <= 1'b0; dw_group <= '0;
@@ -457,21 +488,17 @@ module cn_accel_seq #(
           pc_addr <= prog_addr; pc_left <= prog_len; stat_clear <= 1'b1;
           state <= (prog_len == 32'd0) ? S_DONE : S_FETCH;
         end
-        S_FETCH: begin
+        S_FETCH: begin   // the first descriptor (the others are prefetched)
           rd_cmd_valid <= 1'b1; rd_cmd_addr <= pc_addr[ADDR_W-1:0]; rd_cmd_beats <= DB;
-          fbeat <= '0; cyc <= 32'd0; wait_cyc <= 32'd0; state <= S_FETCH_D;
+          f_busy <= 1'b1; fbeat <= '0; cyc <= 32'd0; wait_cyc <= 32'd0; state <= S_FETCH_D;
         end
-        S_FETCH_D: if (rd_out_valid) begin
-          desc <= {rd_data, desc[`CN_DESC_BITS-1:BEAT]};
-          fbeat <= fbeat + 1'b1;
-          if ({{(32-$clog2(DB+1)){1'b0}}, fbeat} == DB - 1) begin ck <= 3'd0; state <= S_CFG; end
+        S_FETCH_D: if (f_have) begin
+          desc <= ndesc; f_have <= 1'b0; f_issued <= 1'b0; ck <= 3'd0; cki <= 3'd0; state <= S_CFG;
         end
         S_CFG: begin
+          // per-stream counters; the stream's command is out (or going out) from the issuer below
           cbeat <= 32'd0; cg <= '0; cp <= '0; cbase <= '0; csub <= 3'd0; cgrp <= '0; sb_tch <= '0; sb_tile <= 8'd0;
-          if (cfg_beats != 32'd0) begin
-            rd_cmd_valid <= 1'b1; rd_cmd_addr <= cfg_addr[ADDR_W-1:0]; rd_cmd_beats <= cfg_beats; state <= S_CFG_D;
-          end else if (ck == 3'd5) state <= S_SETUP;
-          else ck <= ck + 1'b1;
+          state <= S_CFG_D;
         end
         S_CFG_D: begin
           if (cfg_take) begin
@@ -596,7 +623,7 @@ module cn_accel_seq #(
             wc_addr <= wc_addr + ({48'd0, out_gs} << BSH);
             wc_left <= wc_left - 1'b1;
           end
-          if (wr_done) wd_left <= wd_left - 1'b1;
+          if (wr_done && !stat_b) wd_left <= wd_left - 1'b1;
           // map_out: one dilation (lane 0 of the single output beat) a cycle into the map
           if (map_out && ser_valid) begin
             dw_map_we <= 1'b1; dw_maddr <= mo_pix; dw_md <= ser_word[3:0];
@@ -608,7 +635,14 @@ module cn_accel_seq #(
             if (tw_k == out_ng - 1'b1) begin tw_k <= 16'd0; tw_pix <= tw_pix + out_gs[TBW-1:0]; end
             else tw_k <= tw_k + 1'b1;
           end
+          // prefetch: once the last input beat is in, no other read data is ahead of the next descriptor
+          if (!is_active && !rv_active && pc_left != 32'd1 && !f_issued && (!rd_cmd_valid || rd_cmd_ready)) begin
+            rd_cmd_valid <= 1'b1; rd_cmd_addr <= next_pc[ADDR_W-1:0]; rd_cmd_beats <= DB;
+            f_issued <= 1'b1; f_busy <= 1'b1; fbeat <= '0;
+          end
           if (wd_left == 32'd0 && wc_left == 32'd0 && mo_left == 32'd0 && tw_left == 32'd0 && !is_active && !rv_active && !st_active && f_cnt == 3'd0) begin
+            // the statistics: this descriptor's cycles since the previous one's statistics
+            stat_q <= {wait_cyc, cyc}; cyc <= 32'd0; wait_cyc <= 32'd0;
             stat_cmd_sent <= 1'b0; stat_data_sent <= 1'b0; state <= S_STAT;
           end
         end
@@ -617,12 +651,16 @@ module cn_accel_seq #(
             wr_cmd_valid <= 1'b1; wr_cmd_addr <= stat_addr[ADDR_W-1:0]; wr_cmd_beats <= 32'd1; stat_cmd_sent <= 1'b1;
           end
           if (wr_in_valid && wr_in_ready) stat_data_sent <= 1'b1;
-          if (stat_cmd_sent && (stat_data_sent || (wr_in_valid && wr_in_ready))) state <= S_STAT_W;
+          if (!f_issued && pc_left != 32'd1 && (!rd_cmd_valid || rd_cmd_ready)) begin
+            rd_cmd_valid <= 1'b1; rd_cmd_addr <= next_pc[ADDR_W-1:0]; rd_cmd_beats <= DB;
+            f_issued <= 1'b1; f_busy <= 1'b1; fbeat <= '0;
+          end
+          if (stat_cmd_sent && (stat_data_sent || (wr_in_valid && wr_in_ready))) begin
+            if (pc_left == 32'd1) state <= S_STAT_W;
+            else if (f_issued) begin pc_addr <= next_pc; pc_left <= pc_left - 1'b1; state <= S_FETCH_D; end
+          end
         end
-        S_STAT_W: if (wr_done) begin
-          pc_addr <= pc_addr + `CN_DESC_BYTES; pc_left <= pc_left - 1'b1;
-          state <= (pc_left == 32'd1) ? S_DONE : S_FETCH;
-        end
+        S_STAT_W: if (stat_pend == 2'd0) state <= S_DONE;   // every statistics beat written
         default: begin done_set <= 1'b1; state <= S_IDLE; end   // S_DONE
       endcase
 
@@ -631,6 +669,18 @@ module cn_accel_seq #(
         if (rv_row_done && rv_bank == i[0]) full[i] <= 1'b1;
         else if (st_row_done && st_bank == i[0]) full[i] <= 1'b0;
       end
+      // descriptor fetch: DB beats into ndesc
+      if (f_take) begin
+        ndesc <= {rd_data, ndesc[`CN_DESC_BITS-1:BEAT]};
+        fbeat <= fbeat + 1'b1;
+        if ({{(32-$clog2(DB+1)){1'b0}}, fbeat} == DB - 1) begin f_busy <= 1'b0; f_have <= 1'b1; end
+      end
+      // config issuer: the six streams' read commands in order, back to back (empty ones skipped)
+      if ((state == S_CFG || state == S_CFG_D) && cki != 3'd6 && (!rd_cmd_valid || rd_cmd_ready)) begin
+        if (cfgi_beats != 32'd0) begin rd_cmd_valid <= 1'b1; rd_cmd_addr <= cfgi_addr[ADDR_W-1:0]; rd_cmd_beats <= cfgi_beats; end
+        cki <= cki + 1'b1;
+      end
+      stat_pend <= stat_pend + {1'b0, state == S_STAT && !stat_cmd_sent} - {1'b0, stat_b};
       // streamer FIFO
       if (st_rv) f_wp <= f_wp + 1'b1;
       if (f_pop) f_rp <= f_rp + 1'b1;
@@ -659,7 +709,7 @@ module cn_accel_seq #(
       c_busy <= 64'd0; c_desc <= 64'd0; c_active <= 64'd0; c_wait <= 64'd0;
     end else begin
       if (busy) c_busy <= c_busy + 1'b1;
-      if (state == S_STAT_W && wr_done) c_desc <= c_desc + 1'b1;
+      if (stat_b) c_desc <= c_desc + 1'b1;
       if (f_pop) c_active <= c_active + 1'b1;
       if (state == S_RUN && !eng_in_valid && st_active) c_wait <= c_wait + 1'b1;
     end

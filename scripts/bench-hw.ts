@@ -46,7 +46,7 @@ async function simulateAt(cfg: HwConfig, model: Model, input: Int8Array, compile
   const chk = checkAgainstGolden(model, compiled.map, r.memory, input);
   if (!chk.match) console.log(`  ${label}: ${describeMismatch(chk.firstMismatch!)}`);
   const cfgE = withDdrEfficiency(cfg, e);
-  const predictedCycles = compiled.descriptors.reduce((a, d) => a + descriptorCycles(d, cfgE).total, 0);
+  const predictedCycles = compiled.descriptors.reduce((a, d, i) => a + descriptorCycles(d, cfgE, i === 0).total, 0);
   return { r, chk, predictedCycles };
 }
 

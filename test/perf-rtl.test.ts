@@ -21,7 +21,7 @@ function expectWithin5Percent(compiled: Compiled, hw: HwConfig, r: AccelRun): vo
   for (const l of compiled.map.layers) {
     if (!l.descriptors.length) continue;
     const measured = l.descriptors.reduce((a, i) => a + r.descriptors[i].cycles, 0);
-    const predicted = l.descriptors.reduce((a, i) => a + descriptorCycles(compiled.descriptors[i], hw).total, 0);
+    const predicted = l.descriptors.reduce((a, i) => a + descriptorCycles(compiled.descriptors[i], hw, i === 0).total, 0);
     predictedTotal += predicted;
     if (measured >= 10_000) expect(Math.abs(predicted - measured) / measured, `${l.name}: predicted ${predicted}, RTL ${measured}`).toBeLessThan(0.05);
   }

@@ -19,12 +19,13 @@ const SMALL = validateHwConfig({
 }, 'small test config');
 
 /**
- * Yosys 0.55 figures of SMALL (xc7), recorded after the row-banked dual-port depthwise line buffer
- * (before it: 15,945 LUT, 12,319 FF, 58 DSP, 4 BRAM36; at this size its 16 banks of 64 beats are
- * LUT RAM with fabric read registers; before PWDW fusion and the tensor buffer: 15,372 LUT,
- * 12,137 FF, 3 BRAM36).
+ * Yosys 0.55 figures of SMALL (xc7), recorded after the descriptor prefetch (its second 2,048-bit
+ * descriptor register; before it: 18,556 LUT, 14,249 FF); before the row-banked dual-port
+ * depthwise line buffer: 15,945 LUT, 12,319 FF, 58 DSP, 4 BRAM36 (at this size its 16 banks of 64
+ * beats are LUT RAM with fabric read registers); before PWDW fusion and the tensor buffer: 15,372
+ * LUT, 12,137 FF, 3 BRAM36.
  */
-const BASELINE = { lut: 18556, ff: 14249, dsp: 53, bram36: 2 };
+const BASELINE = { lut: 19008, ff: 15939, dsp: 53, bram36: 2 };
 
 let root: string;
 let s: SynthOutcome;

@@ -61,10 +61,10 @@ function withPlaceholderParams(m: Model): Model {
 export function programPerf(compiled: Compiled, peak: number = hwParams(compiled.plan.hw).peakMacsPerCycle): ModelPerf {
   const { hw } = compiled.plan;
   const layers = compiled.plan.layers.map((l, li): LayerPerf => {
-    const ds = compiled.map.layers[li].descriptors.map((i) => compiled.descriptors[i]);
+    const ds = compiled.map.layers[li].descriptors;
     if (l.fusedInto !== undefined) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, dramBytes: 0, ddrCycles: 0, cycles: 0, bound: 'fused', fusedInto: compiled.plan.layers[l.fusedInto].name };
     if (ds.length === 0) return { name: l.name, op: l.op, macs: l.macs, computeCycles: 0, ddrBytes: 0, dramBytes: 0, ddrCycles: 0, cycles: 0, bound: 'free' };
-    const c = ds.map((d) => descriptorCycles(d, hw));
+    const c = ds.map((i) => descriptorCycles(compiled.descriptors[i], hw, i === 0));
     const sum = (f: (x: DescriptorCycles) => number) => c.reduce((a, x) => a + f(x), 0);
     const computeCycles = Math.round(sum((x) => x.engine));
     const ddrCycles = Math.round(sum((x) => x.ddr));
@@ -127,7 +127,7 @@ export function withDdrEfficiency(hw: HwConfig, efficiency: number, where = 'ddr
 export function efficiencySweep(compiled: Compiled, efficiencies: readonly number[] = DDR_EFFICIENCY_SWEEP): Array<{ efficiency: number; bytesPerCycle: number; cycles: number; fps: number }> {
   return efficiencies.map((e) => {
     const hw = withDdrEfficiency(compiled.plan.hw, e);
-    const cycles = compiled.descriptors.reduce((a, d) => a + descriptorCycles(d, hw).total, 0);
+    const cycles = compiled.descriptors.reduce((a, d, i) => a + descriptorCycles(d, hw, i === 0).total, 0);
     return { efficiency: e, bytesPerCycle: hwParams(hw).ddrBytesPerCycle, cycles, fps: (hw.clockMHz * 1e6) / cycles };
   });
 }

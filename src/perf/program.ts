@@ -26,8 +26,8 @@ export interface DescriptorCycles {
   bound: 'compute' | 'memory';
 }
 
-/** Sequencer bookkeeping per descriptor (state changes, pipeline drains, the B response of the statistics beat). */
-const FIXED_CYCLES = 130;
+/** Sequencer bookkeeping per descriptor (state changes, pipeline drains, the wait for the run's last B response). */
+const FIXED_CYCLES = 75;
 const READ_COMMAND_GAP = 12;
 const ROW_TURNAROUND = 12;
 
@@ -58,7 +58,8 @@ function dwRows(d: Descriptor, engine: number, fillRows: number, readBytes: numb
   return whileLoading + (d.out_h - loading) * Math.max(rowEngine, rowWrite);
 }
 
-export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles {
+/** `first`: the program's first descriptor, the only one whose fetch nothing hides. */
+export function descriptorCycles(d: Descriptor, hw: HwConfig, first = false): DescriptorCycles {
   const p = hwParams(hw);
   const latency = p.ddrLatency;
   // Bandwidth min(port, DRAM peak x efficiency); a command costs its DRAM bursts (perf/dram.ts).
@@ -66,11 +67,15 @@ export function descriptorCycles(d: Descriptor, hw: HwConfig): DescriptorCycles 
   const dram = descriptorDram(d, hw);
   // A stream of `beats` beats from DDR: one beat a cycle (or `per` cycles a beat) unless the DRAM is slower.
   const stream = (beats: number, per: number, bytes: number) => latency + Math.max(beats * per, bytes / bw);
-  const fetch = stream(DESCRIPTOR_BYTES / p.beatBytes, 1, dram.fetch);
+  // The descriptor is fetched while the previous one's run drains (its last input beat is in by
+  // then), so only the first descriptor of a program waits for it.
+  const fetch = first ? stream(DESCRIPTOR_BYTES / p.beatBytes, 1, dram.fetch) : 0;
   const sbPerBeat = d.engine === ENGINE_DW ? 1 : p.sbPerBeat; // the 1x1 engine takes one S/B channel a cycle
+  // The config streams' read commands go out back to back: one latency, then each stream's beats.
   let config = 0;
   for (const [i, [beats, per]] of ([[d.wgt_beats, 1], [d.sb_beats, sbPerBeat], [d.pad_beats, 1], [d.map_beats, 1], [d.dwgt_beats, 1], [d.dsb_beats, 1]] as const).entries())
-    if (beats > 0) config += stream(beats, per, dram.config[i]);
+    if (beats > 0) config += stream(beats, per, dram.config[i]) - latency;
+  if (config > 0) config += latency;
   const outPixels = d.out_h * d.out_w;
   // A PW or PWDW pass of several tiles streams each pixel's gin beats once per tile (the input is read once).
   const tiles = d.engine === ENGINE_PW || d.engine === ENGINE_PWDW ? Math.max(1, d.tiles) : 1;

@@ -34,7 +34,7 @@ export interface IcarusOptions {
   programLen: number;
   /** Cycle limit from START to irq (default 10,000,000). */
   maxCycles?: number;
-  /** Fail when no new descriptor is fetched for this many cycles (default 0: no watchdog). */
+  /** Fail when no descriptor is fetched or completed for this many cycles (default 0: no watchdog). */
   watchdog?: number;
   /** DDR model: AR-to-first-R latency in cycles (default 8). */
   latency?: number;

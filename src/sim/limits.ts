@@ -2,8 +2,8 @@
  * How long a simulation may run, from the program itself: the analytic model (src/perf/program.ts)
  * predicts each descriptor's cycles, so a run that takes far longer is broken, not slow.
  *
- * - watchdog: the testbenches stop a run when no new descriptor has been fetched for this many
- *   cycles; the longest predicted descriptor times WATCHDOG_FACTOR plus WATCHDOG_MARGIN.
+ * - watchdog: the testbenches stop a run when no descriptor has been fetched or completed for
+ *   this many cycles; the longest predicted descriptor times WATCHDOG_FACTOR plus WATCHDOG_MARGIN.
  * - maxCycles: the whole run from START to irq; the predicted total times MAX_CYCLES_FACTOR plus
  *   MAX_CYCLES_MARGIN (was a fixed 2e9, hours of Verilator time on a hung program).
  *
@@ -46,7 +46,7 @@ export function simLimits(descriptors: readonly Descriptor[], hw: HwConfig, ddr?
   let predicted = 0;
   let longest = { index: 0, cycles: 0 };
   descriptors.forEach((d, index) => {
-    let c = descriptorCycles(d, hw).total;
+    let c = descriptorCycles(d, hw, index === 0).total;
     if (!Number.isFinite(c) || c < 0) c = 0;
     c *= slower;
     predicted += c;

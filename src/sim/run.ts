@@ -56,7 +56,7 @@ export interface SimOptions {
   base?: number;
   /** Cycle limit from START to irq; default from the program's predicted cycles (src/sim/limits.ts). */
   maxCycles?: number;
-  /** Stop when no new descriptor is fetched for this many cycles (0: never); default from the longest predicted descriptor. */
+  /** Stop when no descriptor is fetched or completed for this many cycles (0: never); default from the longest predicted descriptor. */
   watchdog?: number;
   /** The bundle already loaded by loadBundle(dir) (saves reading it twice). */
   bundle?: Bundle;

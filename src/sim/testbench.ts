@@ -121,7 +121,7 @@ export interface TbRun extends TraceWindow {
   latency: number;
   bytesPerCycle: number;
   maxCycles?: number;
-  /** Stop when no new descriptor is fetched for this many cycles (0 or absent: no watchdog). */
+  /** Stop when no descriptor is fetched or completed for this many cycles (0 or absent: no watchdog). */
   watchdog?: number;
 }
 
