@@ -15,6 +15,17 @@ const list = <T extends z.ZodTypeAny>(t: T) => z.array(t).min(1, 'must list at l
 const even = z.number().int().min(2).max(4096).refine((v) => v % 2 === 0, 'must be even (a ShuffleNetV2 unit splits its channels in halves)');
 const pow2 = z.number().int().min(1).refine((v) => (v & (v - 1)) === 0, 'must be a power of two');
 
+const tuple3 = <T extends z.ZodTypeAny>(t: T) => z.tuple([t, t, t]);
+/** One model point of a `points` list: any of the model knobs, one value each. */
+const PointKnobsSchema = z.strictObject({
+  channels: z.tuple([z.number().int().min(1).max(4096), even, even, even, z.number().int().min(1).max(8192)]).optional(),
+  repeats: tuple3(z.number().int().min(0).max(16)).optional(),
+  input: z.number().int().min(16).max(1024).optional(),
+  stem: z.enum(['s4', 's2+maxpool']).optional(),
+  dmax: z.number().int().min(1).max(DMAX_LIMIT).optional(),
+  deformable: tuple3(z.boolean()).optional(),
+});
+
 export const SearchSpaceSchema = z.strictObject({
   /** The zoo network whose shape the model knobs change (decoder widths and head stay its own). */
   base: z.string().refine((n) => findZooSpec(n) !== undefined, { message: `must be a zoo network: ${ZOO.map((s) => s.name).join(', ')}` }),
@@ -31,7 +42,9 @@ export const SearchSpaceSchema = z.strictObject({
     dmax: list(z.number().int().min(1).max(DMAX_LIMIT)).optional(),
     /** Per decoder block: true a deformable depthwise 3x3 (with its offset conv), false a plain depthwise 3x3. */
     deformable: list(z.tuple([z.boolean(), z.boolean(), z.boolean()])).optional(),
-  }).default({}),
+    /** Instead of the product of the lists above: these model points, each knob it leaves out the base's value. */
+    points: list(PointKnobsSchema).optional(),
+  }).default({}).refine((m) => m.points === undefined || Object.keys(m).length === 1, { message: 'give either "points" (a list of model points) or lists of knob values (their product), not both' }),
   hw: z.strictObject({
     lanes: list(pow2).optional(),
     pwOutputs: list(z.number().int().min(2).max(512)).optional(),
@@ -100,6 +113,11 @@ export function modelPoints(s: SearchSpace): ModelPoint[] {
   const b: ZooSpec = findZooSpec(s.base)!;
   const m = s.model;
   const out: ModelPoint[] = [];
+  if (m.points) {
+    for (const q of m.points)
+      out.push({ base: b.name, channels: [...(q.channels ?? b.channels)], repeats: [...(q.repeats ?? b.repeats)], input: q.input ?? b.input, stem: q.stem ?? b.stem, dmax: q.dmax ?? b.dmax, deformable: [...(q.deformable ?? [true, true, true])] });
+    return out;
+  }
   for (const channels of m.channels ?? [b.channels])
     for (const repeats of m.repeats ?? [b.repeats])
       for (const input of m.input ?? [b.input])

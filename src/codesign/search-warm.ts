@@ -15,6 +15,24 @@ function crop(t: tf.Tensor, shape: number[]): tf.Tensor | undefined {
   return shape.every((d, i) => d === t.shape[i]) ? t.clone() : tf.slice(t, shape.map(() => 0), shape);
 }
 
+/**
+ * The trained layer of the same name; for a decoder block made plain (search-model.ts: `decN.dw`,
+ * `decN.dw.bn`) the deformable block's depthwise kernel and batch norm (`decN.deform`,
+ * `decN.deform.bn`), the same shapes: the plain 3x3 samples the deformable one's grid at dilation 1,
+ * a start that the proxy measured as good as the trained deformable block (docs/codesign.md).
+ */
+function partner(from: tf.LayersModel, name: string): tf.layers.Layer | undefined {
+  const alias = /^(dec\d+)\.dw(\.bn)?$/.exec(name);
+  for (const n of alias ? [name, `${alias[1]}.deform${alias[2] ?? ''}`] : [name]) {
+    try {
+      return from.getLayer(n);
+    } catch {
+      // not in the trained model: the next candidate name
+    }
+  }
+  return undefined;
+}
+
 /** Copies `from`'s weights into `to` where names match and shapes crop; returns the layers copied and the layers with weights. */
 export function warmStart(to: tf.LayersModel, from: tf.LayersModel): { copied: number; layers: number } {
   let copied = 0, layers = 0;
@@ -22,12 +40,8 @@ export function warmStart(to: tf.LayersModel, from: tf.LayersModel): { copied: n
     const mine = l.getWeights();
     if (!mine.length) continue;
     layers++;
-    let src: tf.layers.Layer;
-    try {
-      src = from.getLayer(l.name);
-    } catch {
-      continue; // no layer of that name in the trained model
-    }
+    const src = partner(from, l.name);
+    if (!src) continue; // no layer of that name in the trained model
     const theirs = src.getWeights();
     if (theirs.length !== mine.length) continue;
     const cropped = theirs.map((t, i) => crop(t, mine[i].shape));

@@ -9,7 +9,7 @@ import { addCapOptions, capsFromOptions, type CapOptions } from './caps-options.
 import { DEFAULT_BOARD } from '../hw-options.ts';
 
 interface SearchCli extends CapOptions {
-  board: string; space?: string; out?: string; jobs: number; emit?: 'slurm' | 'k8s'; runTrial?: string; index?: string; collect?: string;
+  board: string; space?: string; out?: string; jobs: number; emit?: 'slurm' | 'k8s'; runTrial?: string; index?: string; collect?: string; export?: string;
   proxy: 'train' | 'capacity'; proxySteps: number; proxyInit?: string; batch: number; lr: number; seed: number; evalImages: number; calibImages: number; classes: number;
   materialize: number; synth: boolean; codenet: string; image: string; claim: string;
 }
@@ -30,7 +30,8 @@ export function registerSearch(program: Command): void {
     .option('--jobs <n>', 'trials run at once (1: in this process; more: child processes of the CLI)', intOption('--jobs', 1, 256), 1)
     .addOption(new Option('--emit <kind>', 'write the trials and a cluster job (slurm: a job-array script; k8s: an Indexed Job manifest) instead of running them').choices(['slurm', 'k8s']))
     .option('--run-trial <dir>', 'run one trial of a search folder (the task command of --emit)')
-    .option('--index <i>', 'with --run-trial: the trial index (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)')
+    .option('--index <i>', 'with --run-trial or --export: the trial index (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)')
+    .option('--export <dir>', 'write the float network of trial --index of a search folder to -o, warm-started as its proxy training starts (from --proxy-init\'s weights), to train fully with codenet train --resume or codenet prune')
     .option('--collect <dir>', 'merge the results of a search folder into pareto.json and pareto.html (and --materialize)')
     .addOption(new Option('--proxy <kind>', 'accuracy proxy: train (AP50 through the golden model after --proxy-steps) or capacity (no training: log2 of the MACs; for tests)').choices(['train', 'capacity']).default('train'))
     .option('--proxy-steps <n>', 'training steps of each trial (seeded)', intOption('--proxy-steps', 0, MAX_STEPS), 200)
@@ -57,7 +58,16 @@ export function registerSearch(program: Command): void {
       console.log(r.infeasible !== undefined ? `trial ${r.index} (${r.name}): does not compile for its config: ${r.infeasible}` : `trial ${r.index} (${r.name}): ${r.fps.toFixed(1)} FPS, ${r.accuracy.metric} ${r.accuracy.value.toFixed(4)}`);
       return;
     }
-    if (o.index !== undefined) fail('--index goes with --run-trial <dir>');
+    if (o.export !== undefined) {
+      if (o.index === undefined || !/^\d+$/.test(o.index.trim())) fail('--export needs --index <i>, a whole number >= 0 (the trial whose network to write)');
+      if (!o.out) fail('--export needs -o <dir> (the float model folder to write)');
+      checkOutputPath(o.out, 'folder');
+      const { exportTrialFloat } = await import('../../codesign/search-export.ts');
+      const e = await exportTrialFloat(o.export, Number(o.index), o.out);
+      console.log(`wrote ${o.out}: ${e.name}, ${e.init !== undefined ? `${e.copied} of ${e.layers} layers from ${e.init}` : `seeded initialisation (the trial has no --proxy-init)`}`);
+      return;
+    }
+    if (o.index !== undefined) fail('--index goes with --run-trial <dir> or --export <dir>');
     const finish = async (dir: string) => {
       const p = s.collect(dir, o.materialize);
       const bad = p.results.filter((r) => r.infeasible !== undefined);
