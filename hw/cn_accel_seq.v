@@ -206,35 +206,25 @@ module cn_accel_seq #(
 
   // config stream k: 0 weights, 1 S/B, 2 pad, 3 map, 4 depthwise weights and 5 depthwise S/B of
   // PWDW; streams 4 and 5 load like a DW pass's 0 and 1 (a case of the six streams, not an index
-  // computed from ck: a 6-way mux, not a 64-way one)
-  reg  [2:0]  ck;
-  reg  [63:0] cfg_addr;
-  reg  [31:0] cfg_beats;
-  always @(*) begin
-    case (ck)
-      3'd0:    begin cfg_addr = desc[`CN_D_WGT_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_WGT_BEATS_LSB +: 32]; end
-      3'd1:    begin cfg_addr = desc[`CN_D_SB_ADDR_LSB +: 64];   cfg_beats = desc[`CN_D_SB_BEATS_LSB +: 32]; end
-      3'd2:    begin cfg_addr = desc[`CN_D_PAD_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_PAD_BEATS_LSB +: 32]; end
-      3'd3:    begin cfg_addr = desc[`CN_D_MAP_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_MAP_BEATS_LSB +: 32]; end
-      3'd4:    begin cfg_addr = desc[`CN_D_DWGT_ADDR_LSB +: 64]; cfg_beats = desc[`CN_D_DWGT_BEATS_LSB +: 32]; end
-      default: begin cfg_addr = desc[`CN_D_DSB_ADDR_LSB +: 64];  cfg_beats = desc[`CN_D_DSB_BEATS_LSB +: 32]; end
+  // computed from k: a 6-way mux, not a 64-way one). {beats, addr} of stream k:
+  function [95:0] cfg_stream(input [`CN_DESC_BITS-1:0] d, input [2:0] k);
+    case (k)
+      3'd0:    cfg_stream = {d[`CN_D_WGT_BEATS_LSB +: 32],  d[`CN_D_WGT_ADDR_LSB +: 64]};
+      3'd1:    cfg_stream = {d[`CN_D_SB_BEATS_LSB +: 32],   d[`CN_D_SB_ADDR_LSB +: 64]};
+      3'd2:    cfg_stream = {d[`CN_D_PAD_BEATS_LSB +: 32],  d[`CN_D_PAD_ADDR_LSB +: 64]};
+      3'd3:    cfg_stream = {d[`CN_D_MAP_BEATS_LSB +: 32],  d[`CN_D_MAP_ADDR_LSB +: 64]};
+      3'd4:    cfg_stream = {d[`CN_D_DWGT_BEATS_LSB +: 32], d[`CN_D_DWGT_ADDR_LSB +: 64]};
+      default: cfg_stream = {d[`CN_D_DSB_BEATS_LSB +: 32],  d[`CN_D_DSB_ADDR_LSB +: 64]};
     endcase
-  end
+  endfunction
+  reg  [2:0]  ck;    // the stream the receiver loads
+  reg  [2:0]  cki;   // the stream the issuer sends a read command for (runs ahead of ck)
+  wire [95:0] cfg_cur = cfg_stream(desc, ck);
+  wire [95:0] cfg_iss = cfg_stream(desc, cki);
+  wire [31:0] cfg_beats  = cfg_cur[95:64];
+  wire [63:0] cfgi_addr  = cfg_iss[63:0];
+  wire [31:0] cfgi_beats = cfg_iss[95:64];
   wire        cfg_dw    = is_dw || ck[2];
-  // the config issuer runs ahead of the receiver: stream cki's command
-  reg  [2:0]  cki;
-  reg  [63:0] cfgi_addr;
-  reg  [31:0] cfgi_beats;
-  always @(*) begin
-    case (cki)
-      3'd0:    begin cfgi_addr = desc[`CN_D_WGT_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_WGT_BEATS_LSB +: 32]; end
-      3'd1:    begin cfgi_addr = desc[`CN_D_SB_ADDR_LSB +: 64];   cfgi_beats = desc[`CN_D_SB_BEATS_LSB +: 32]; end
-      3'd2:    begin cfgi_addr = desc[`CN_D_PAD_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_PAD_BEATS_LSB +: 32]; end
-      3'd3:    begin cfgi_addr = desc[`CN_D_MAP_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_MAP_BEATS_LSB +: 32]; end
-      3'd4:    begin cfgi_addr = desc[`CN_D_DWGT_ADDR_LSB +: 64]; cfgi_beats = desc[`CN_D_DWGT_BEATS_LSB +: 32]; end
-      default: begin cfgi_addr = desc[`CN_D_DSB_ADDR_LSB +: 64];  cfgi_beats = desc[`CN_D_DSB_BEATS_LSB +: 32]; end
-    endcase
-  end
   /* verilator lint_on UNUSEDSIGNAL */
 
   // sources: field F of slot s is at `CN_D_SRC_LSB + s * `CN_D_SRC_BITS + `CN_S_F_LSB
