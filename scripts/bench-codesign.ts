@@ -19,7 +19,7 @@
  *    and the chosen one (the most accurate by the proxy at least 1.1x as fast) get `gen` + `sim`;
  *    on the first board the chosen network is then trained like the pruned models: exported from
  *    the baseline's weights (`search --export`), pruned to the board's target and fine-tuned
- *    (`prune`, the same share, no distillation), QAT, `eval`, `perf`, `gen`, `sim`: a row with
+ *    (`prune`, 17% of the budget, no distillation), QAT, `eval`, `perf`, `gen`, `sim`: a row with
  *    real AP50 after QAT and simulated FPS, which the verdict counts as it counts the pruned ones.
  * Prints progress at least every 20 s, a table per board, and writes DIR/codesign.json (default
  * build/bench-codesign) after every stage, so a run cut short leaves its figures. --quick runs a
@@ -230,12 +230,12 @@ for (const br of result.boards) {
   }
   // The searched network trained like the pruned models, on the first board: its float network from the
   // baseline's weights (cropped to it, as the proxy starts), pruned to the board's target and fine-tuned
-  // for the same share of the budget (no distillation: the unpruned network is untrained, no teacher),
+  // for its own share of the budget, 17% (no distillation: the unpruned network is untrained, no teacher),
   // then the baseline's QAT, eval through the golden model, gen and sim: a row with real AP50 and FPS.
   if (chosen && br.board === boards[0] && br.targetFps !== undefined) {
     const floatOut = join(out, br.board, 'searched', 'init'), prunedDir = join(out, br.board, 'searched', 'pruned');
     await codenet(`export ${br.board} searched`, ['search', '--export', dir, '--index', String(chosen.index), '-o', floatOut]);
-    const prune = (target: string) => codenet(`prune ${br.board} searched`, ['prune', floatOut, '--target-fps', target, '--board', br.board, ...plan.prune, '--no-distill', '--seed', String(seed + 2), '-o', prunedDir], true);
+    const prune = (target: string) => codenet(`prune ${br.board} searched`, ['prune', floatOut, '--target-fps', target, '--board', br.board, ...plan.searched, '--no-distill', '--seed', String(seed + 2), '-o', prunedDir], true);
     let reach = '';
     let pr = await prune(String(br.targetFps));
     if (pr.code === 2) {

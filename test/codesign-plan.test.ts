@@ -24,8 +24,10 @@ describe('bench:codesign plan', () => {
   it('plans the training stages inside the budget, with room for the rest', () => {
     for (const budget of [10, 60, 90]) {
       const p = benchPlan(budget, 2, false);
-      // One fine-tune per board, one more without distillation and the searched network's on the first board.
-      expect(p.finetunes).toBe(4);
+      // One fine-tune per board and one more without distillation on the first board; the searched network's apart.
+      expect(p.finetunes).toBe(3);
+      expect(Number(arg(p.searched, '--minutes'))).toBeCloseTo(SHARES.searched * budget, 1);
+      expect(Number(arg(p.searched, '--steps'))).toBeGreaterThanOrEqual(1e7);
       expect(Number(arg(p.float, '--minutes'))).toBeCloseTo(SHARES.float * budget, 1);
       expect(Number(arg(p.qat, '--minutes'))).toBeCloseTo(SHARES.qat * budget, 1);
       expect(Number(arg(p.prune, '--minutes'))).toBeCloseTo(SHARES.finetune * budget, 1);
@@ -36,7 +38,7 @@ describe('bench:codesign plan', () => {
       expect(p.plannedMinutes).toBeLessThanOrEqual(0.75 * budget);
       expect(p.proxy).toEqual(PROXY);
     }
-    expect(benchPlan(60, 1, false).finetunes).toBe(3);
+    expect(benchPlan(60, 1, false).finetunes).toBe(2);
     expect(benchPlan(60, 1, false).plannedMinutes).toBeLessThanOrEqual(0.75 * 60);
   });
 

@@ -14,6 +14,12 @@ export const SHARES = {
   qat: 0.04,
   /** Each pruned model's fine-tune (1,000 and 1,500 steps of 16 recovered the same AP50: a shorter one costs little). */
   finetune: 0.07,
+  /**
+   * The searched network's fine-tune after pruning to the target: it starts from weights cropped to
+   * a different network, and at seed 0 its 1,665 steps of 16 (7%) gave 44.4 AP50 after QAT where
+   * 4,000 steps (about 10 minutes) gave 48.2 (docs/codesign.md).
+   */
+  searched: 0.17,
 } as const;
 
 /** Fine-tuning learning rate of the pruned models (Adam, cosine decay): in 600 steps of 16, 1e-2 recovered 38.6 AP50, 5e-3 36.9, 1e-3 34.9 (docs/codesign.md). */
@@ -28,8 +34,10 @@ export interface BenchPlan {
   qat: string[];
   /** `codenet prune` fine-tune arguments of the first pruned model of a board (the others repeat its step count). */
   prune: string[];
+  /** `codenet prune` fine-tune arguments of the searched network (pruned to the target, first board). */
+  searched: string[];
   proxy: { steps: number; lr: number; evalImages: number };
-  /** Pruned-model fine-tunes in the run: one per board, one without distillation on the first board, and the searched network's (pruned to the target) on the first board. */
+  /** Pruned-model fine-tunes of SHARES.finetune in the run: one per board and one without distillation on the first board (the searched network's is planned apart). */
   finetunes: number;
   /** Minutes the planned training stages take (the rest of the budget: QAT of the pruned models, the searches, evals, Yosys, Verilator). */
   plannedMinutes: number;
@@ -37,18 +45,21 @@ export interface BenchPlan {
 
 /** The plan for `budget` minutes and `boards` boards; `quick`: a few steps each (checks the pipeline). */
 export function benchPlan(budget: number, boards: number, quick: boolean): BenchPlan {
-  const finetunes = boards + (boards > 0 ? 2 : 0);
-  if (quick)
-    return { float: ['--steps', '20'], qat: ['--steps', '10'], prune: ['--steps', '10', '--lr', String(FINETUNE_LR)], proxy: { steps: 10, lr: PROXY.lr, evalImages: 16 }, finetunes, plannedMinutes: 0 };
+  const finetunes = boards + (boards > 0 ? 1 : 0);
+  if (quick) {
+    const prune = ['--steps', '10', '--lr', String(FINETUNE_LR)];
+    return { float: ['--steps', '20'], qat: ['--steps', '10'], prune, searched: prune, proxy: { steps: 10, lr: PROXY.lr, evalImages: 16 }, finetunes, plannedMinutes: 0 };
+  }
   const m = (share: number) => (share * budget).toFixed(1);
   // prune's --steps (300 by default) caps --minutes: a cap of 10^7 leaves the plan to the minutes.
   return {
     float: ['--minutes', m(SHARES.float)],
     qat: ['--minutes', m(SHARES.qat)],
     prune: ['--minutes', m(SHARES.finetune), '--steps', '10000000', '--lr', String(FINETUNE_LR)],
+    searched: ['--minutes', m(SHARES.searched), '--steps', '10000000', '--lr', String(FINETUNE_LR)],
     proxy: { ...PROXY },
     finetunes,
-    plannedMinutes: budget * (SHARES.float + SHARES.qat + finetunes * SHARES.finetune),
+    plannedMinutes: budget * (SHARES.float + SHARES.qat + finetunes * SHARES.finetune + (boards > 0 ? SHARES.searched : 0)),
   };
 }
 
