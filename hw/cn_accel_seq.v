@@ -625,11 +625,6 @@ module cn_accel_seq #(
             if (tw_k == out_ng - 1'b1) begin tw_k <= 16'd0; tw_pix <= tw_pix + out_gs[TBW-1:0]; end
             else tw_k <= tw_k + 1'b1;
           end
-          // prefetch: once the last input beat is in, no other read data is ahead of the next descriptor
-          if (!is_active && !rv_active && pc_left != 32'd1 && !f_issued && (!rd_cmd_valid || rd_cmd_ready)) begin
-            rd_cmd_valid <= 1'b1; rd_cmd_addr <= next_pc[ADDR_W-1:0]; rd_cmd_beats <= DB;
-            f_issued <= 1'b1; f_busy <= 1'b1; fbeat <= '0;
-          end
           if (wd_left == 32'd0 && wc_left == 32'd0 && mo_left == 32'd0 && tw_left == 32'd0 && !is_active && !rv_active && !st_active && f_cnt == 3'd0) begin
             // the statistics: this descriptor's cycles since the previous one's statistics
             stat_q <= {wait_cyc, cyc}; cyc <= 32'd0; wait_cyc <= 32'd0;
@@ -641,10 +636,6 @@ module cn_accel_seq #(
             wr_cmd_valid <= 1'b1; wr_cmd_addr <= stat_addr[ADDR_W-1:0]; wr_cmd_beats <= 32'd1; stat_cmd_sent <= 1'b1;
           end
           if (wr_in_valid && wr_in_ready) stat_data_sent <= 1'b1;
-          if (!f_issued && pc_left != 32'd1 && (!rd_cmd_valid || rd_cmd_ready)) begin
-            rd_cmd_valid <= 1'b1; rd_cmd_addr <= next_pc[ADDR_W-1:0]; rd_cmd_beats <= DB;
-            f_issued <= 1'b1; f_busy <= 1'b1; fbeat <= '0;
-          end
           if (stat_cmd_sent && (stat_data_sent || (wr_in_valid && wr_in_ready))) begin
             if (pc_left == 32'd1) state <= S_STAT_W;
             else if (f_issued) begin pc_addr <= next_pc; pc_left <= pc_left - 1'b1; state <= S_FETCH_D; end
@@ -658,6 +649,12 @@ module cn_accel_seq #(
       for (i = 0; i < 2; i = i + 1) begin
         if (rv_row_done && rv_bank == i[0]) full[i] <= 1'b1;
         else if (st_row_done && st_bank == i[0]) full[i] <= 1'b0;
+      end
+      // prefetch of the next descriptor: once the run's last input beat is in (no other read data
+      // is ahead of it), or at the latest with the statistics beat
+      if (((state == S_RUN && !is_active && !rv_active) || state == S_STAT) && pc_left != 32'd1 && !f_issued && (!rd_cmd_valid || rd_cmd_ready)) begin
+        rd_cmd_valid <= 1'b1; rd_cmd_addr <= next_pc[ADDR_W-1:0]; rd_cmd_beats <= DB;
+        f_issued <= 1'b1; f_busy <= 1'b1; fbeat <= '0;
       end
       // descriptor fetch: DB beats into ndesc
       if (f_take) begin
