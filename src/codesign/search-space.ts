@@ -111,13 +111,16 @@ export function loadSearchSpace(path: string): SearchSpace {
 /** Every model point of the space, in a fixed order (the base's value where a knob is not listed). */
 export function modelPoints(s: SearchSpace): ModelPoint[] {
   const b: ZooSpec = findZooSpec(s.base)!;
-  const m = s.model;
+  // a listed point is the product of one value per knob it gives
+  const one = <T>(v: T | undefined) => (v === undefined ? undefined : [v]);
+  if (s.model.points)
+    return s.model.points.flatMap((q) => knobProduct(b, { channels: one(q.channels), repeats: one(q.repeats), input: one(q.input), stem: one(q.stem), dmax: one(q.dmax), deformable: one(q.deformable) }));
+  return knobProduct(b, s.model);
+}
+
+/** The product of the knob lists, the base's value where a knob is not listed. */
+function knobProduct(b: ZooSpec, m: Omit<SearchSpace['model'], 'points'>): ModelPoint[] {
   const out: ModelPoint[] = [];
-  if (m.points) {
-    for (const q of m.points)
-      out.push({ base: b.name, channels: [...(q.channels ?? b.channels)], repeats: [...(q.repeats ?? b.repeats)], input: q.input ?? b.input, stem: q.stem ?? b.stem, dmax: q.dmax ?? b.dmax, deformable: [...(q.deformable ?? [true, true, true])] });
-    return out;
-  }
   for (const channels of m.channels ?? [b.channels])
     for (const repeats of m.repeats ?? [b.repeats])
       for (const input of m.input ?? [b.input])
