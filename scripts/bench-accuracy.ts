@@ -1,11 +1,11 @@
 /**
- * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --offset-lr F --lr-floor F --batch B --qat-lr R --qat-offset-lr F --qat-lr-floor F --learn-scales --percentile P --weight-scale mse|max --act-range mse|percentile --no-bias-correction --no-adaround --adaround-iterations N --input PX --eval N --seed S --seeds LIST --data-seed S --threads T --dense --float DIR --out DIR --compare-logs DIR,DIR...]:
+ * npm run bench:accuracy [-- --zoo NAME --minutes M --qat-minutes M --steps N --qat-steps N --lr R --offset-lr F --lr-floor F --warmup N --batch B --qat-lr R --qat-offset-lr F --qat-lr-floor F --learn-scales --percentile P --weight-scale mse|max --act-range mse|percentile --no-bias-correction --no-adaround --adaround-iterations N --qat-init ptq|float --qat-act-range mse|percentile --input PX --eval N --seed S --seeds LIST --data-seed S --threads T --dense --float DIR --out DIR --compare-logs DIR,DIR...]:
  * the accuracy benchmark (float AP50 and the W4A8 gap after QAT) on the built-in data set, end
  * to end on this machine, in 30 minutes of training:
- * 1. float training of codenet-tiny-skip for --minutes (25): the first 60 steps time the machine,
- *    then the run takes the steps of 32 that fit (wasm backend unless tfjs-node is installed; both
- *    cores: a worker thread takes half of every batch; Adam at 4e-2 with cosine decay by steps to
- *    1/100 of it, the offset convs at a tenth of it);
+ * 1. float training of codenet-tiny-skip for --minutes (25): the warm-up's steps 60-300 time the
+ *    machine, then the run takes the steps of 32 that fit (wasm backend unless tfjs-node is installed; both
+ *    cores: a worker thread takes half of every batch; Adam at 4e-2 after a linear warm-up of
+ *    --warmup steps (300), with cosine decay by steps to 1/100 of it, the offset convs at a tenth of it);
  *    --steps N runs exactly N steps instead (and repeats a planned run);
  * 2. AP50 of the float model (tfjs) on the val split;
  * 3. W4A8 after calibration only (post-training quantization as `codenet quantize` does it by
@@ -15,8 +15,9 @@
  *    AP50 through the golden model;
  * 4. W4A8 after quantization-aware fine-tuning for --qat-minutes (4.5; or --qat-steps N; 0 skips
  *    it) in steps of 32, Adam 1e-3 decayed to 1/20 (the offset convs and the weight scales frozen;
- *    --learn-scales: the scales train, LSQ), both cores, activation ranges at the 99.99th
- *    percentile, AP50 through the golden model.
+ *    --learn-scales: the scales train, LSQ), both cores, from the calibration-only model's weights
+ *    (--qat-init ptq; float: the float model rounded to nearest) with activation ranges by MSE
+ *    (--qat-act-range; percentile: at --percentile), AP50 through the golden model.
  * Prints a table and writes DIR/accuracy.json (default build/bench-accuracy) with the models.
  * --float DIR skips step 1 and takes the float model a previous run left in DIR (its
  * train-log.json gives the training figures): QAT settings can be compared on one float model.
@@ -31,9 +32,10 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainFloat, type TrainLog } from '../src/float/train.ts';
-import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_CALIB_IMAGES, QAT_LR_FLOOR, QAT_OFFSET_LR } from '../src/float/defaults.ts';
+import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_CALIB_IMAGES, QAT_ACT_RANGE, QAT_INIT, QAT_LR_FLOOR, QAT_OFFSET_LR, WARMUP_STEPS } from '../src/float/defaults.ts';
 import { loadFloatModel } from '../src/float/io.ts';
-import { trainQat } from '../src/quant/qat-train.ts';
+import { initBackend } from '../src/float/model.ts';
+import { trainQat, type QatInit } from '../src/quant/qat-train.ts';
 import { PTQ_DEFAULTS, quantizeFloatModel, type ActRangeMode, type QuantizeOptions, type WeightScaleMode } from '../src/quant/quantize.ts';
 import { ADAROUND_ITERATIONS } from '../src/quant/adaround.ts';
 import { parseSeeds, rowFromAccuracy, seedTable, summarize, type SeedRow } from './accuracy-seeds.ts';
@@ -59,6 +61,7 @@ const { values: a } = parseArgs({
     'offset-lr': { type: 'string', default: String(OFFSET_LR) },
     'qat-offset-lr': { type: 'string', default: String(QAT_OFFSET_LR) },
     'lr-floor': { type: 'string', default: String(LR_FLOOR) },
+    warmup: { type: 'string', default: String(WARMUP_STEPS) },
     'qat-lr-floor': { type: 'string', default: String(QAT_LR_FLOOR) },
     'qat-lr': { type: 'string', default: '1e-3' },
     percentile: { type: 'string', default: '99.99' },
@@ -67,6 +70,8 @@ const { values: a } = parseArgs({
     'no-bias-correction': { type: 'boolean', default: false },
     'no-adaround': { type: 'boolean', default: false },
     'adaround-iterations': { type: 'string', default: String(ADAROUND_ITERATIONS) },
+    'qat-init': { type: 'string', default: QAT_INIT },
+    'qat-act-range': { type: 'string', default: QAT_ACT_RANGE },
     seeds: { type: 'string' },
     'compare-logs': { type: 'string' },
     calib: { type: 'string', default: String(QAT_CALIB_IMAGES) },
@@ -106,11 +111,13 @@ const input = Number(a.input), batch = Number(a.batch), seed = Number(a.seed), d
 const out = a.out!;
 if (a['weight-scale'] !== 'mse' && a['weight-scale'] !== 'max') throw new UserError(`--weight-scale must be mse or max, got ${a['weight-scale']}`);
 if (a['act-range'] !== 'mse' && a['act-range'] !== 'percentile') throw new UserError(`--act-range must be mse or percentile, got ${a['act-range']}`);
-// QAT's quantizer: activation ranges at this percentile, weight scales by mse or max.
-const qopts = { percentile: Number(a.percentile), weightScale: a['weight-scale'] as WeightScaleMode };
+if (a['qat-init'] !== 'float' && a['qat-init'] !== 'ptq') throw new UserError(`--qat-init must be float or ptq, got ${a['qat-init']}`);
+if (a['qat-act-range'] !== 'mse' && a['qat-act-range'] !== 'percentile') throw new UserError(`--qat-act-range must be mse or percentile, got ${a['qat-act-range']}`);
+// QAT's quantizer: activation ranges by MSE or at --percentile, weight scales by mse or max.
+const qopts: QuantizeOptions = { ...(a['qat-act-range'] === 'mse' ? { actRange: 'mse' as const } : { percentile: Number(a.percentile) }), weightScale: a['weight-scale'] as WeightScaleMode };
 // The calibration-only row: `codenet quantize`'s defaults, each switchable.
 const ptqOpts: QuantizeOptions = {
-  weightScale: qopts.weightScale, actRange: a['act-range'] as ActRangeMode, ...(a['act-range'] === 'percentile' ? { percentile: qopts.percentile } : {}),
+  weightScale: qopts.weightScale, actRange: a['act-range'] as ActRangeMode, ...(a['act-range'] === 'percentile' ? { percentile: Number(a.percentile) } : {}),
   biasCorrection: !a['no-bias-correction'], adaround: !a['no-adaround'], adaroundIterations: Number(a['adaround-iterations']),
 };
 const runQat = a['qat-steps'] === undefined || Number(a['qat-steps']) > 0;
@@ -124,13 +131,16 @@ const floatDir = a.float ?? join(out, 'float');
 let float: TrainLog;
 if (a.float) float = JSON.parse(readFileSync(join(a.float, 'train-log.json'), 'utf8')) as TrainLog;
 else {
-  float = await trainFloat({ spec, input, ...budget(a.steps, a.minutes!), batch, lr: Number(a.lr), offsetLr: Number(a['offset-lr']), lrFloor: Number(a['lr-floor']), seed, out: floatDir, log, dense: a.dense, threads });
+  float = await trainFloat({ spec, input, ...budget(a.steps, a.minutes!), batch, lr: Number(a.lr), offsetLr: Number(a['offset-lr']), lrFloor: Number(a['lr-floor']), warmup: Number(a.warmup), seed, out: floatDir, log, dense: a.dense, threads });
   writeFileSync(join(floatDir, 'train-log.json'), JSON.stringify(float) + '\n');
 }
 const planned = (l: TrainLog) => (l.plannedSteps !== undefined ? ` (planned for the budget)` : '');
 console.log(`float training${a.float ? ` (${a.float})` : ''}: ${float.steps} steps${planned(float)} x ${float.batch} images, ${(float.seconds / 60).toFixed(1)} min, ${float.imagesPerSecond.toFixed(1)} images/s on tfjs ${float.backend}, ${float.threads} thread(s)`);
 const val = makeDataset({ seed: dataSeed, count: Number(a.eval), size: input, split: 'val' });
 const calib = makeDataset({ seed: dataSeed, count: Number(a.calib), size: input, split: 'train' }).map((s) => s.image);
+// With --float nothing has chosen the backend yet: without this the float eval and the
+// calibration-only quantization ran on tfjs's default (cpu), whose float32 sums differ from wasm's.
+await initBackend({ log });
 const fm = await loadFloatModel(floatDir);
 const rFloat = evalFloat(fm, val);
 
@@ -148,7 +158,7 @@ try {
   rPtq = `failed: ${e.message}`;
 }
 
-const qat = runQat ? await trainQat({ input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, learnScales: a['learn-scales'], log, dense: a.dense, threads, ...qopts }) : undefined;
+const qat = runQat ? await trainQat({ input, ...budget(a['qat-steps'], a['qat-minutes']!), batch, lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), seed: seed + 1, out: join(out, 'qat'), from: floatDir, calib, learnScales: a['learn-scales'], log, dense: a.dense, threads, ...qopts, init: a['qat-init'] as QatInit, biasCorrection: ptqOpts.biasCorrection, adaround: ptqOpts.adaround, adaroundIterations: ptqOpts.adaroundIterations }) : undefined;
 let rQat: EvalResult | undefined;
 if (qat) {
   writeFileSync(join(out, 'qat.json'), serializeModel(qat.model));
@@ -165,8 +175,8 @@ if (typeof rPtq !== 'string') console.log(`calibration only - float: ${(100 * (r
 if (rQat && qat) console.log(`QAT - float: ${(100 * (rQat.mAP - rFloat.mAP)).toFixed(1)} points; training ${((float.seconds + qat.log.seconds) / 60).toFixed(1)} min in total`);
 writeFileSync(join(out, 'accuracy.json'), JSON.stringify({
   model: spec.name, input, seed, dataSeed, valImages: val.length, calibrationImages: calib.length, quantizer: qopts, calibrationOnly: ptqOpts,
-  float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), offsetLr: a.float ? undefined : Number(a['offset-lr']), lrFloor: a.float ? undefined : Number(a['lr-floor']), dense: a.dense, steps: float.steps, plannedSteps: float.plannedSteps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
-  ...(qat ? { qat: { learnScales: a['learn-scales'], lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), threads: qat.log.threads, steps: qat.log.steps, plannedSteps: qat.log.plannedSteps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) } } : {}),
+  float: { from: floatDir, backend: float.backend, threads: float.threads, lr: a.float ? undefined : Number(a.lr), offsetLr: a.float ? undefined : Number(a['offset-lr']), lrFloor: a.float ? undefined : Number(a['lr-floor']), warmup: a.float ? undefined : Number(a.warmup), dense: a.dense, steps: float.steps, plannedSteps: float.plannedSteps, batch: float.batch, seconds: float.seconds, imagesPerSecond: float.imagesPerSecond, finalLoss: float.loss.at(-1) },
+  ...(qat ? { qat: { init: a['qat-init'], learnScales: a['learn-scales'], lr: Number(a['qat-lr']), offsetLr: Number(a['qat-offset-lr']), lrFloor: Number(a['qat-lr-floor']), threads: qat.log.threads, steps: qat.log.steps, plannedSteps: qat.log.plannedSteps, batch: qat.log.batch, seconds: qat.log.seconds, imagesPerSecond: qat.log.imagesPerSecond, finalLoss: qat.log.loss.at(-1) } } : {}),
   rows,
 }, null, 2) + '\n');
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TrainInterval, TrainLog } from '../src/float/train.ts';
 import { UserError } from '../src/util/errors.ts';
+import { WARMUP_STEPS } from '../src/float/defaults.ts';
 
 function readLog(path: string): TrainLog {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'train-log.json') : path;
@@ -22,6 +23,8 @@ function readLog(path: string): TrainLog {
 const f3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
 /** The interval that holds `fraction` of the run (the last one for 1). */
+/** The early point the collapsed batch-norm channels are counted at: the end of float training's warm-up. */
+const EARLY_STEP = WARMUP_STEPS;
 const at = (iv: TrainInterval[], fraction: number) => iv[Math.min(iv.length - 1, Math.max(0, Math.ceil(fraction * iv.length) - 1))];
 
 /** The comparison table's lines; `names` label the runs (default: the paths). */
@@ -54,6 +57,9 @@ export function compareTrainLogs(paths: string[], names: string[] = paths): stri
     return hi ? `${f3(hi.max)} (${hi.layer})` : '-';
   });
   add('BN: channels with variance < 1e-4', (l) => String((iv(l).at(-1)?.batchNorm ?? []).reduce((a, b) => a + b.low, 0)));
+  // ...and when they collapsed: a channel whose input ReLU died early (docs/training.md, "Why seeds differ").
+  const low = (x?: TrainInterval) => (x?.batchNorm ? String(x.batchNorm.reduce((a, b) => a + b.low, 0)) : '-');
+  add(`BN: such channels at step ${EARLY_STEP} / 50%`, (l) => `${low(iv(l).find((x) => x.to >= EARLY_STEP))} / ${low(iv(l).length ? at(iv(l), 0.5) : undefined)}`);
   // Dilations: each deformable layer's mean and its most common value, at the middle and the end.
   const layers = [...new Set(logs.flatMap((l) => (iv(l).at(-1)?.dilation ?? []).map((d) => d.layer)))];
   for (const name of layers)

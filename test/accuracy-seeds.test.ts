@@ -88,6 +88,11 @@ describe('the training-log comparison', () => {
     expect(row('BN: smallest moving variance (layer)')).toEqual(['0.500 (stem.bn)', '0.800 (dec1.bn)']);
     expect(row('BN: largest moving variance (layer)')).toEqual(['9.00 (dec1.bn)', '18.0 (dec1.bn)']);
     expect(row('BN: channels with variance < 1e-4')).toEqual(['3', '3']);
+    expect(row('BN: such channels at step 300 / 50%')).toEqual(['- / 1', '- / 1']); // these runs stop at step 200
+    // a longer run: counted in the interval that reaches step 300 (k = 5, steps 250-300)
+    writeFileSync(join(dirs[0], 'train-log.json'), JSON.stringify(log([0, 1, 2, 3, 4, 5, 6, 7].map((k) => interval(k, 1)))));
+    const long = compareTrainLogs([dirs[0]], ['long']).find((l) => l.startsWith('BN: such channels'))!;
+    expect(long).toMatch(/5 \/ 3$/);
     expect(row('dilation dec1.deform at 100% (mean, mode)')).toEqual(['5.00, 2 (50%)', '5.00, 2 (50%)']);
   });
 

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildFloatModel, initBackend } from '../src/float/model.ts';
 import { FlatAdam, offsetLrScale, readFlat, writeFlat } from '../src/float/adam.ts';
 import { GradientWorker } from '../src/float/parallel.ts';
-import { floatForward, halfBatchGradients, learningRate, PLAN_STEPS, runSteps, type Forward } from '../src/float/train.ts';
+import { defaultWarmup, floatForward, halfBatchGradients, learningRate, PLAN_STEPS, runSteps, type Forward } from '../src/float/train.ts';
+import { MAX_STEPS, WARMUP_STEPS } from '../src/float/defaults.ts';
 import { findZooSpec } from '../src/zoo/specs.ts';
 import { NUM_CLASSES } from '../src/data/shapes.ts';
 
@@ -86,7 +87,7 @@ describe('gradient worker', () => {
 describe('training schedule', () => {
   const spec = findZooSpec('codenet-tiny')!;
   /** Trains codenet-tiny (seed 4) by runSteps on a virtual clock that each forward pass moves on by stepSeconds(call). */
-  const train = async (o: { steps: number; minutes?: number; stepSeconds?: (call: number) => number; log?: (m: string) => void }) => {
+  const train = async (o: { steps: number; minutes?: number; warmup?: number; stepSeconds?: (call: number) => number; log?: (m: string) => void }) => {
     const fm = buildFloatModel(spec, { classes: NUM_CLASSES, seed: 4, input: 64 });
     const vars = fm.trainableWeights.map((v) => v.read() as tf.Variable);
     const plain = floatForward(fm);
@@ -95,7 +96,7 @@ describe('training schedule', () => {
       ms += 1000 * (o.stepSeconds ?? (() => 1))(calls++);
       return plain(images, x);
     };
-    const r = await runSteps({ input: 64, steps: o.steps, minutes: o.minutes, batch: 1, lr: 2e-2, seed: 1, label: 'schedule test', forward, vars, clock: () => ms, log: o.log });
+    const r = await runSteps({ input: 64, steps: o.steps, minutes: o.minutes, warmup: o.warmup, batch: 1, lr: 2e-2, seed: 1, label: 'schedule test', forward, vars, clock: () => ms, log: o.log });
     return { ...r, weights: readFlat(vars) };
   };
 
@@ -113,6 +114,16 @@ describe('training schedule', () => {
     expect((await train({ steps: 61, minutes: 1.25 })).loss.length).toBe(61);
   });
 
+  it('with a warm-up longer than the planning steps the run is planned at its end, timed from step 60', async () => {
+    // Steps 0-59 take 2 s, the rest 1 s: at step 80 (120 + 20 s) the plan is 80 + floor(0.97 x (180 - 140) / 1) = 118 steps of 3 minutes.
+    const log: string[] = [];
+    const r = await train({ steps: 1000, minutes: 3, warmup: 80, stepSeconds: (k) => (k < 60 ? 2 : 1), log: (m) => log.push(m) });
+    expect(r.plannedSteps).toBe(80 + Math.floor(0.97 * 40));
+    expect(r.loss.length).toBe(r.plannedSteps);
+    // a 118-step run's default warm-up is 11 steps, so the repeat names this one
+    expect(log.join('\n')).toMatch(/118 steps fit 3 minutes here \(--steps 118 --warmup 80 repeats this run/);
+  }, 30_000);
+
   it('a machine that slows down after the plan stops at the budget and says so', async () => {
     const log: string[] = [];
     const r = await train({ steps: 1000, minutes: 1.25, stepSeconds: (k) => (k < 60 ? 1 : 2), log: (m) => log.push(m) });
@@ -127,5 +138,17 @@ describe('training schedule', () => {
     expect(learningRate(0.04, PLAN_STEPS + 40, PLAN_STEPS + 80)).toBeCloseTo(0.04 * (0.01 + 0.99 * 0.5), 12);
     expect(learningRate(0.04, PLAN_STEPS + 80, PLAN_STEPS + 80)).toBeCloseTo(0.0004, 12);
     expect(learningRate(0.04, PLAN_STEPS + 80, PLAN_STEPS + 80, 0.05)).toBeCloseTo(0.002, 12);
+  });
+
+  it('a warm-up ramps the rate up linearly, the cosine then starting where it ends; its length does not depend on the run\'s (a budget plans the run after step 60)', () => {
+    expect(learningRate(0.04, 0, 1000, 0.01, 300)).toBeCloseTo(0.04 / 300, 15);
+    expect(learningRate(0.04, 149, 1000, 0.01, 300)).toBeCloseTo(0.02, 15);
+    expect(learningRate(0.04, 299, 1000, 0.01, 300)).toBe(0.04);
+    for (const k of [0, 59, 200]) expect(learningRate(0.04, k, 1000, 0.01, 300)).toBe(learningRate(0.04, k, 5000, 0.01, 300));
+    expect(learningRate(0.04, 300, 1000, 0.01, 300)).toBeCloseTo(0.04, 12);
+    expect(learningRate(0.04, 650, 1000, 0.01, 300)).toBeCloseTo(0.04 * (0.01 + 0.99 * 0.5), 12);
+    expect(learningRate(0.04, 1000, 1000, 0.01, 300)).toBeCloseTo(0.0004, 12);
+    // the default: 300 steps from fresh weights, at most a tenth of a short run, none when resuming
+    expect([defaultWarmup(MAX_STEPS), defaultWarmup(1000), defaultWarmup(8), defaultWarmup(MAX_STEPS, 'float/')]).toEqual([WARMUP_STEPS, 100, 0, 0]);
   });
 });

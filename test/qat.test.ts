@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/float/model.ts';
 import { loadFloatModel } from '../src/float/io.ts';
 import { loadModelFile } from '../src/ir/load.ts';
-import { quantizeWeights, validated } from '../src/quant/quantize.ts';
+import { quantizeFloatModel, quantizeWeights, validated } from '../src/quant/quantize.ts';
+import { startFromPtq } from '../src/quant/qat-init.ts';
 import { learnedFakeQuant, qatForward } from '../src/quant/qat.ts';
 import { makeDataset } from '../src/data/shapes.ts';
 import { qatSetup } from '../src/quant/qat-train.ts';
@@ -32,7 +33,7 @@ beforeAll(async () => {
 describe('codenet train --qat', () => {
   it('fine-tunes through the integer forward and exports the model it trained: every code of every tensor equals the golden model', async () => {
     const dir = join(root, 'qat');
-    const r = await runCli('train', '--qat', '--resume', join(root, 'float'), '--steps', '3', '--batch', '2', '--calib', 'builtin:8', '-o', dir);
+    const r = await runCli('train', '--qat', '--resume', join(root, 'float'), '--init', 'float', '--steps', '3', '--batch', '2', '--calib', 'builtin:8', '-o', dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/QAT of codenet-tiny at 64 px for 3 steps of 2 on tfjs wasm: loss \d+\.\d+ -> \d+\.\d+/);
     const log = JSON.parse(readFileSync(join(dir, 'train-log.json'), 'utf8')) as { loss: number[]; calibrationImages: number };
@@ -150,6 +151,23 @@ describe('codenet train --qat', () => {
       for (let i = 0; i < fan; i++) expect(l.quant!.weights[co * fan + i]).toBe(Math.max(-8, Math.min(7, Math.round(w[i * cout + co] / frozen.get('hm')![co]))) + 0);
   });
 
+  it('starting from post-training quantization: the first step runs exactly the model `codenet quantize` exports (MSE ranges, learned rounding, bias correction)', async () => {
+    const calib = makeDataset({ seed: 0, count: 8, size: 64, split: 'train' }).map((s) => s.image);
+    const ptqOpts = { actRange: 'mse' as const, biasCorrection: true, adaround: true, adaroundIterations: 40 };
+    const ptq = quantizeFloatModel(await loadFloatModel(join(root, 'float')), calib, ptqOpts).model;
+    const s = await qatSetup({ input: 64, from: join(root, 'float'), calib, actRange: 'mse' });
+    const before = readFlat(s.vars);
+    startFromPtq(s.fm, s.m, s.wq, calib, { biasCorrection: true, adaround: true, iterations: 40 });
+    const after = readFlat(s.vars);
+    expect(after).not.toEqual(before); // the float weights moved onto the learned codes
+    // What the QAT forward quantizes the moved float model to, on its frozen scales: the PTQ model's every code and constant.
+    quantizeWeights(s.fm, s.m, s.wq);
+    for (const l of ptq.layers.filter((x) => x.quant)) {
+      const e = l.quant!, q = s.m.layers.find((x) => x.name === l.name)!.quant!;
+      expect([Array.from(q.weights), Array.from(q.S), Array.from(q.B), q.n], l.name).toEqual([Array.from(e.weights), Array.from(e.S), Array.from(e.B), e.n]);
+    }
+  }, 120_000);
+
   it('user errors: --qat without a float model, a model of another input size (exit 2, nothing written)', async () => {
     const r1 = await runCli('train', '--qat', '-o', join(root, 'x'));
     expect(r1.code).toBe(2);
@@ -157,6 +175,13 @@ describe('codenet train --qat', () => {
     const r2 = await runCli('train', '--qat', '--resume', join(root, 'float'), '--input', '96', '--steps', '1', '-o', join(root, 'y'));
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('takes 64-pixel images, --input is 96');
-    expect(existsSync(join(root, 'x')) || existsSync(join(root, 'y'))).toBe(false);
+    const r3 = await runCli('train', '--qat', '--resume', join(root, 'float'), '--act-range', 'mse', '--percentile', '99.9', '-o', join(root, 'z'));
+    expect(r3.code).toBe(2);
+    expect(r3.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r3.stderr).toContain('--act-range mse excludes --percentile and --ema');
+    const r4 = await runCli('train', '--qat', '--resume', join(root, 'float'), '--init', 'rtn', '-o', join(root, 'z'));
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toMatch(/--init.*rtn/);
+    expect(existsSync(join(root, 'x')) || existsSync(join(root, 'y')) || existsSync(join(root, 'z'))).toBe(false);
   });
 });

@@ -90,7 +90,7 @@ describe('codenet train', () => {
     expect((await runCli(...short, '--minutes', '100', '-o', join(root, 'budget'))).code).toBe(0);
     expect(readFileSync(join(root, 'budget', 'weights.bin')).equals(readFileSync(join(root, 'plain', 'weights.bin')))).toBe(true);
     // QAT takes a budget too (docs/training.md); this one is spent after the first step
-    const q = await runCli('train', '--qat', '--resume', dir, '--zoo', 'codenet-tiny', '--calib', 'builtin:2', '--batch', '2', '--steps', '50', '--minutes', '0.00001', '-o', join(root, 'qat-timed'));
+    const q = await runCli('train', '--qat', '--resume', dir, '--zoo', 'codenet-tiny', '--calib', 'builtin:2', '--init', 'float', '--batch', '2', '--steps', '50', '--minutes', '0.00001', '-o', join(root, 'qat-timed'));
     expect(q.code, q.stderr).toBe(0);
     expect(q.stdout).toMatch(/QAT of codenet-tiny at 64 px for 1 steps of 2/);
   });

@@ -28,7 +28,7 @@ describe('compiled CLI worker threads', () => {
     const float = join(tmp, 'float'), qat = join(tmp, 'qat');
     cli(['train', '--zoo', 'codenet-tiny', '--steps', '2', '--batch', '4', '--threads', '2', '-o', float]);
     expect(existsSync(join(float, 'model.json'))).toBe(true);
-    const r = cli(['train', '--qat', '--resume', float, '--steps', '2', '--batch', '4', '--threads', '2', '-o', qat]);
+    const r = cli(['train', '--qat', '--resume', float, '--steps', '2', '--batch', '4', '--threads', '2', '--calib', 'builtin:16', '-o', qat]);
     expect(existsSync(join(qat, 'quantized.json'))).toBe(true);
     expect(r.stderr).toMatch(/QAT codenet-tiny \(\w+, 2 threads\)/);
   }, 300_000);

@@ -6,6 +6,13 @@
 /** The most steps of a run (--steps), and the bound of one with a time budget alone. */
 export const MAX_STEPS = 10_000_000;
 
+/**
+ * Float training from fresh weights ramps the learning rate up linearly over these steps: Adam's
+ * first steps at the full 4e-2 move every weight by about the rate in the direction of a few
+ * batches' gradient (the first step's gradient norm is 20-40 times the later ones').
+ */
+export const WARMUP_STEPS = 300;
+
 /** The offset convs train at this fraction of the learning rate (src/float/adam.ts offsetLrScale says why). */
 export const OFFSET_LR = 0.1;
 
@@ -29,3 +36,9 @@ export const QAT_LR_FLOOR = 0.05;
  * QAT - float on seeds 0-2's float models: -1.5/-1.5/-1.95 with 256, -1.7/-1.1/-2.4 with 64.
  */
 export const QAT_CALIB_IMAGES = 256;
+
+/** Where QAT starts (src/quant/qat-init.ts): the float model rounded to nearest, or the post-training model. */
+export const QAT_INIT: 'float' | 'ptq' = 'ptq';
+
+/** QAT's frozen activation ranges: by MSE search, as `codenet quantize` (src/quant/act-range.ts), or at a percentile. */
+export const QAT_ACT_RANGE: 'mse' | 'percentile' = 'mse';

@@ -11,7 +11,7 @@ import { loadFloatModel, saveFloatModel } from './io.ts';
 import { availableParallelism } from 'node:os';
 import { makeSample, makeTargets, NUM_CLASSES, sampleSeed, type Sample } from '../data/shapes.ts';
 import { FlatAdam, offsetLrScale, readFlat, writeFlat } from './adam.ts';
-import { LR_FLOOR, OFFSET_LR } from './defaults.ts';
+import { LR_FLOOR, OFFSET_LR, WARMUP_STEPS } from './defaults.ts';
 import { GradientWorker, type FloatWorkerInit } from './parallel.ts';
 import type { ZooSpec } from '../zoo/specs.ts';
 import { fail } from '../util/errors.ts';
@@ -26,8 +26,8 @@ export interface StepOptions {
   lr: number;
   seed: number;
   /**
-   * Wall-clock budget in minutes. The first PLAN_STEPS steps (at the initial learning rate) time
-   * the machine; then the run's length is set to the steps that fit the rest of the budget (at
+   * Wall-clock budget in minutes. The first PLAN_STEPS steps (at the initial learning rate), or
+   * a longer warm-up, time the machine (planPoints); then the run's length is set to the steps that fit the rest of the budget (at
    * most `steps`), and the learning rate follows that count. The count is logged: `steps` alone
    * with that count gives the same model, on any machine (a schedule that followed elapsed time
    * made two runs of one seed end 7.8 AP50 points apart). No step starts past the budget.
@@ -39,6 +39,8 @@ export interface StepOptions {
   offsetLr?: number;
   /** The learning rate at the end of the cosine, as a fraction of `lr` (default LR_FLOOR; QAT: QAT_LR_FLOOR). */
   lrFloor?: number;
+  /** Steps of linear learning-rate warm-up (default 0; float training: WARMUP_STEPS). */
+  warmup?: number;
   /** Batches from a VOC or COCO folder (src/data/batches.ts) instead of the built-in set's. */
   data?: BatchSource;
 }
@@ -116,20 +118,34 @@ const PLAN_SKIP = 10;
 const PLAN_FILL = 0.97;
 
 /**
- * lr for the first PLAN_STEPS steps, then a cosine decay to lr * floor over the rest of the run
- * (fresh data every step: no epochs to schedule by). The first steps do not depend on the run's
- * length, so a time budget can fix the length after them (runSteps).
+ * A linear warm-up over the first `warmup` steps (from lr / warmup), lr up to step PLAN_STEPS if
+ * the warm-up is shorter, then a cosine decay to lr * floor over the rest of the run (fresh data
+ * every step: no epochs to schedule by). The steps before the decay do not depend on the run's
+ * length, so a time budget can fix the length after its first PLAN_STEPS (runSteps).
  */
-export const learningRate = (lr: number, step: number, steps: number, floor = LR_FLOOR): number =>
-  step < PLAN_STEPS ? lr : lr * (floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * (step - PLAN_STEPS)) / Math.max(1, steps - PLAN_STEPS))));
+export const learningRate = (lr: number, step: number, steps: number, floor = LR_FLOOR, warmup = 0): number => {
+  if (step < warmup) return (lr * (step + 1)) / warmup;
+  const hold = Math.max(PLAN_STEPS, warmup);
+  return step < hold ? lr : lr * (floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * (step - hold)) / Math.max(1, steps - hold))));
+};
 
 /**
- * The run's length from the speed of steps PLAN_SKIP..PLAN_STEPS: as many steps as fit the rest of the budget (PLAN_FILL of it), at most `cap` and at least PLAN_STEPS.
+ * The run's length, planned at step `at` from the speed of the steps timed: as many steps as fit
+ * the rest of the budget (PLAN_FILL of it), at most `cap` and at least `at`.
  */
-export function plannedSteps(cap: number, budgetSeconds: number, elapsed: number, secondsPerStep: number): number {
-  const fit = PLAN_STEPS + Math.floor((PLAN_FILL * (budgetSeconds - elapsed)) / secondsPerStep);
-  return Math.max(PLAN_STEPS, Math.min(cap, fit));
+export function plannedSteps(cap: number, budgetSeconds: number, elapsed: number, secondsPerStep: number, at = PLAN_STEPS): number {
+  const fit = at + Math.floor((PLAN_FILL * (budgetSeconds - elapsed)) / secondsPerStep);
+  return Math.max(at, Math.min(cap, fit));
 }
+
+/**
+ * Where a budgeted run is planned and from which step it is timed: at PLAN_STEPS from step
+ * PLAN_SKIP, or with a longer warm-up at its end from step PLAN_STEPS. The warm-up does not depend
+ * on the run's length either, and the later steps time the machine better: steps 10-60 ran at 86%
+ * of a whole float run's speed, so a plan made there left 3.5 of 25 minutes unused.
+ */
+export const planPoints = (warmup = 0): { at: number; from: number } =>
+  warmup > PLAN_STEPS ? { at: warmup, from: PLAN_STEPS } : { at: PLAN_STEPS, from: PLAN_SKIP };
 
 export function checkStepOptions(o: StepOptions): void {
   for (const [k, v, min] of [['steps', o.steps, 1], ['batch', o.batch, 1], ['input', o.input, 16]] as const)
@@ -138,6 +154,7 @@ export function checkStepOptions(o: StepOptions): void {
   if (o.minutes !== undefined && !(o.minutes > 0)) fail(`--minutes must be > 0, got ${o.minutes}`);
   if (o.offsetLr !== undefined && !(o.offsetLr >= 0 && o.offsetLr <= 1)) fail(`--offset-lr must be in [0, 1], got ${o.offsetLr}`);
   if (o.lrFloor !== undefined && !(o.lrFloor >= 0 && o.lrFloor <= 1)) fail(`--lr-floor must be in [0, 1], got ${o.lrFloor}`);
+  if (o.warmup !== undefined && !(Number.isInteger(o.warmup) && o.warmup >= 0)) fail(`--warmup must be a whole number of steps, got ${o.warmup}`);
 }
 
 /** The network's three outputs for a batch (images as uint8 HWC and as the normalised tensor). */
@@ -224,6 +241,7 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
   const budget = o.minutes === undefined ? Infinity : o.minutes * 60;
   const split = o.helper && o.batch > 1 ? Math.ceil(o.batch / 2) : o.batch;
   let steps = o.steps, planned: number | undefined, tSkip = 0;
+  const plan = planPoints(o.warmup);
   const log = new IntervalLog(o.monitor);
   for (let step = 0; step < steps; step++) {
     const elapsed = (now() - t0) / 1000;
@@ -231,12 +249,14 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
       if (planned !== undefined) o.log?.(`${o.label}: the time budget ran out at step ${step} of the ${planned} planned (the machine slowed down); the learning rate had not finished its decay`);
       break;
     }
-    if (step === PLAN_SKIP) tSkip = elapsed;
-    if (step === PLAN_STEPS && o.minutes !== undefined) {
-      steps = planned = plannedSteps(o.steps, budget, elapsed, (elapsed - tSkip) / (PLAN_STEPS - PLAN_SKIP));
-      o.log?.(`${o.label}: ${planned} steps fit ${o.minutes} minutes here (--steps ${planned} repeats this run without a budget)`);
+    if (step === plan.from) tSkip = elapsed;
+    if (step === plan.at && o.minutes !== undefined) {
+      steps = planned = plannedSteps(o.steps, budget, elapsed, (elapsed - tSkip) / (plan.at - plan.from), plan.at);
+      // A repeat with --steps gets the default warm-up of its own length: name the warm-up where that differs.
+      const again = o.warmup && defaultWarmup(planned) !== o.warmup ? ` --warmup ${o.warmup}` : '';
+      o.log?.(`${o.label}: ${planned} steps fit ${o.minutes} minutes here (--steps ${planned}${again} repeats this run without a budget)`);
     }
-    const lr = learningRate(o.lr, step, steps, o.lrFloor);
+    const lr = learningRate(o.lr, step, steps, o.lrFloor, o.warmup);
     const stream = o.seed * 1_000_003 + step;
     const other = split < o.batch ? o.helper!.request({ weights, stream, from: split, to: o.batch, dense: o.dense }) : undefined;
     const samples = o.data ? await o.data.samples(stream, 0, split, o.input) : undefined;
@@ -305,13 +325,16 @@ export async function trainFloat(o: TrainOptions): Promise<TrainLog> {
   const forward = floatForward(fm, data);
   const helper = threads > 1 ? new GradientWorker({ kind: 'float', spec: o.spec, classes, input: o.input, seed: o.seed, from: o.resume, data: o.dataSpec } satisfies FloatWorkerInit) : undefined;
   try {
-    const { loss, seconds, plannedSteps, intervals } = await runSteps({ ...o, data, label: `training ${fm.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper, monitor: trainingMonitor(fm, o.input) });
+    const { loss, seconds, plannedSteps, intervals } = await runSteps({ ...o, warmup: o.warmup ?? defaultWarmup(o.steps, o.resume), data, label: `training ${fm.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper, monitor: trainingMonitor(fm, o.input) });
     await saveFloatModel(fm, o.out);
     return { backend, threads, steps: loss.length, batch: o.batch, input: o.input, seconds, imagesPerSecond: (loss.length * o.batch) / seconds, loss, plannedSteps, ...(data ? { data: data.description } : {}), intervals };
   } finally {
     await helper?.close();
   }
 }
+
+/** Float training's warm-up: WARMUP_STEPS from fresh weights, at most a tenth of the run's `steps` (the cap of a budgeted run); none when resuming. */
+export const defaultWarmup = (steps: number, resume?: string): number => (resume ? 0 : Math.min(WARMUP_STEPS, Math.floor(steps / 10)));
 
 /** Images of a fixed batch (stream MONITOR_STREAM of the train split) the training log measures dilations on. */
 const MONITOR_IMAGES = 8;

@@ -20,6 +20,7 @@ import type { Model } from '../ir/model.ts';
 import { centerNetHeads } from '../detect/heads.ts';
 import { calibrateActivations, quantizeWeights, validated, type QuantizeOptions, type WeightQuantOptions } from './quantize.ts';
 import { qatForward } from './qat.ts';
+import { startFromPtq } from './qat-init.ts';
 import { fail } from '../util/errors.ts';
 import { QAT_LR_FLOOR, QAT_OFFSET_LR } from '../float/defaults.ts';
 import { labelledBatches, type BatchSource, type TrainDataSpec } from '../data/batches.ts';
@@ -34,9 +35,17 @@ export interface QatSetupOptions extends QuantizeOptions {
   calib: Uint8Array[];
   /** Train the weight scales too (LSQ), from the chosen ones as a start; the offset convs' stay. Default: frozen. */
   learnScales?: boolean;
+  /**
+   * Where the fine-tuning starts: 'float' (the float model, rounded to nearest on the frozen grid)
+   * or 'ptq' (the weights `codenet quantize` would export: learned rounding and bias correction
+   * on the calibration images, as `biasCorrection` / `adaround` say; src/quant/qat-init.ts).
+   */
+  init?: QatInit;
   /** Fine-tune on a VOC or COCO folder (src/data/batches.ts) instead of the built-in set. */
   dataSpec?: TrainDataSpec;
 }
+
+export type QatInit = 'float' | 'ptq';
 
 /** Training steps, and the quantizer's options (activation ranges and weight scales, as `codenet quantize`). */
 export interface QatOptions extends StepOptions, QatSetupOptions {
@@ -93,11 +102,13 @@ export async function trainQat(o: QatOptions): Promise<{ log: QatLog; model: Mod
   const threads = gradientThreads(o.threads);
   const backend = await initBackend({ log: o.log });
   const { fm, m, wq, forward, vars, syncScales, data } = await qatSetup(o);
-  const init = { kind: 'qat', zoo: o.zoo, input: o.input, from: o.from, calib: o.calib, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, dataSpec: o.dataSpec };
+  // The worker needs only the quantizers: every request brings the current weights.
+  if (o.init === 'ptq') startFromPtq(fm, m, wq, o.calib, { biasCorrection: o.biasCorrection ?? true, adaround: o.adaround ?? true, iterations: o.adaroundIterations });
+  const init = { kind: 'qat', zoo: o.zoo, input: o.input, from: o.from, calib: o.calib, actRange: o.actRange, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, dataSpec: o.dataSpec };
   const helper = threads > 1 ? new GradientWorker(init, new URL('./qat-worker.ts', import.meta.url)) : undefined;
   try {
     const { loss, seconds, plannedSteps, intervals } = await runSteps({ ...o, data, offsetLr: o.offsetLr ?? QAT_OFFSET_LR, lrFloor: o.lrFloor ?? QAT_LR_FLOOR, label: `QAT ${m.name} (${backend}, ${threads} thread${threads > 1 ? 's' : ''})`, forward, vars, helper });
-    m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch, qatWeightScales: o.learnScales ? 'learned' : 'frozen' };
+    m.metadata = { ...m.metadata, quantizer: 'codenet W4A8 quantization-aware fine-tuning', qatSteps: loss.length, qatBatch: o.batch, qatWeightScales: o.learnScales ? 'learned' : 'frozen', qatInit: o.init ?? 'float' };
     syncScales(); // the last step's scales
     quantizeWeights(fm, m, wq);
     const model = validated(m, `QAT-exported ${m.name}`);

@@ -43,6 +43,8 @@ export interface RefineOptions {
   iterations?: number;
   /** Called with every tensor's codes on every image as this integer simulation computed them (tests hold the golden model to them). */
   onTensor?: (image: number, tensor: string, codes: TensorData) => void;
+  /** Called with each layer's chosen codes (IR order) and the shift added to its folded bias (QAT starts from them: qat-init.ts). */
+  onLayer?: (layer: Layer, codes: Int8Array, shift: Float64Array, constantChannels: Set<number>) => void;
 }
 
 /** One layer's output error on the calibration images (mean squared, over outputs and channels), with the target's mean square. */
@@ -113,6 +115,7 @@ export function refineWeights(fm: tf.LayersModel, m: Model, all: Uint8Array[], w
         refined += meanSquare(G, h, mx, mt, tt, q, s[c], b[c] + shift[c]);
       }
       out.push({ layer: l.name, nearest: nearest / C, refined: refined / C, signal: signal / C });
+      o.onLayer?.(l, codes, shift, constantChannels);
       quantizeLayer(fm, l, m, { ...wq, fixedScales: new Map([[l.name, s]]), graphCodes: new Map([[l.name, codes]]), biasShift: new Map([[l.name, shift]]) });
     }
     // The finished layer on every image: the next layers' inputs, as the golden model computes them.

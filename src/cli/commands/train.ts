@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { WeightScaleMode } from '../../quant/quantize.ts';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -9,11 +9,11 @@ import { floatModelInputSize } from '../../float/model-file.ts';
 import { emaOption, intOption, percentileOption, weightScaleOption } from '../model-arg.ts';
 import { CLASSES_HELP, fitOption } from './eval.ts';
 import type { Fit } from '../../data/images.ts';
-import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_CALIB_IMAGES, QAT_LR_FLOOR, QAT_OFFSET_LR } from '../../float/defaults.ts';
+import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_CALIB_IMAGES, QAT_ACT_RANGE, QAT_INIT, QAT_LR_FLOOR, QAT_OFFSET_LR, WARMUP_STEPS } from '../../float/defaults.ts';
 
 interface TrainCli {
-  zoo?: string; input?: number; steps?: number; minutes?: number; batch: number; lr?: number; offsetLr?: number; lrFloor?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
-  qat?: boolean; learnScales?: boolean; calib: string; percentile: number; ema?: number; weightPercentile?: number; weightScale: WeightScaleMode;
+  zoo?: string; input?: number; steps?: number; minutes?: number; batch: number; lr?: number; offsetLr?: number; lrFloor?: number; warmup?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
+  qat?: boolean; learnScales?: boolean; calib: string; percentile?: number; ema?: number; actRange?: 'mse' | 'percentile'; init: 'float' | 'ptq'; weightPercentile?: number; weightScale: WeightScaleMode;
   data: string; split: string; classes?: string; fit: Fit;
 }
 
@@ -32,6 +32,7 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'images per step', intOption('--batch', 1, 1024), 16)
     .option('--lr <rate>', 'Adam learning rate, decayed by a cosine to --lr-floor of it (default 2e-3; 1e-3 with --qat)', (v) => Number(v))
     .option('--lr-floor <fraction>', `where the cosine ends, as a fraction of --lr (default ${LR_FLOOR}; ${QAT_LR_FLOOR} with --qat)`, (v) => Number(v))
+    .option('--warmup <steps>', `linear learning-rate warm-up steps (default ${WARMUP_STEPS} for a new model, 0 with --resume or --qat)`, intOption('--warmup', 0, MAX_STEPS))
     .option('--offset-lr <fraction>', `the offset convs' learning rate as a fraction of --lr (their one output is the dilation: at the full rate it jumps by units a step; default ${OFFSET_LR}, ${QAT_OFFSET_LR} with --qat: frozen)`, (v) => Number(v))
     .option('--threads <n>', 'threads computing gradients, 1 or 2 (data parallel: a worker thread takes half of every batch; default 2 on a machine with 2 or more cores)', intOption('--threads', 1, 2))
     .option('--dense', 'dense box targets: wh and reg also at the cells around each centre, weighted by the heat-map Gaussian (TTFNet-style; docs/training.md)')
@@ -43,11 +44,13 @@ export function registerTrain(program: Command): void {
     .option('--resume <float-model>', 'continue training this model (with --qat: the float model to fine-tune)')
     .option('--qat', 'quantization-aware fine-tuning of --resume: the forward pass is the W4A8 integer model; also writes quantized.json')
     .option('--calib <data>', 'with --qat: images for the frozen activation ranges, builtin[:N], a folder of JPEG/PNG images or a uint8 .npy [N,H,W,3]', `builtin:${QAT_CALIB_IMAGES}`)
-    .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max)', percentileOption('--percentile'), 100)
+    .addOption(new Option('--act-range <mode>', `with --qat: the frozen activation ranges, mse (per quantizer the range of least quantization error, as codenet quantize) or percentile (min/max, or --percentile / --ema, which imply it); default ${QAT_ACT_RANGE}`).choices(['mse', 'percentile']))
+    .option('--percentile <p>', 'with --qat: activation range percentile (100 = min/max); implies --act-range percentile', percentileOption('--percentile'))
+    .addOption(new Option('--init <from>', 'with --qat: start from the float model rounded to nearest (float) or from the weights codenet quantize exports, learned rounding and bias correction on the --calib images (ptq)').choices(['float', 'ptq']).default(QAT_INIT))
     .option('--weight-percentile <p>', 'with --qat: weight scales from this percentile of |w| per output channel', percentileOption('--weight-percentile'))
     .addOption(weightScaleOption('with --qat: '))
     .option('--learn-scales', 'with --qat: train the weight scales with the weights (LSQ, from the chosen ones; default: frozen at those)')
-    .option('--ema <momentum>', 'with --qat: activation ranges as a moving average of per-batch ranges', emaOption)
+    .option('--ema <momentum>', 'with --qat: activation ranges as a moving average of per-batch ranges; implies --act-range percentile', emaOption)
     .requiredOption('-o, --out <dir>', 'folder for the trained model')
     .action(async (o: TrainCli) => {
       const zoo = o.zoo === undefined ? undefined : (findZooSpec(o.zoo) ?? fail(`unknown zoo network "${o.zoo}"; known: ${ZOO.map((z) => z.name).join(', ')}`));
@@ -61,13 +64,15 @@ export function registerTrain(program: Command): void {
       if (dataKind.kind === 'builtin' && dataKind.count !== undefined) fail('--data builtin takes no count when training: every step renders new images');
       if (dataKind.kind === 'builtin' && o.classes) fail('--classes applies to --data voc: and coco:; the built-in set has its own six classes');
       const dataSpec = dataKind.kind === 'builtin' ? undefined : { data: o.data, split: o.split, classes: o.classes, fit: o.fit };
-      const base = { input, batch: o.batch, offsetLr: o.offsetLr, lrFloor: o.lrFloor, seed: o.seed, out: o.out, log, dense: o.dense, dataSpec };
+      const base = { input, batch: o.batch, offsetLr: o.offsetLr, lrFloor: o.lrFloor, warmup: o.warmup, seed: o.seed, out: o.out, log, dense: o.dense, dataSpec };
       if (o.qat) {
         if (!o.resume) fail('--qat fine-tunes a trained float model: give it with --resume <float-model>');
         const { trainQat } = await import('../../quant/qat-train.ts');
         const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const r = await trainQat({ ...base, zoo, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 500), minutes: o.minutes, lr: o.lr ?? 1e-3, from: o.resume, calib: await calibrationImages(o.calib, input, o.seed, o.fit), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, threads: o.threads });
+        const actRange = o.actRange ?? (o.percentile !== undefined || o.ema !== undefined ? 'percentile' : QAT_ACT_RANGE);
+        if (actRange === 'mse' && (o.percentile !== undefined || o.ema !== undefined)) fail('--act-range mse excludes --percentile and --ema (they set the ranges another way)');
+        const r = await trainQat({ ...base, zoo, actRange, init: o.init, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 500), minutes: o.minutes, lr: o.lr ?? 1e-3, from: o.resume, calib: await calibrationImages(o.calib, input, o.seed, o.fit), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, threads: o.threads });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
