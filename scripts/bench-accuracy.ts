@@ -109,10 +109,16 @@ const spec = findZooSpec(a.zoo!)!;
 // images, fixed by default so runs of different seeds are scored on the same images.
 const input = Number(a.input), batch = Number(a.batch), seed = Number(a.seed), dataSeed = Number(a['data-seed']);
 const out = a.out!;
-if (a['weight-scale'] !== 'mse' && a['weight-scale'] !== 'max') throw new UserError(`--weight-scale must be mse or max, got ${a['weight-scale']}`);
-if (a['act-range'] !== 'mse' && a['act-range'] !== 'percentile') throw new UserError(`--act-range must be mse or percentile, got ${a['act-range']}`);
-if (a['qat-init'] !== 'float' && a['qat-init'] !== 'ptq') throw new UserError(`--qat-init must be float or ptq, got ${a['qat-init']}`);
-if (a['qat-act-range'] !== 'mse' && a['qat-act-range'] !== 'percentile') throw new UserError(`--qat-act-range must be mse or percentile, got ${a['qat-act-range']}`);
+/** A flag that takes one of two words. */
+const oneOf = (flag: 'weight-scale' | 'act-range' | 'qat-init' | 'qat-act-range', x: string, y: string) => {
+  if (a[flag] !== x && a[flag] !== y) throw new UserError(`--${flag} must be ${x} or ${y}, got ${a[flag]}`);
+};
+orExit2(() => {
+  oneOf('weight-scale', 'mse', 'max');
+  oneOf('act-range', 'mse', 'percentile');
+  oneOf('qat-init', 'float', 'ptq');
+  oneOf('qat-act-range', 'mse', 'percentile');
+});
 // QAT's quantizer: activation ranges by MSE or at --percentile, weight scales by mse or max.
 const qopts: QuantizeOptions = { ...(a['qat-act-range'] === 'mse' ? { actRange: 'mse' as const } : { percentile: Number(a.percentile) }), weightScale: a['weight-scale'] as WeightScaleMode };
 // The calibration-only row: `codenet quantize`'s defaults, each switchable.

@@ -22,9 +22,10 @@ function readLog(path: string): TrainLog {
 
 const f3 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
-/** The interval that holds `fraction` of the run (the last one for 1). */
 /** The early point the collapsed batch-norm channels are counted at: the end of float training's warm-up. */
 const EARLY_STEP = WARMUP_STEPS;
+
+/** The interval that holds `fraction` of the run (the last one for 1). */
 const at = (iv: TrainInterval[], fraction: number) => iv[Math.min(iv.length - 1, Math.max(0, Math.ceil(fraction * iv.length) - 1))];
 
 /** The comparison table's lines; `names` label the runs (default: the paths). */
@@ -56,9 +57,10 @@ export function compareTrainLogs(paths: string[], names: string[] = paths): stri
     const hi = bn.reduce((a, b) => (b.max > a.max ? b : a), bn[0]);
     return hi ? `${f3(hi.max)} (${hi.layer})` : '-';
   });
-  add('BN: channels with variance < 1e-4', (l) => String((iv(l).at(-1)?.batchNorm ?? []).reduce((a, b) => a + b.low, 0)));
+  const collapsed = (x?: TrainInterval) => (x?.batchNorm ?? []).reduce((a, b) => a + b.low, 0);
+  add('BN: channels with variance < 1e-4', (l) => String(collapsed(iv(l).at(-1))));
+  const low = (x?: TrainInterval) => (x?.batchNorm ? String(collapsed(x)) : '-');
   // ...and when they collapsed: a channel whose input ReLU died early (docs/training.md, "Why seeds differ").
-  const low = (x?: TrainInterval) => (x?.batchNorm ? String(x.batchNorm.reduce((a, b) => a + b.low, 0)) : '-');
   add(`BN: such channels at step ${EARLY_STEP} / 50%`, (l) => `${low(iv(l).find((x) => x.to >= EARLY_STEP))} / ${low(iv(l).length ? at(iv(l), 0.5) : undefined)}`);
   // Dilations: each deformable layer's mean and its most common value, at the middle and the end.
   const layers = [...new Set(logs.flatMap((l) => (iv(l).at(-1)?.dilation ?? []).map((d) => d.layer)))];

@@ -178,7 +178,7 @@ describe('codenet train --qat', () => {
     const r3 = await runCli('train', '--qat', '--resume', join(root, 'float'), '--act-range', 'mse', '--percentile', '99.9', '-o', join(root, 'z'));
     expect(r3.code).toBe(2);
     expect(r3.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r3.stderr).toContain('--act-range mse excludes --percentile and --ema');
+    expect(r3.stderr).toContain('--act-range mse chooses the ranges itself: leave out --percentile and --ema');
     const r4 = await runCli('train', '--qat', '--resume', join(root, 'float'), '--init', 'rtn', '-o', join(root, 'z'));
     expect(r4.code).toBe(2);
     expect(r4.stderr).toMatch(/--init.*rtn/);

@@ -1,7 +1,10 @@
 /**
  * Training defaults shared by the CLI, the benchmark and the loop. A module of its own because it
- * loads no TensorFlow.js: the CLI imports it at start-up (tfjs takes ~0.9 s to load).
+ * loads no TensorFlow.js: the CLI imports it at start-up (tfjs takes ~0.9 s to load). Its imports
+ * are types only.
  */
+import type { QatInit } from '../quant/qat-train.ts';
+import type { ActRangeMode } from '../quant/quantize.ts';
 
 /** The most steps of a run (--steps), and the bound of one with a time budget alone. */
 export const MAX_STEPS = 10_000_000;
@@ -38,7 +41,7 @@ export const QAT_LR_FLOOR = 0.05;
 export const QAT_CALIB_IMAGES = 256;
 
 /** Where QAT starts (src/quant/qat-init.ts): the float model rounded to nearest, or the post-training model. */
-export const QAT_INIT: 'float' | 'ptq' = 'ptq';
+export const QAT_INIT: QatInit = 'ptq';
 
 /** QAT's frozen activation ranges: by MSE search, as `codenet quantize` (src/quant/act-range.ts), or at a percentile. */
-export const QAT_ACT_RANGE: 'mse' | 'percentile' = 'mse';
+export const QAT_ACT_RANGE: ActRangeMode = 'mse';

@@ -27,8 +27,8 @@ export interface StepOptions {
   seed: number;
   /**
    * Wall-clock budget in minutes. The first PLAN_STEPS steps (at the initial learning rate), or
-   * a longer warm-up, time the machine (planPoints); then the run's length is set to the steps that fit the rest of the budget (at
-   * most `steps`), and the learning rate follows that count. The count is logged: `steps` alone
+   * a longer warm-up, time the machine (planPoints); then the run's length is set to the steps
+   * that fit the rest of the budget (at most `steps`), and the learning rate follows that count. The count is logged: `steps` alone
    * with that count gives the same model, on any machine (a schedule that followed elapsed time
    * made two runs of one seed end 7.8 AP50 points apart). No step starts past the budget.
    */
@@ -141,7 +141,7 @@ export function plannedSteps(cap: number, budgetSeconds: number, elapsed: number
 /**
  * Where a budgeted run is planned and from which step it is timed: at PLAN_STEPS from step
  * PLAN_SKIP, or with a longer warm-up at its end from step PLAN_STEPS. The warm-up does not depend
- * on the run's length either, and the later steps time the machine better: steps 10-60 ran at 86%
+ * on the run's length either, and the later steps time the machine better: steps 10-60 ran at 88%
  * of a whole float run's speed, so a plan made there left 3.5 of 25 minutes unused.
  */
 export const planPoints = (warmup = 0): { at: number; from: number } =>

@@ -48,6 +48,16 @@ export async function calibrationImages(arg: string, size: number, seed: number,
   return Array.from({ length: a.shape[0] }, (_, i) => (a.data as Uint8Array).slice(i * n, (i + 1) * n));
 }
 
+/**
+ * The activation-range mode of `codenet quantize` and `codenet train --qat`: --act-range, else
+ * percentile where --percentile or --ema is given (they imply it), else `fallback`.
+ */
+export function chooseActRange(o: { actRange?: ActRangeMode; percentile?: number; ema?: number }, fallback: ActRangeMode): ActRangeMode {
+  const actRange = o.actRange ?? (o.percentile !== undefined || o.ema !== undefined ? 'percentile' : fallback);
+  if (actRange === 'mse' && (o.percentile !== undefined || o.ema !== undefined)) fail('--act-range mse chooses the ranges itself: leave out --percentile and --ema (or use --act-range percentile)');
+  return actRange;
+}
+
 export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<void> {
   await initBackend({ log: (s) => process.stderr.isTTY && process.stderr.write(`${s}\n`) });
   if (o.useGraphQuant && o.calibrate) fail('--use-graph-quant and --calibrate exclude each other (--calibrate ignores the graph\'s quantization)');
@@ -61,8 +71,7 @@ export async function runQuantize(path: string, o: QuantizeCliOptions): Promise<
   const [h, w] = [fm.inputs[0].shape[1] as number, fm.inputs[0].shape[2] as number];
   if (h !== w) fail(`float model ${path} takes ${h}x${w} images; calibration images are square`);
   const images = await calibrationImages(o.calib, h, o.seed, o.fit);
-  const actRange = o.actRange ?? (o.percentile !== undefined || o.ema !== undefined ? 'percentile' : PTQ_DEFAULTS.actRange);
-  if (actRange === 'mse' && (o.percentile !== undefined || o.ema !== undefined)) fail('--act-range mse chooses the ranges itself: leave out --percentile and --ema (or use --act-range percentile)');
+  const actRange = chooseActRange(o, PTQ_DEFAULTS.actRange);
   const qo: QuantizeOptions = { zoo, actRange, percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, biasCorrection: o.biasCorrection, adaround: o.adaround, adaroundIterations: o.adaroundIterations };
   const r: QuantizeResult & { graphQuant?: GraphQuantRow[] } = hints ? quantizeWithGraphQuant(fm, images, qo, hints) : quantizeFloatModel(fm, images, qo);
   const { model, activations, activationImages, clampedBias, constantChannels, capped } = r;

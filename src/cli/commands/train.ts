@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import type { WeightScaleMode } from '../../quant/quantize.ts';
+import type { ActRangeMode, WeightScaleMode } from '../../quant/quantize.ts';
+import type { QatInit } from '../../quant/qat-train.ts';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { checkOutputPath, writeFilesAtomically } from '../../io/atomic.ts';
@@ -13,7 +14,7 @@ import { LR_FLOOR, MAX_STEPS, OFFSET_LR, QAT_CALIB_IMAGES, QAT_ACT_RANGE, QAT_IN
 
 interface TrainCli {
   zoo?: string; input?: number; steps?: number; minutes?: number; batch: number; lr?: number; offsetLr?: number; lrFloor?: number; warmup?: number; seed: number; resume?: string; out: string; threads?: number; dense?: boolean;
-  qat?: boolean; learnScales?: boolean; calib: string; percentile?: number; ema?: number; actRange?: 'mse' | 'percentile'; init: 'float' | 'ptq'; weightPercentile?: number; weightScale: WeightScaleMode;
+  qat?: boolean; learnScales?: boolean; calib: string; percentile?: number; ema?: number; actRange?: ActRangeMode; init: QatInit; weightPercentile?: number; weightScale: WeightScaleMode;
   data: string; split: string; classes?: string; fit: Fit;
 }
 
@@ -68,11 +69,9 @@ export function registerTrain(program: Command): void {
       if (o.qat) {
         if (!o.resume) fail('--qat fine-tunes a trained float model: give it with --resume <float-model>');
         const { trainQat } = await import('../../quant/qat-train.ts');
-        const { calibrationImages } = await import('../../quant/run.ts');
         const { serializeModel } = await import('../../ir/save.ts');
-        const actRange = o.actRange ?? (o.percentile !== undefined || o.ema !== undefined ? 'percentile' : QAT_ACT_RANGE);
-        if (actRange === 'mse' && (o.percentile !== undefined || o.ema !== undefined)) fail('--act-range mse excludes --percentile and --ema (they set the ranges another way)');
-        const r = await trainQat({ ...base, zoo, actRange, init: o.init, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 500), minutes: o.minutes, lr: o.lr ?? 1e-3, from: o.resume, calib: await calibrationImages(o.calib, input, o.seed, o.fit), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, threads: o.threads });
+        const { calibrationImages, chooseActRange } = await import('../../quant/run.ts');
+        const r = await trainQat({ ...base, zoo, actRange: chooseActRange(o, QAT_ACT_RANGE), init: o.init, steps: o.steps ?? (o.minutes !== undefined ? MAX_STEPS : 500), minutes: o.minutes, lr: o.lr ?? 1e-3, from: o.resume, calib: await calibrationImages(o.calib, input, o.seed, o.fit), percentile: o.percentile, ema: o.ema, weightPercentile: o.weightPercentile, weightScale: o.weightScale, learnScales: o.learnScales, threads: o.threads });
         writeFilesAtomically(o.out, [
           { name: 'quantized.json', data: serializeModel(r.model) },
           { name: 'train-log.json', data: JSON.stringify(r.log, null, 1) + '\n' },
