@@ -120,7 +120,7 @@ describe('training schedule', () => {
     const r = await train({ steps: 1000, minutes: 3, warmup: 80, stepSeconds: (k) => (k < 60 ? 2 : 1), log: (m) => log.push(m) });
     expect(r.plannedSteps).toBe(80 + Math.floor(0.97 * 40));
     expect(r.loss.length).toBe(r.plannedSteps);
-    // a 118-step run's default warm-up is 11 steps, so the repeat names this one
+    // the repeat names the warm-up (a 118-step run's default would be 11 steps; with --resume or --qat, none)
     expect(log.join('\n')).toMatch(/118 steps fit 3 minutes here \(--steps 118 --warmup 80 repeats this run/);
   }, 30_000);
 

@@ -252,8 +252,8 @@ export async function runSteps(o: StepOptions & { label: string; forward: Forwar
     if (step === plan.from) tSkip = elapsed;
     if (step === plan.at && o.minutes !== undefined) {
       steps = planned = plannedSteps(o.steps, budget, elapsed, (elapsed - tSkip) / (plan.at - plan.from), plan.at);
-      // A repeat with --steps gets the default warm-up of its own length: name the warm-up where that differs.
-      const again = o.warmup && defaultWarmup(planned) !== o.warmup ? ` --warmup ${o.warmup}` : '';
+      // The repeat's default warm-up depends on the command (none with --resume or --qat): name any warm-up.
+      const again = o.warmup ? ` --warmup ${o.warmup}` : '';
       o.log?.(`${o.label}: ${planned} steps fit ${o.minutes} minutes here (--steps ${planned}${again} repeats this run without a budget)`);
     }
     const lr = learningRate(o.lr, step, steps, o.lrFloor, o.warmup);
